@@ -1,0 +1,39 @@
+"""`pitstop`: one command with a subcommand per part of the system."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from cli.services import resolve_database_url
+
+app = typer.Typer(help="Pitstop: connected-car after-sales platform.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@app.callback()
+def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug detail.")):
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision")) -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from core.db.migrate import upgrade
+
+    upgrade(resolve_database_url(), revision)
+    typer.echo(f"database upgraded to {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str = typer.Argument(..., help="Alembic revision, or 'base'")) -> None:
+    """Revert migrations down to REVISION."""
+    from core.db.migrate import downgrade
+
+    downgrade(resolve_database_url(), revision)
+    typer.echo(f"database downgraded to {revision}")

@@ -1,0 +1,127 @@
+"""MQTT broker URLs, and a local broker for the zero-setup default and the tests.
+
+Mosquitto is used when it is on the PATH; otherwise the pure-Python amqtt broker, which
+speaks MQTT 3.1.1 only (no shared subscriptions, so one ingest process).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+# A persistent ingest session may be offline for a while; the broker keeps its messages.
+MOSQUITTO_QUEUE_LIMIT = 1_000_000
+MOSQUITTO_INFLIGHT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class MqttUrl:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    tls: bool = False
+
+    @classmethod
+    def parse(cls, url: str) -> MqttUrl:
+        """mqtt://user:pass@host:1883 or mqtts://host:8883; ValueError says what is wrong."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("mqtt", "mqtts", "tcp"):
+            raise ValueError(f"MQTT URL {url!r} must start with mqtt:// or mqtts://")
+        if not parts.hostname:
+            raise ValueError(f"MQTT URL {url!r} has no host")
+        tls = parts.scheme == "mqtts"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (8883 if tls else 1883),
+            username=parts.username,
+            password=parts.password,
+            tls=tls,
+        )
+
+    def __str__(self) -> str:
+        return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
+    """Block until something accepts connections on host:port; TimeoutError otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing accepted connections on {host}:{port} within {timeout} s")
+
+
+class LocalBroker:
+    """A broker process this program owns: start(), stop(), start() again on the same port."""
+
+    def __init__(self, workdir: Path, port: int | None = None, prefer: str = "mosquitto"):
+        self.workdir = workdir
+        self.port = port or free_port()
+        self.kind = "mosquitto" if prefer == "mosquitto" and shutil.which("mosquitto") else "amqtt"
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def start(self) -> LocalBroker:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log = open(self.workdir / f"{self.kind}.log", "ab")  # noqa: SIM115 - owned by the child
+        self.process = subprocess.Popen(self._command(), stdout=log, stderr=log)
+        wait_for_port("127.0.0.1", self.port)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def _command(self) -> list[str]:
+        if self.kind == "mosquitto":
+            config = self.workdir / "mosquitto.conf"
+            config.write_text(
+                f"listener {self.port} 127.0.0.1\n"
+                "allow_anonymous true\n"
+                "persistence true\n"
+                f"persistence_location {self.workdir}/\n"
+                f"max_queued_messages {MOSQUITTO_QUEUE_LIMIT}\n"
+                f"max_inflight_messages {MOSQUITTO_INFLIGHT_LIMIT}\n"
+                "log_type error\nlog_type warning\n"
+            )
+            return ["mosquitto", "-c", str(config)]
+        config = self.workdir / "amqtt.yaml"
+        config.write_text(
+            "listeners:\n  default:\n    type: tcp\n"
+            f"    bind: 127.0.0.1:{self.port}\n"
+            "plugins:\n  amqtt.plugins.authentication.AnonymousAuthPlugin:\n"
+            "    allow_anonymous: true\n"
+        )
+        return [sys.executable, "-m", "amqtt.scripts.broker_script", "-c", str(config)]
+
+    def __enter__(self) -> LocalBroker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

