@@ -6,11 +6,13 @@ import logging
 
 import typer
 
+from cli.demo import demo
 from cli.services import resolve_database_url
 
 app = typer.Typer(help="Pitstop: connected-car after-sales platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.command("demo")(demo)
 
 
 @app.callback()
