@@ -5,14 +5,20 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+
+# Accepted only in development: anyone could forge tokens signed with it.
+PLACEHOLDER_JWT_SECRET = "change-me-development-only"
+MIN_JWT_SECRET_LENGTH = 32  # HS256 wants at least 256 bits of key
 
 
 def _config_file() -> Path:
@@ -41,6 +47,24 @@ class Settings(BaseSettings):
     ingest_metrics_port: int = Field(default=9108, description="0 disables /metrics")
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    environment: Literal["development", "test", "production"] = "development"
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(PLACEHOLDER_JWT_SECRET), description="HS256 key that signs API tokens"
+    )
+    access_token_minutes: int = Field(default=15, gt=0)
+    refresh_token_days: int = Field(default=7, gt=0)
+
+    @model_validator(mode="after")
+    def _refuse_placeholder_secret(self) -> Settings:
+        secret = self.jwt_secret.get_secret_value()
+        weak = secret == PLACEHOLDER_JWT_SECRET or len(secret) < MIN_JWT_SECRET_LENGTH
+        if weak and self.environment != "development":
+            raise ValueError(
+                f"PITSTOP_JWT_SECRET is the placeholder or shorter than {MIN_JWT_SECRET_LENGTH} "
+                f"characters, which is refused in {self.environment}; set a random one, e.g. "
+                "python -c 'import secrets; print(secrets.token_urlsafe(48))'"
+            )
+        return self
 
     @classmethod
     def settings_customise_sources(
