@@ -12,6 +12,8 @@ from cli.services import resolve_database_url
 app = typer.Typer(help="Pitstop: connected-car after-sales platform.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 app.command("demo")(demo)
 
 
@@ -39,3 +41,8 @@ def db_downgrade(revision: str = typer.Argument(..., help="Alembic revision, or 
 
     downgrade(resolve_database_url(), revision)
     typer.echo(f"database downgraded to {revision}")
+
+
+from ingest.cli import ingest  # noqa: E402
+
+app.command("ingest")(ingest)

@@ -1,0 +1,1 @@
+"""Ingest: MQTT to PostgreSQL. Validate, deduplicate, batch with COPY, dead-letter what is bad."""

@@ -1,0 +1,163 @@
+"""The ingest's MQTT session: persistent, manually acknowledged, MQTT 5 with a 3.1.1 fallback."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+
+from core.broker import MqttUrl
+from core.wire import TOPIC_ROOT
+
+log = logging.getLogger(__name__)
+
+KINDS = ("telemetry", "dtc", "status")
+SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our messages through a week of downtime
+KEEPALIVE_S = 30
+CONNACK_TIMEOUT_S = 5.0  # amqtt never answers an MQTT 5 CONNECT; give up on v5 after this
+RECEIVE_MAXIMUM_CAP = 65535  # the largest value MQTT 5 allows
+RECONNECT_MIN_S, RECONNECT_MAX_S = 1, 30
+CONNECT_RETRY_MAX_S = 30  # backoff ceiling while the broker does not accept TCP connections
+
+
+class BrokerRefused(ConnectionError):
+    """The broker answered CONNECT with a refusal that retrying will not fix."""
+
+
+def receive_maximum(max_batch_rows: int) -> int:
+    """Unacknowledged messages the broker may send us: a full batch, plus one filling behind it.
+
+    A message carries at least one row, so twice the batch size in messages always lets a
+    batch fill while the previous one commits.
+    """
+    return max(100, min(RECEIVE_MAXIMUM_CAP, 2 * max_batch_rows))
+
+
+def topic_filters(group: str, shared: bool) -> list[str]:
+    """The subscriptions: shared across the group's processes when the broker can share."""
+    prefix = f"$share/{group}/" if shared else ""
+    return [f"{prefix}{TOPIC_ROOT}/+/{kind}" for kind in KINDS]
+
+
+@dataclass
+class Session:
+    """A connected client and the protocol it ended up speaking."""
+
+    client: mqtt.Client
+    mqtt5: bool
+
+
+def open_session(
+    url: str,
+    *,
+    client_id: str,
+    group: str,
+    max_batch_rows: int,
+    on_message: Callable,
+    on_connect: Callable[[], None],
+    stop: threading.Event,
+) -> Session:
+    """Connect (MQTT 5, else 3.1.1), subscribe on every (re)connect, run the network thread."""
+    target = MqttUrl.parse(url)
+    for mqtt5 in (True, False):
+        client = _client(target, client_id, mqtt5)
+        state = _attach(client, mqtt5, group, on_message, on_connect)
+        _tcp_connect(client, target, mqtt5, max_batch_rows, stop)
+        client.loop_start()
+        state["ready"].wait(CONNACK_TIMEOUT_S)
+        if state["ok"]:
+            if not mqtt5:
+                log.warning(
+                    "the broker at %s refused MQTT 5; using MQTT 3.1.1 with plain subscriptions."
+                    " Only one ingest process can run: load sharing needs an MQTT 5 broker"
+                    " with shared subscriptions (e.g. Mosquitto)",
+                    target,
+                )
+            log.info(
+                "connected to %s as %s (MQTT %s)", target, client_id, "5" if mqtt5 else "3.1.1"
+            )
+            return Session(client, mqtt5)
+        client.loop_stop()
+        client.disconnect()
+        reason = state["reason"] or "no CONNACK"
+        if "not authorized" in reason.lower() or "bad user" in reason.lower():
+            raise BrokerRefused(
+                f"broker {target} refused {client_id}: {reason}; check the URL's user and password"
+            )
+        log.info("MQTT %s connect to %s failed (%s)", "5" if mqtt5 else "3.1.1", target, reason)
+    raise BrokerRefused(f"broker {target} accepted neither MQTT 5 nor 3.1.1 from {client_id}")
+
+
+def _client(target: MqttUrl, client_id: str, mqtt5: bool) -> mqtt.Client:
+    if mqtt5:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
+        )
+    else:
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=mqtt.MQTTv311,
+            clean_session=False,
+            manual_ack=True,
+        )
+    if target.username:
+        client.username_pw_set(target.username, target.password)
+    if target.tls:
+        client.tls_set()
+    client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
+    return client
+
+
+def _attach(client, mqtt5: bool, group: str, on_message, on_connect) -> dict:
+    state = {"ready": threading.Event(), "ok": False, "reason": None}
+
+    def connected(client, userdata, flags, reason_code, properties):
+        if reason_code.is_failure:
+            state["reason"] = str(reason_code)
+            state["ready"].set()
+            return
+        on_connect()
+        client.subscribe([(f, 1) for f in topic_filters(group, shared=mqtt5)])
+        state["ok"] = True
+        state["ready"].set()
+
+    def disconnected(client, userdata, flags, reason_code, properties):
+        if not state["ok"]:
+            state["reason"] = f"disconnected before CONNACK ({reason_code})"
+            state["ready"].set()
+        elif reason_code.is_failure:
+            log.warning("disconnected from the broker (%s); reconnecting", reason_code)
+
+    client.on_connect = connected
+    client.on_disconnect = disconnected
+    client.on_message = on_message
+    return state
+
+
+def _tcp_connect(client, target: MqttUrl, mqtt5: bool, max_batch_rows: int, stop) -> None:
+    delay = RECONNECT_MIN_S
+    while True:
+        try:
+            if mqtt5:
+                props = Properties(PacketTypes.CONNECT)
+                props.SessionExpiryInterval = SESSION_EXPIRY_S
+                props.ReceiveMaximum = receive_maximum(max_batch_rows)
+                client.connect(
+                    target.host, target.port, KEEPALIVE_S, clean_start=False, properties=props
+                )
+            else:
+                client.connect(target.host, target.port, KEEPALIVE_S)
+            return
+        except OSError as exc:
+            if stop.is_set():
+                raise ConnectionError(f"stopped while waiting for the broker {target}") from exc
+            log.warning("broker %s not reachable (%s); retrying in %s s", target, exc, delay)
+            stop.wait(delay)
+            delay = min(delay * 2, CONNECT_RETRY_MAX_S)
