@@ -46,3 +46,7 @@ def db_downgrade(revision: str = typer.Argument(..., help="Alembic revision, or 
 from ingest.cli import ingest  # noqa: E402
 
 app.command("ingest")(ingest)
+
+from simulators.cli import simulate  # noqa: E402
+
+app.command("simulate")(simulate)
