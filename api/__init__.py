@@ -1,0 +1,1 @@
+"""The dealer-management backend: one FastAPI app, one sub-package per domain."""

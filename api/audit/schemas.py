@@ -1,0 +1,28 @@
+"""API models of the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.pagination import Page
+
+
+class TransitionRead(BaseModel):
+    """One state change."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    entity_type: str = Field(examples=["customer"])
+    entity_id: int
+    store_id: int | None
+    from_state: str | None = Field(description="null for the creation of the record")
+    to_state: str
+    reason: str | None
+    actor_user_id: int | None = Field(description="null for automatic transitions")
+    at: datetime
+
+
+TransitionPage = Page[TransitionRead]

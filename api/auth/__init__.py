@@ -1,0 +1,1 @@
+"""Dealer groups, stores, users, roles, login and tokens."""

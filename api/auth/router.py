@@ -1,0 +1,70 @@
+"""Login (OAuth2 password flow), token refresh, the signed-in user, and user administration."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, status
+from fastapi.security import OAuth2PasswordRequestForm
+
+from api.auth import service
+from api.auth.roles import Role
+from api.auth.schemas import RefreshRequest, StoreRead, TokenPair, UserCreate, UserPage, UserRead
+from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
+from api.pagination import PageParamsDep
+
+router = APIRouter(prefix="/auth", tags=["auth"])
+
+
+@router.post("/token", response_model=TokenPair)
+def login(
+    session: SessionDep,
+    settings: SettingsDep,
+    form: Annotated[OAuth2PasswordRequestForm, Depends()],
+) -> TokenPair:
+    """Log in with username and password; returns an access token and a refresh token."""
+    user = service.authenticate(session, username=form.username, password=form.password)
+    return service.issue_pair(settings=settings, user=user)
+
+
+@router.post("/refresh", response_model=TokenPair)
+def refresh(session: SessionDep, settings: SettingsDep, body: RefreshRequest) -> TokenPair:
+    """Exchange a refresh token for a new token pair."""
+    return service.refresh(session, settings=settings, refresh_token=body.refresh_token)
+
+
+@router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+def logout(session: SessionDep, user: CurrentUser) -> None:
+    """Invalidate every token issued to you so far (all devices)."""
+    service.logout_everywhere(session, user=user.user)
+
+
+@router.get("/me", response_model=UserRead)
+def me(user: CurrentUser) -> UserRead:
+    """The signed-in user."""
+    return UserRead.model_validate(user.user)
+
+
+@router.get("/stores", response_model=list[StoreRead])
+def stores(session: SessionDep, user: CurrentUser) -> list[StoreRead]:
+    """The stores you work in."""
+    return [StoreRead.model_validate(s) for s in service.list_stores(session, scope=user.scope)]
+
+
+@router.get("/users", response_model=UserPage)
+def list_users(
+    session: SessionDep,
+    user: AdminUser,
+    page: PageParamsDep,
+    role: Role | None = None,
+    q: Annotated[str | None, Query(max_length=60, description="Search username or name")] = None,
+) -> UserPage:
+    """Users of your dealer group (admins)."""
+    paged = service.list_users(session, scope=user.scope, page=page, role=role, q=q)
+    return UserPage.model_validate(paged, from_attributes=True)
+
+
+@router.post("/users", response_model=UserRead, status_code=status.HTTP_201_CREATED)
+def create_user(session: SessionDep, user: AdminUser, body: UserCreate) -> UserRead:
+    """Create a user (admins). Staff get stores; a customer account links to its customer."""
+    return UserRead.model_validate(service.create_user(session, scope=user.scope, data=body))

@@ -1,0 +1,1 @@
+"""Customer relationship management (客户关系管理): customers, vehicles, interactions."""

@@ -1,0 +1,21 @@
+"""CRM route dependencies: path ids resolved to records the caller may see."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Path
+
+from api.crm import service
+from api.crm.models import Customer
+from api.deps import CurrentUser, SessionDep
+
+
+def visible_customer(
+    session: SessionDep, user: CurrentUser, customer_id: Annotated[int, Path(ge=1)]
+) -> Customer:
+    """The customer of the path, if the caller may see it (404 / 403 otherwise)."""
+    return service.get_customer(session, scope=user.scope, customer_id=customer_id)
+
+
+CustomerDep = Annotated[Customer, Depends(visible_customer)]

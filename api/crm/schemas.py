@@ -1,0 +1,216 @@
+"""CRM API models: Customer*, Vehicle*, Interaction*, and the customer 360 view."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from api.crm.constants import (
+    EARLIEST_MODEL_YEAR,
+    LATEST_MODEL_YEAR,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    CustomerStatus,
+    Direction,
+    InteractionKind,
+    Source,
+    TimeOfDay,
+    Weekday,
+)
+from api.pagination import Page
+from core.vin import InvalidVin, validate_vin
+
+
+def _vin(value: str) -> str:
+    try:
+        return validate_vin(value)
+    except InvalidVin as error:
+        raise ValueError(str(error)) from None
+
+
+Vin = Annotated[str, StringConstraints(max_length=40), AfterValidator(_vin)]
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,24}$")
+]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
+Tag = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_LENGTH)
+]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Plate = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=12)]
+Year = Annotated[int, Field(ge=EARLIEST_MODEL_YEAR, le=LATEST_MODEL_YEAR)]
+
+
+class Consents(BaseModel):
+    """Per-channel notification consent; a channel without consent is never used."""
+
+    email: bool = False
+    web_push: bool = False
+    sms: bool = False
+    in_app: bool = False
+
+
+class CustomerBase(BaseModel):
+    """Fields of a customer that staff edit."""
+
+    name: Name = Field(examples=["张伟"])
+    phone: Phone = Field(examples=["138 1234 5678"])
+    email: Email | None = Field(default=None, examples=["zhang.wei@example.cn"])
+    address: str | None = Field(default=None, max_length=300)
+    source: Source = Field(examples=["walk_in"])
+    preferred_store_id: int | None = None
+    preferred_weekday: Weekday | None = Field(default=None, examples=["sat"])
+    preferred_time_of_day: TimeOfDay | None = Field(default=None, examples=["morning"])
+    consents: Consents = Field(default_factory=Consents)
+    tags: list[Tag] = Field(default_factory=list, max_length=MAX_TAGS, examples=[["VIP"]])
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class CustomerCreate(CustomerBase):
+    """A new customer in one of your stores (starts as a prospect)."""
+
+    store_id: int
+
+
+class CustomerUpdate(BaseModel):
+    """Changes to a customer; omitted fields stay as they are."""
+
+    name: Name | None = None
+    phone: Phone | None = None
+    email: Email | None = None
+    address: str | None = Field(default=None, max_length=300)
+    source: Source | None = None
+    preferred_store_id: int | None = None
+    preferred_weekday: Weekday | None = None
+    preferred_time_of_day: TimeOfDay | None = None
+    consents: Consents | None = None
+    tags: list[Tag] | None = Field(default=None, max_length=MAX_TAGS)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class CustomerRead(CustomerBase):
+    """A customer."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    store_id: int
+    status: CustomerStatus
+    consents_updated_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+CustomerPage = Page[CustomerRead]
+
+
+class StatusChange(BaseModel):
+    """A step of a record's state machine."""
+
+    to: str = Field(max_length=40, examples=["active"])
+    reason: str | None = Field(default=None, max_length=2000, examples=["moved to another city"])
+
+
+class VehicleBase(BaseModel):
+    """Fields of a vehicle that staff edit."""
+
+    plate: Plate | None = Field(default=None, examples=["沪A·D12345"])
+    make: Name = Field(examples=["Volkswagen"])
+    model: Name = Field(examples=["Passat"])
+    year: Year = Field(examples=[2021])
+    color: str | None = Field(default=None, max_length=30)
+    owner_id: int | None = None
+    telematics_device_id: str | None = Field(default=None, max_length=64)
+    warranty_end: date | None = None
+
+
+class VehicleCreate(VehicleBase):
+    """A new vehicle; the VIN is checked (length, alphabet, check digit where mandatory)."""
+
+    vin: Vin = Field(examples=["LSVAU2180N2183294"])
+    store_id: int
+    odometer_km: float | None = Field(default=None, ge=0, le=2_000_000)
+
+
+class VehicleUpdate(BaseModel):
+    """Changes to a vehicle; omitted fields stay as they are. The VIN never changes."""
+
+    plate: Plate | None = None
+    color: str | None = Field(default=None, max_length=30)
+    owner_id: int | None = None
+    telematics_device_id: str | None = Field(default=None, max_length=64)
+    warranty_end: date | None = None
+    odometer_km: float | None = Field(default=None, ge=0, le=2_000_000)
+
+
+class VehicleRead(VehicleBase):
+    """A vehicle, with the odometer from telemetry when the car reports a larger one."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    vin: str
+    store_id: int
+    odometer_km: float | None = Field(description="The larger of telemetry and the manual reading")
+    odometer_source: Literal["telemetry", "manual"] | None
+    last_seen: datetime | None = Field(description="Last telemetry from the car, if connected")
+    online: bool | None
+    created_at: datetime
+
+
+VehiclePage = Page[VehicleRead]
+
+
+class InteractionCreate(BaseModel):
+    """A call, visit or message to log against a customer."""
+
+    customer_id: int
+    vehicle_id: int | None = None
+    kind: InteractionKind = Field(examples=["call"])
+    direction: Direction = Field(examples=["outbound"])
+    summary: str = Field(min_length=1, max_length=2000, examples=["提醒客户 5000 公里保养"])
+    occurred_at: datetime | None = Field(default=None, description="Defaults to now")
+
+
+class InteractionRead(InteractionCreate):
+    """A logged interaction."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    store_id: int
+    user_id: int | None
+    occurred_at: datetime
+
+
+InteractionPage = Page[InteractionRead]
+
+
+class Customer360(BaseModel):
+    """Everything the store knows about one customer, on one screen."""
+
+    customer: CustomerRead
+    vehicles: list[VehicleRead]
+    recent_interactions: list[InteractionRead] = Field(description="Newest first, at most 20")
+    open_alerts: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Open predictive-maintenance alerts on the customer's vehicles. Always "
+        "empty until the diagnostics module exists.",
+    )
+    service_history: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Past work orders. Always empty until the service module exists.",
+    )
+    purchases: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Vehicle purchases. Always empty until the sales module exists.",
+    )
+    satisfaction: float | None = Field(
+        default=None,
+        description="Latest CSI score (0-100). Always null until satisfaction surveys exist.",
+    )

@@ -1,0 +1,24 @@
+"""The domain packages of the API. A new domain plugs in by adding its name here.
+
+Each name is a package `api.<name>` with `models.py` (its tables, on `Base.metadata`) and
+`router.py` (an `APIRouter` called `router`). Order is the order of the OpenAPI tags.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from fastapi import APIRouter
+
+DOMAINS: tuple[str, ...] = ("auth", "crm", "telemetry", "audit")
+
+
+def import_models() -> None:
+    """Import every domain's models module (registers its tables on Base.metadata)."""
+    for name in DOMAINS:
+        import_module(f"api.{name}.models")
+
+
+def routers() -> list[APIRouter]:
+    """Every domain's router, in DOMAINS order."""
+    return [import_module(f"api.{name}.router").router for name in DOMAINS]

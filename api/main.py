@@ -1,0 +1,55 @@
+"""The FastAPI application, built by a factory: nothing connects or reads settings at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.db import make_engine, make_session_factory
+from api.domains import routers
+from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.models_base import load_all_models
+from core.settings import Settings, get_settings
+
+DESCRIPTION = """Pitstop dealer management (4S): CRM, sales, parts and service, on the same
+database as the connected-car telemetry. Sign in at `/auth/token` (OAuth2 password flow).
+Errors answer in zh-CN or en after `Accept-Language`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API app for the settings (default: the process settings); needs a database URL."""
+    settings = settings or get_settings()
+    if not settings.database_url:
+        raise ValueError(
+            "create_app needs settings.database_url; `pitstop api` resolves one (embedded "
+            "PostgreSQL when PITSTOP_DATABASE_URL is unset)"
+        )
+    load_all_models()
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(
+        title="Pitstop API",
+        version="1",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    install_error_handlers(app)
+    for router in routers():
+        app.include_router(router, responses=ERROR_RESPONSES)
+
+    @app.get("/health", tags=["meta"])
+    def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok"}
+
+    return app

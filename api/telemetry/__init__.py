@@ -1,0 +1,1 @@
+"""Read-only API over the telemetry that ingest writes."""
