@@ -1,0 +1,157 @@
+"""The edge agent on a real broker: VIN rules, the /config message, and a broker outage."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import pytest
+
+from core import wire
+from core.vin import with_check_digit
+from edge_agent.agent import Agent, NoValidVin
+from tests.edge_support import (
+    FAST_CONFIG,
+    FakeCar,
+    Subscriber,
+    make_vin,
+    publish_retained,
+    run_until,
+)
+
+
+def _agent(car, mqtt_url, tmp_path, **kwargs) -> Agent:
+    return Agent(link=car, mqtt_url=mqtt_url, buffer_path=tmp_path / "outbox.sqlite",
+                 config=kwargs.pop("config", FAST_CONFIG), **kwargs)  # fmt: skip
+
+
+def _bad_check_digit(vin: str) -> str:
+    wrong = "0" if vin[8] != "0" else "1"
+    return vin[:8] + wrong + vin[9:]
+
+
+@pytest.mark.parametrize("reported", [None, "", "NOT-A-VIN", "bad"])
+def test_configured_vin_is_used_and_reported_when_the_car_gives_no_valid_vin(
+    reported, mqtt_url, tmp_path, unique_prefix
+):
+    vin = make_vin(unique_prefix)
+    sub = Subscriber(mqtt_url, vin)
+    car = FakeCar(_bad_check_digit(vin) if reported == "bad" else reported)
+    agent = _agent(car, mqtt_url, tmp_path, vin=vin.lower())
+    agent.start()
+    try:
+        run_until(agent, lambda: sub.of("status"))
+    finally:
+        agent.stop()
+        sub.close()
+    assert agent.vin == vin
+    birth = sub.of("status")[0]
+    assert birth.state == "online"
+    assert birth.agent.vin_source == "configured"
+    assert "configured VIN" in birth.agent.note
+
+
+def test_the_car_vin_wins_over_a_different_configured_one(mqtt_url, tmp_path, unique_prefix):
+    vin = make_vin(unique_prefix)
+    other = with_check_digit("LFV2A21K0A3" + "654321")
+    agent = _agent(FakeCar(vin), mqtt_url, tmp_path, vin=other)
+    agent.start()
+    agent.stop()
+    assert agent.vin == vin and agent.vin_source == "ecu"
+    assert other in agent.note
+
+
+@pytest.mark.parametrize("configured", [None, "LSVAU2180N2ABC12", "LSVAU2180N2ABC12O"])
+def test_refuses_to_start_without_any_valid_vin(configured, mqtt_url, tmp_path):
+    agent = _agent(FakeCar("WRONG"), mqtt_url, tmp_path, vin=configured)
+    with pytest.raises(NoValidVin, match="--vin"):
+        agent.start()
+    assert agent.client is None  # nothing was published under a made-up identity
+
+
+def test_retained_config_changes_signals_and_batching(mqtt_url, tmp_path, unique_prefix, caplog):
+    vin = make_vin(unique_prefix)
+    sub = Subscriber(mqtt_url, vin)
+    agent = _agent(FakeCar(vin), mqtt_url, tmp_path)
+    agent.start()
+    try:
+        run_until(agent, lambda: len(sub.of("telemetry")) >= 2)
+        assert {"RPM", "SPEED", "COOLANT_TEMP"} <= {n for s in sub.samples() for n in s.values}
+
+        invalid = wire.VehicleConfig(version=2, signals={"WARP_DRIVE": 1.0})
+        publish_retained(mqtt_url, wire.topic(vin, "config"), wire.encode(invalid))
+        publish_retained(mqtt_url, wire.topic(vin, "config"), b"{not json")
+        new = wire.VehicleConfig(
+            version=3,
+            signals={"MAF": 0.1, "ENGINE_LOAD": 0.1},
+            batch=wire.BatchConfig(max_samples=2, max_age_s=30),
+        )
+        publish_retained(mqtt_url, wire.topic(vin, "config"), wire.encode(new))
+        with caplog.at_level(logging.WARNING, logger="edge_agent.agent"):
+            run_until(agent, lambda: agent.config.version == 3)
+        ignored = [r.getMessage() for r in caplog.records if "ignoring config" in r.getMessage()]
+        assert len(ignored) == 2 and "WARP_DRIVE" in ignored[0]
+        seen = len(sub.of("telemetry"))
+        run_until(agent, lambda: len(sub.of("telemetry")) >= seen + 3)
+    finally:
+        agent.stop()
+        sub.close()
+        publish_retained(mqtt_url, wire.topic(vin, "config"), b"")  # clear the retained config
+    later = sub.of("telemetry")[seen:-1]  # the last one may be the partial batch stop() flushed
+    assert later and all(len(t.samples) == 2 for t in later)
+    assert all(set(s.values) == {"MAF", "ENGINE_LOAD"} for t in later for s in t.samples)
+
+
+def test_dtcs_are_published_when_they_change(mqtt_url, tmp_path, unique_prefix):
+    vin = make_vin(unique_prefix)
+    sub = Subscriber(mqtt_url, vin)
+    car = FakeCar(vin)
+    config = wire.VehicleConfig(version=1, signals={"RPM": 1.0}, dtc_period_s=3600)
+    agent = _agent(car, mqtt_url, tmp_path, config=config)
+    agent.start()
+    try:
+        run_until(agent, lambda: sub.of("dtc"))
+        car.stored = ["P0171"]
+        agent._next_dtc_poll = 0  # poll now rather than in DTC_POLL_S
+        run_until(agent, lambda: len(sub.of("dtc")) >= 2)
+    finally:
+        agent.stop()
+        sub.close()
+    first, second = sub.of("dtc")[:2]
+    assert first.stored == [] and first.mil is False
+    assert second.stored == ["P0171"] and second.mil is True
+
+
+def test_broker_outage_loses_nothing(own_broker, tmp_path, unique_prefix):
+    vin = make_vin(unique_prefix)
+    sub = Subscriber(own_broker.url, vin, session=f"edge-test-{unique_prefix}")
+    car = FakeCar(vin)
+    agent = _agent(car, own_broker.url, tmp_path)
+    stop = threading.Event()
+    runner = threading.Thread(target=agent.run, args=(stop,))
+    agent.start()
+    runner.start()
+    try:
+        sub.wait_for(lambda: len(sub.samples()) >= 10)
+        own_broker.stop()
+        sub.wait_for(lambda: agent.buffer.depth >= 20)  # sampling goes on into the outbox
+        car.down = True  # and the car drops out too for a moment
+        sub.wait_for(lambda: not agent._link_up)
+        car.down = False
+        own_broker.start()
+        sub.wait_for(lambda: agent._link_up and agent._connected, timeout=30)
+    finally:
+        stop.set()
+        runner.join(10)
+    try:
+        assert agent.flush(20)
+        produced = agent.buffer.next_seq
+        sub.wait_for(lambda: {s.seq for s in sub.samples()} >= set(range(produced)), timeout=20)
+    finally:
+        agent.stop()
+        sub.close()
+    by_seq: dict[int, int] = {}
+    for sample in sub.samples():
+        assert by_seq.setdefault(sample.seq, sample.ts) == sample.ts  # a resend is identical
+    assert sorted(by_seq.values()) == [by_seq[s] for s in sorted(by_seq)]
+    assert any(s.state == "online" for s in sub.of("status"))
