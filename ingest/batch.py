@@ -14,6 +14,7 @@ import msgspec
 
 from core.signals import SIGNAL_NAMES
 from core.wire import (
+    MAX_PAYLOAD_BYTES,
     MAX_SAMPLES_PER_MESSAGE,
     DtcReport,
     Sample,
@@ -30,7 +31,8 @@ from core.wire import (
 
 DEAD_LETTER_PAYLOAD_CAP = 64 * 1024  # keep enough of a bad payload to debug it, not all of it
 MAX_SEQ = 2**63 - 1  # the seq column is a bigint
-_json = msgspec.json.Decoder()
+# Out-of-range numbers (1e999) become inf here, so that sample_problem can name them.
+_json = msgspec.json.Decoder(float_hook=float)
 _encoder = msgspec.json.Encoder()
 
 
@@ -198,12 +200,10 @@ class Batch:
         state = self.latest.setdefault(vin, {"vin": vin})
         if status.ts >= state.get("status_ts", 0):
             state.update(
-                status_ts=status.ts,
-                online=status.state == "online",
-                status_reason=status.reason,
-                agent=agent,
-                buffer=buffer,
+                status_ts=status.ts, online=status.state == "online", status_reason=status.reason
             )
+            # A Last Will carries no details: keep the agent and buffer known so far.
+            state.update({k: v for k, v in (("agent", agent), ("buffer", buffer)) if v})
 
 
 def _telemetry_samples(message: Message, batch: Batch) -> tuple[list[Sample], int]:
@@ -213,6 +213,8 @@ def _telemetry_samples(message: Message, batch: Batch) -> tuple[list[Sample], in
         assert isinstance(telemetry, Telemetry)
         return telemetry.samples, len(telemetry.samples)
     except WireError as first:
+        if len(message.payload) > MAX_PAYLOAD_BYTES:
+            raise
         # The message as a whole is malformed. If it is valid JSON with a list of samples,
         # keep the good samples and dead-letter only the bad ones.
         try:

@@ -52,7 +52,8 @@ _INSERT_DEAD = """
 INSERT INTO dead_letters (topic, payload, payload_size, reason)
 SELECT * FROM unnest(%s::text[], %s::bytea[], %s::int[], %s::text[])"""
 # One statement per batch. A late (buffered) sample never moves sample_ts backwards, and its
-# values only fill signals the newer state does not have yet.
+# values only fill signals the newer state does not have yet. A Last Will "offline" carries no
+# agent or buffer details, so the last known ones are kept.
 _NEWER = "excluded.{0} IS NOT NULL AND (l.{0} IS NULL OR excluded.{0} > l.{0})"
 _UPSERT_LATEST = f"""
 INSERT INTO vehicle_latest AS l (vin, last_seen, sample_ts, seq, "values", online, status_ts,
@@ -73,8 +74,10 @@ ON CONFLICT (vin) DO UPDATE SET
     online = CASE WHEN {_NEWER.format("status_ts")} THEN excluded.online ELSE l.online END,
     status_reason = CASE WHEN {_NEWER.format("status_ts")} THEN excluded.status_reason
         ELSE l.status_reason END,
-    agent = CASE WHEN {_NEWER.format("status_ts")} THEN excluded.agent ELSE l.agent END,
-    buffer = CASE WHEN {_NEWER.format("status_ts")} THEN excluded.buffer ELSE l.buffer END,
+    agent = CASE WHEN {_NEWER.format("status_ts")} THEN coalesce(excluded.agent, l.agent)
+        ELSE l.agent END,
+    buffer = CASE WHEN {_NEWER.format("status_ts")} THEN coalesce(excluded.buffer, l.buffer)
+        ELSE l.buffer END,
     status_ts = CASE WHEN {_NEWER.format("status_ts")} THEN excluded.status_ts
         ELSE l.status_ts END,
     stored_dtcs = CASE WHEN {_NEWER.format("dtc_ts")} THEN excluded.stored_dtcs
