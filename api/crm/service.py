@@ -63,7 +63,7 @@ def list_customers(
     if source:
         stmt = stmt.where(Customer.source == source)
     if tag:
-        stmt = stmt.where(Customer.tags.any(tag))
+        stmt = stmt.where(Customer.tags.contains([tag]))  # @> uses the GIN index
     if store_id is not None:
         stmt = stmt.where(Customer.store_id == store_id)
     return paginate(session, stmt.order_by(Customer.id), page)
