@@ -1,0 +1,151 @@
+"""Telemetry reads through the API: latest state, date_bin series and DTCs, scoped."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import text
+
+from api.auth.roles import Role
+from api.main import create_app
+from api.testing import (
+    auth_headers,
+    make_customer,
+    make_group,
+    make_store,
+    make_user,
+    make_vehicle,
+    settings_for_tests,
+)
+
+# A whole minute inside today's partition (the migration creates partitions around now).
+T0 = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
+
+
+@pytest.fixture(scope="module")
+def app(db_url):
+    return create_app(settings_for_tests(db_url))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def world(app):
+    with app.state.session_factory.begin() as session:
+        group = make_group(session)
+        store_a, store_b = make_store(session, group), make_store(session, group)
+        owner = make_customer(session, store_a)
+        stranger = make_customer(session, store_a)
+        car = make_vehicle(session, store_a, owner=owner)
+        other_car = make_vehicle(session, store_b)
+        world = {
+            "car": car,
+            "other_car": other_car,
+            "advisor": make_user(session, group, Role.service_advisor, stores=[store_a]),
+            "owner": make_user(session, group, Role.customer, customer=owner),
+            "stranger": make_user(session, group, Role.customer, customer=stranger),
+        }
+    rows = [  # two minutes of coolant readings, 10 s apart: 80..85 then 90..95
+        {
+            "vin": car.vin,
+            "ts": T0 + timedelta(seconds=10 * i),
+            "seq": i,
+            "coolant": 80 + i if i < 6 else 84 + i,
+        }
+        for i in range(12)
+    ]
+    with app.state.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO telemetry (vin, ts, seq, coolant_temp) "
+                "VALUES (:vin, :ts, :seq, :coolant)"
+            ),
+            rows,
+        )
+        conn.execute(
+            text(
+                'INSERT INTO vehicle_latest (vin, last_seen, sample_ts, "values", online, '
+                "stored_dtcs) VALUES (:vin, :ts, :ts, CAST(:v AS jsonb), true, '{P0301}')"
+            ),
+            [
+                {"vin": car.vin, "ts": rows[-1]["ts"], "v": json.dumps({"COOLANT_TEMP": 95})},
+                {"vin": other_car.vin, "ts": rows[-1]["ts"], "v": "{}"},
+            ],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO dtc_events (vin, ts, code, kind, mil) "
+                "VALUES (:vin, :ts, 'P0301', 'stored', true)"
+            ),
+            {"vin": car.vin, "ts": T0},
+        )
+    return world
+
+
+def _series(client, headers, vin, **params):
+    query = {
+        "signal": "COOLANT_TEMP",
+        "start": T0.isoformat(),
+        "end": (T0 + timedelta(minutes=2)).isoformat(),
+        "bucket_seconds": 60,
+    } | params
+    return client.get(f"/telemetry/vehicles/{vin}/series", params=query, headers=headers)
+
+
+def test_series_buckets_with_date_bin(client, world):
+    response = _series(client, auth_headers(client, world["advisor"]), world["car"].vin)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["unit"] == "degree_Celsius"
+    points = [(p["samples"], p["avg"], p["min"], p["max"]) for p in body["points"]]
+    assert points == [(6, 82.5, 80, 85), (6, 92.5, 90, 95)]
+    assert datetime.fromisoformat(body["points"][1]["bucket"]) == T0 + timedelta(minutes=1)
+
+
+def test_latest_and_dtcs_for_the_owner(client, world):
+    headers = auth_headers(client, world["owner"])
+    latest = client.get(f"/telemetry/vehicles/{world['car'].vin}/latest", headers=headers)
+    assert latest.status_code == 200
+    assert latest.json()["values"] == {"COOLANT_TEMP": 95}
+    assert latest.json()["stored_dtcs"] == ["P0301"]
+    dtcs = client.get(f"/telemetry/vehicles/{world['car'].vin}/dtcs", headers=headers).json()
+    assert [d["code"] for d in dtcs["items"]] == ["P0301"]
+    fleet = client.get("/telemetry/latest", headers=headers).json()
+    assert [row["vin"] for row in fleet["items"]] == [world["car"].vin]
+
+
+def test_other_customers_and_other_stores_are_refused(client, world):
+    stranger = auth_headers(client, world["stranger"])
+    assert _series(client, stranger, world["car"].vin).status_code == 403
+    assert (
+        client.get(f"/telemetry/vehicles/{world['car'].vin}/latest", headers=stranger).status_code
+        == 403
+    )
+    advisor = auth_headers(client, world["advisor"])
+    other = world["other_car"].vin
+    assert client.get(f"/telemetry/vehicles/{other}/latest", headers=advisor).status_code == 403
+    fleet = client.get("/telemetry/latest", headers=advisor).json()
+    assert other not in {row["vin"] for row in fleet["items"]}
+
+
+def test_bad_requests_are_422s_saying_what_to_change(client, world):
+    headers = auth_headers(client, world["advisor"], **{"Accept-Language": "en"})
+    vin = world["car"].vin
+    unknown = _series(client, headers, vin, signal="WARP_DRIVE")
+    assert unknown.status_code == 422
+    assert "unknown signal 'WARP_DRIVE'" in unknown.json()["message"]
+    too_many = _series(
+        client, headers, vin, bucket_seconds=1, end=(T0 + timedelta(days=1)).isoformat()
+    )
+    assert too_many.status_code == 422
+    assert "choose a larger bucket" in too_many.json()["message"]
+    bad_vin = client.get("/telemetry/vehicles/NOTAVIN/latest", headers=headers)
+    assert bad_vin.status_code == 422
+    assert "a VIN has exactly 17" in bad_vin.json()["message"]
