@@ -50,3 +50,7 @@ app.command("ingest")(ingest)
 from simulators.cli import simulate  # noqa: E402
 
 app.command("simulate")(simulate)
+
+from edge_agent.cli import edge  # noqa: E402
+
+app.command("edge")(edge)

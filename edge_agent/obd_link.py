@@ -5,12 +5,15 @@ from __future__ import annotations
 import logging
 import re
 
-import obd
-from obd import OBDCommand, OBDStatus
-from obd.protocols import ECU
+# pint (through python-OBD) warns that python-OBD redefines 'percent' on every start.
+logging.getLogger("pint.util").setLevel(logging.ERROR)
 
-from core.signals import BY_NAME, SIGNAL_NAMES
-from edge_agent.link import AdapterInfo, DtcReading, LinkError
+import obd  # noqa: E402
+from obd import OBDCommand, OBDStatus  # noqa: E402
+from obd.protocols import ECU  # noqa: E402
+
+from core.signals import BY_NAME, SIGNAL_NAMES  # noqa: E402
+from edge_agent.link import AdapterInfo, DtcReading, LinkError  # noqa: E402
 
 log = logging.getLogger(__name__)
 
