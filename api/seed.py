@@ -1,0 +1,348 @@
+"""Demo data: a believable dealer group with two Shanghai stores, staff in every role,
+about 200 customers with vehicles (the simulated fleet's VINs first) and interactions.
+
+Idempotent: records are found by natural keys (group and store codes, usernames, customer
+phone numbers, VINs) and only missing ones are added.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import DealerGroup, Store, User
+from api.auth.roles import Role
+from api.auth.security import hash_password
+from api.crm.models import Customer, Interaction, Vehicle
+from api.crm.states import CUSTOMER_LIFECYCLE
+from core.vin import validate_vin, with_check_digit
+
+DEMO_PASSWORD = "pitstop-demo"
+DEMO_CUSTOMERS = 200
+SEED = 4  # fixed, so every run builds the same people and cars
+
+GROUP = ("SHAUTO", "申城汽车服务集团")
+STORES = (  # code, Chinese name, English name, plate prefix
+    ("SH-PD", "上海浦东店", "Shanghai Pudong", "沪A"),
+    ("SH-MH", "上海闵行店", "Shanghai Minhang", "沪B"),
+)
+# username, full name, role, store codes (admins see every store of the group anyway)
+DEMO_STAFF = (
+    ("admin", "周海峰", Role.admin, ()),
+    ("manager", "吴丽华", Role.manager, ("SH-PD", "SH-MH")),
+    ("sales", "李强", Role.sales_consultant, ("SH-PD",)),
+    ("advisor", "王敏", Role.service_advisor, ("SH-PD",)),
+    ("technician", "张师傅", Role.technician, ("SH-PD",)),
+    ("parts", "赵磊", Role.parts_clerk, ("SH-PD",)),
+    ("advisor.mh", "孙婷", Role.service_advisor, ("SH-MH",)),
+)
+DEMO_CUSTOMER_USER = "customer"  # linked to the owner of the first VIN
+
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
+)
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "海燕",
+    "晓东",
+    "文博",
+    "雨桐",
+)
+MODELS = (  # make, model, share of the fleet
+    ("Volkswagen", "Lavida", 14),
+    ("Volkswagen", "Passat", 10),
+    ("Volkswagen", "Tiguan L", 8),
+    ("Toyota", "Camry", 9),
+    ("Toyota", "Corolla", 7),
+    ("Honda", "Accord", 8),
+    ("Honda", "CR-V", 7),
+    ("Buick", "GL8", 6),
+    ("Nissan", "Sylphy", 9),
+    ("BYD", "Qin PLUS", 6),
+    ("Audi", "A4L", 5),
+    ("Mercedes-Benz", "C 260 L", 4),
+)
+COLORS = ("白色", "黑色", "银色", "灰色", "蓝色", "红色")
+INTERACTIONS = (
+    ("call", "outbound", "提醒客户 {km} 公里保养"),
+    ("visit", "inbound", "到店咨询保养套餐"),
+    ("message", "outbound", "发送首保预约链接"),
+    ("call", "inbound", "询问轮胎更换价格"),
+    ("visit", "inbound", "洗车并检查胎压"),
+    ("message", "inbound", "反馈空调异味"),
+)
+TAGS = ("VIP", "车友会", "新能源意向", "延保客户", "老客户转介绍", "企业客户")
+
+
+@dataclass
+class SeedReport:
+    """What a seed run added (zero everywhere on a second run)."""
+
+    stores: int = 0
+    users: int = 0
+    customers: int = 0
+    vehicles: int = 0
+    interactions: int = 0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def demo_vin(serial: int) -> str:
+    """A valid SAIC-Volkswagen-style VIN for seeded cars beyond the simulated fleet."""
+    return with_check_digit(f"LSVAU2180PD{serial:06d}")
+
+
+def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOMERS) -> SeedReport:
+    """Add the demo dealer group to the database (idempotent); the caller commits."""
+    rng = random.Random(SEED)
+    report = SeedReport()
+    group = _group(session)
+    stores = _stores(session, group, report)
+    admin = _staff(session, group, stores, report)
+    fleet = [validate_vin(v) for v in vins]
+    fleet += [demo_vin(i) for i in range(max(0, customers + customers // 6 - len(fleet)))]
+    next_vin = iter(fleet)
+    staff_ids = {code: _staff_of(session, code) for code in stores}
+    first_owner: Customer | None = None
+    for index in range(customers):
+        code = STORES[index % len(STORES)][0]
+        customer = _customer(session, rng, index, stores[code], admin, report)
+        cars = 2 if index % 6 == 5 else 1
+        for _ in range(cars):
+            vin = next(next_vin, None)
+            if vin is not None:
+                _vehicle(session, rng, vin, stores[code], customer, report)
+        if customer.status == "prospect":
+            _activate(session, rng, customer, admin)
+        _interactions(session, rng, customer, staff_ids[code], report)
+        first_owner = first_owner or customer
+    if first_owner is not None:
+        _customer_user(session, group, first_owner, report)
+    session.flush()
+    report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
+    report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))
+    return report
+
+
+def _group(session: Session) -> DealerGroup:
+    group = session.scalar(select(DealerGroup).where(DealerGroup.code == GROUP[0]))
+    if group is None:
+        group = DealerGroup(code=GROUP[0], name=GROUP[1])
+        session.add(group)
+        session.flush()
+    return group
+
+
+def _stores(session: Session, group: DealerGroup, report: SeedReport) -> dict[str, Store]:
+    stores = {}
+    for code, zh, en, _ in STORES:
+        store = session.scalar(select(Store).where(Store.code == code))
+        if store is None:
+            store = Store(
+                dealer_group_id=group.id,
+                code=code,
+                name_zh=zh,
+                name_en=en,
+                city="上海",
+                timezone="Asia/Shanghai",
+            )
+            session.add(store)
+            report.stores += 1
+        stores[code] = store
+    session.flush()
+    return stores
+
+
+def _staff(
+    session: Session, group: DealerGroup, stores: dict[str, Store], report: SeedReport
+) -> User:
+    hashed = hash_password(DEMO_PASSWORD)
+    for username, name, role, codes in DEMO_STAFF:
+        if session.scalar(select(User.id).where(User.username == username)) is None:
+            session.add(
+                User(
+                    dealer_group_id=group.id,
+                    username=username,
+                    full_name=name,
+                    role=role.value,
+                    hashed_password=hashed,
+                    is_active=True,
+                    token_version=0,
+                    stores=[stores[c] for c in codes],
+                )
+            )
+            report.users += 1
+    session.flush()
+    return session.scalar(select(User).where(User.username == "admin"))
+
+
+def _staff_of(session: Session, code: str) -> list[int]:
+    stmt = select(User.id).join(User.stores).where(Store.code == code, User.role != "customer")
+    return list(session.scalars(stmt))
+
+
+def _customer(
+    session: Session,
+    rng: random.Random,
+    index: int,
+    store: Store,
+    admin: User,
+    report: SeedReport,
+) -> Customer:
+    phone = f"13{index % 10}{52000000 + index * 7919 % 10**7:08d}"
+    name = rng.choice(SURNAMES) + rng.choice(GIVEN)
+    weekday, time_of_day, tags = (
+        rng.choice(("sat", "sun", "wed", None)),
+        rng.choice(("morning", "afternoon", "evening")),
+        rng.sample(TAGS, k=rng.choice((0, 0, 1, 2))),
+    )
+    consents = {
+        "sms": rng.random() < 0.8,
+        "in_app": True,
+        "web_push": rng.random() < 0.4,
+        "email": rng.random() < 0.3,
+    }
+    source = rng.choices(("walk_in", "web", "referral", "phone", "event"), (40, 25, 15, 12, 8))[0]
+    existing = session.scalar(select(Customer).where(Customer.phone == phone))
+    if existing is not None:
+        return existing
+    customer = Customer(
+        store_id=store.id,
+        name=name,
+        phone=phone,
+        source=source,
+        consents=consents,
+        consents_updated_at=datetime.now(UTC),
+        tags=tags,
+        preferred_store_id=store.id,
+        preferred_weekday=weekday,
+        preferred_time_of_day=time_of_day,
+    )
+    CUSTOMER_LIFECYCLE.start(session, entity=customer, actor_id=admin.id)
+    report.customers += 1
+    return customer
+
+
+def _vehicle(
+    session: Session,
+    rng: random.Random,
+    vin: str,
+    store: Store,
+    owner: Customer,
+    report: SeedReport,
+) -> None:
+    make, model = rng.choices([m[:2] for m in MODELS], [m[2] for m in MODELS])[0]
+    year = rng.randint(2016, 2024)
+    plate = f"{next(p for c, _, _, p in STORES if c == store.code)}·{rng.randint(10000, 99999)}"
+    odometer = round((2025 - year) * rng.uniform(8000, 18000), 1)
+    if session.scalar(select(Vehicle.id).where(Vehicle.vin == vin)) is not None:
+        return
+    session.add(
+        Vehicle(
+            store_id=store.id,
+            vin=vin,
+            plate=plate,
+            make=make,
+            model=model,
+            year=year,
+            color=rng.choice(COLORS),
+            owner_id=owner.id,
+            odometer_km=odometer,
+            odometer_read_at=datetime.now(UTC) - timedelta(days=rng.randint(1, 120)),
+            warranty_end=date(year + 3, rng.randint(1, 12), 1),
+        )
+    )
+    session.flush()
+    report.vehicles += 1
+
+
+def _activate(session: Session, rng: random.Random, customer: Customer, admin: User) -> None:
+    if (
+        not customer.vehicles
+        and session.scalar(select(Vehicle.id).where(Vehicle.owner_id == customer.id)) is None
+    ):
+        return
+    roll = rng.random()
+    CUSTOMER_LIFECYCLE.apply(session, entity=customer, to="active", actor_id=admin.id)
+    if roll < 0.12:
+        CUSTOMER_LIFECYCLE.apply(session, entity=customer, to="dormant", actor_id=admin.id)
+    elif roll < 0.17:
+        CUSTOMER_LIFECYCLE.apply(
+            session,
+            entity=customer,
+            to="lost",
+            actor_id=admin.id,
+            reason="车辆已转卖 / sold the car",
+        )
+
+
+def _interactions(
+    session: Session,
+    rng: random.Random,
+    customer: Customer,
+    staff: list[int],
+    report: SeedReport,
+) -> None:
+    if session.scalar(select(Interaction.id).where(Interaction.customer_id == customer.id)):
+        return
+    now = datetime.now(UTC)
+    for _ in range(rng.randint(1, 3)):
+        kind, direction, summary = rng.choice(INTERACTIONS)
+        session.add(
+            Interaction(
+                store_id=customer.store_id,
+                customer_id=customer.id,
+                kind=kind,
+                direction=direction,
+                summary=summary.format(km=rng.choice((5000, 10000, 20000))),
+                user_id=rng.choice(staff) if staff else None,
+                occurred_at=now - timedelta(days=rng.randint(0, 365), minutes=rng.randint(0, 600)),
+            )
+        )
+        report.interactions += 1
+
+
+def _customer_user(
+    session: Session, group: DealerGroup, customer: Customer, report: SeedReport
+) -> None:
+    if session.scalar(select(User.id).where(User.username == DEMO_CUSTOMER_USER)) is not None:
+        return
+    session.add(
+        User(
+            dealer_group_id=group.id,
+            username=DEMO_CUSTOMER_USER,
+            full_name=customer.name,
+            role=Role.customer.value,
+            hashed_password=hash_password(DEMO_PASSWORD),
+            is_active=True,
+            token_version=0,
+            customer_id=customer.id,
+        )
+    )
+    report.users += 1
