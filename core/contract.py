@@ -20,6 +20,7 @@ import msgspec
 from core import wire
 from core.signals import SIGNAL_NAMES, SIGNALS, Signal
 
+MAX_SEQ = 2**63 - 1  # sequence numbers are stored as bigint
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 MESSAGE_TYPES: dict[str, type[msgspec.Struct]] = {
     "telemetry": wire.Telemetry,
@@ -37,7 +38,7 @@ _BLOCK = re.compile(
 # "Struct.field" -> (unit, meaning). Every field of every message must appear here: a field
 # added to core.wire without a line here fails the contract test.
 FIELD_DOCS: dict[str, tuple[str, str]] = {
-    "Telemetry.samples": ("", "The batch: samples of this car, oldest first"),
+    "Telemetry.samples": ("", "The batch: one or more samples of this car, oldest first"),
     "Sample.ts": ("ms since 1970-01-01 UTC", "When the values were read, by the car's clock"),
     "Sample.seq": ("count", "Per-car sequence number, one more for every sample"),
     "Sample.values": ("catalogue unit", "Signal name → value; only the signals read this time"),
@@ -112,7 +113,9 @@ def _refine(defs: dict) -> None:
         props = defs["Sample"]["properties"]
         props["seq"]["minimum"] = 0
         props["values"] = _signal_values(with_ranges=True)
-        defs["Telemetry"]["properties"]["samples"]["maxItems"] = wire.MAX_SAMPLES_PER_MESSAGE
+        samples = defs["Telemetry"]["properties"]["samples"]
+        samples.update(minItems=1, maxItems=wire.MAX_SAMPLES_PER_MESSAGE)
+        props["seq"]["maximum"] = MAX_SEQ
     if "DtcReport" in defs:
         defs["DtcReport"]["properties"]["stored"]["items"] = code
         defs["DtcReport"]["properties"]["pending"]["items"] = code

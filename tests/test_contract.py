@@ -45,8 +45,11 @@ def ingest_problem(kind: str, payload: bytes) -> str | None:
     except wire.WireError as exc:
         return str(exc)
     if isinstance(message, wire.Telemetry):
-        if len(message.samples) > wire.MAX_SAMPLES_PER_MESSAGE:
-            return "too many samples"
+        # ingest/batch.py adds these two message-level checks to core.wire's sample checks
+        if not message.samples or len(message.samples) > wire.MAX_SAMPLES_PER_MESSAGE:
+            return f"{len(message.samples)} samples"
+        if any(s.seq > contract.MAX_SEQ for s in message.samples):
+            return "sequence number beyond bigint"
         problems = [wire.sample_problem(s, now=s.ts) for s in message.samples]
         return next((p for p in problems if p), None)
     if isinstance(message, wire.DtcReport):
@@ -150,11 +153,10 @@ _values = st.one_of(
         st.fixed_dictionaries(
             {
                 "ts": st.integers(1_700_000_000_000, 1_800_000_000_000),
-                "seq": st.integers(-3, 10**9),
+                "seq": st.integers(-3, 2**64),
                 "values": st.dictionaries(_names, _values, max_size=4),
             }
         ),
-        min_size=1,
         max_size=3,
     )
 )
