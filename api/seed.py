@@ -346,3 +346,12 @@ def _customer_user(
         )
     )
     report.users += 1
+
+
+def fleet_vins(session: Session) -> list[str]:
+    """Valid VINs of the cars that have reported telemetry, in VIN order."""
+    from api.telemetry.models import vehicle_latest
+    from core.vin import is_valid_vin
+
+    vins = session.scalars(select(vehicle_latest.c.vin).order_by(vehicle_latest.c.vin))
+    return [vin for vin in vins if is_valid_vin(vin)]

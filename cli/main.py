@@ -43,9 +43,11 @@ def db_downgrade(revision: str = typer.Argument(..., help="Alembic revision, or 
     typer.echo(f"database downgraded to {revision}")
 
 
+from ingest.bench import bench_ingest  # noqa: E402
 from ingest.cli import ingest  # noqa: E402
 
 app.command("ingest")(ingest)
+bench_app.command("ingest")(bench_ingest)
 
 from simulators.cli import simulate  # noqa: E402
 
@@ -54,3 +56,7 @@ app.command("simulate")(simulate)
 from edge_agent.cli import edge  # noqa: E402
 
 app.command("edge")(edge)
+
+from api.cli import api  # noqa: E402
+
+app.command("api")(api)
