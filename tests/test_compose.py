@@ -213,7 +213,10 @@ def test_dockerfile_installs_the_project():
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    needed = ["pyproject.toml", "README.md"] + [
+    readme = PYPROJECT["project"].get("readme")
+    if readme:
+        assert (ROOT / readme).is_file(), f"pyproject.toml names {readme}; pip wheel . needs it"
+    needed = ["pyproject.toml", *([readme] if readme else [])] + [
         f"{package.rstrip('*')}/__init__.py"
         for package in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
     ]
