@@ -109,7 +109,11 @@ class Agent:
     def start(self) -> None:
         """Connect the link and resolve the VIN, then connect to the broker (in background)."""
         self._connect_link_with_retries()
-        self._resolve_vin()
+        try:
+            self._resolve_vin()
+        except NoValidVin:
+            self.link.close()
+            raise
         self.buffer = Buffer(self.buffer_path, max_entries=self.buffer_max_entries)
         self._schedule_all(self.clock())
         self.client = self._make_client()
@@ -292,8 +296,7 @@ class Agent:
     def run(self, stop: threading.Event) -> None:
         """Tick in real time until stop is set, reconnecting the link with backoff."""
         while not stop.is_set():
-            if not self._link_up and time.monotonic() >= self._link_retry_at:
-                self._retry_link()
+            self.recover_link()
             try:
                 self.tick()
             except Exception:  # a bug in one step must not end the car's only agent
@@ -313,6 +316,18 @@ class Agent:
             if time.monotonic() >= deadline:
                 return False
             time.sleep(0.01)
+
+    @property
+    def link_up(self) -> bool:
+        """True while the car answers."""
+        return self._link_up
+
+    def recover_link(self) -> bool:
+        """Reconnect the car if its link is down and the backoff has passed; True when up."""
+        if not self._link_up and time.monotonic() >= self._link_retry_at:
+            with self._lock:
+                self._retry_link()
+        return self._link_up
 
     def _retry_link(self) -> None:
         try:

@@ -81,8 +81,11 @@ class ObdLink:
     def connect(self) -> AdapterInfo:
         """Open the port, find the protocol and the supported PIDs; LinkError when no car."""
         self.close()
-        conn = obd.OBD(self.port, baudrate=self.baudrate, protocol=self.protocol, fast=False,
-                       timeout=self.timeout)  # fmt: skip
+        try:
+            conn = obd.OBD(self.port, baudrate=self.baudrate, protocol=self.protocol, fast=False,
+                           timeout=self.timeout)  # fmt: skip
+        except Exception as exc:  # python-OBD reports most failures as a status, not all
+            raise LinkError(f"cannot open {self.port}: {exc}") from exc
         if conn.status() != OBDStatus.CAR_CONNECTED:
             status = conn.status()
             conn.close()

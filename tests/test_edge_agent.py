@@ -136,10 +136,10 @@ def test_broker_outage_loses_nothing(own_broker, tmp_path, unique_prefix):
         own_broker.stop()
         sub.wait_for(lambda: agent.buffer.depth >= 20)  # sampling goes on into the outbox
         car.down = True  # and the car drops out too for a moment
-        sub.wait_for(lambda: not agent._link_up)
+        sub.wait_for(lambda: not agent.link_up)
         car.down = False
         own_broker.start()
-        sub.wait_for(lambda: agent._link_up and agent._connected, timeout=30)
+        sub.wait_for(lambda: agent.link_up and agent._connected, timeout=30)
     finally:
         stop.set()
         runner.join(10)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from core import wire
+from core.broker import free_port
 from edge_agent.agent import Agent
 from edge_agent.link import LinkError
 from edge_agent.obd_link import ObdLink
@@ -85,6 +86,12 @@ def test_link_raises_link_error_when_the_adapter_goes_away(emulator):
         for _ in range(20):
             link.read("RPM")
     link.close()
+
+
+def test_link_raises_link_error_when_nothing_answers_on_the_port():
+    link = ObdLink(f"socket://127.0.0.1:{free_port()}")
+    with pytest.raises(LinkError, match="127.0.0.1"):
+        link.connect()
 
 
 def test_emulator_without_vin_falls_back_to_the_configured_vin(tmp_path, mqtt_url, unique_prefix):
