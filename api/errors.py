@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from api.i18n import DEFAULT_LANGUAGE, Text, pick_language, translate
 
@@ -139,6 +139,16 @@ def install_error_handlers(app: FastAPI) -> None:
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
         message = translate("validation_failed", _language(request), problems=summary)
         return JSONResponse(_body("validation_failed", message, problems), status_code=422)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> JSONResponse:
+        # A value the database cannot store (a NUL byte, a number out of range).
+        problem = str(getattr(exc, "orig", exc)).splitlines()[0]
+        error = InvalidInput(field="body", problem=problem)
+        language = _language(request)
+        return JSONResponse(
+            _body(error.code, error.message(language), error.details(language)), status_code=422
+        )
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(request: Request, exc: IntegrityError) -> JSONResponse:

@@ -10,6 +10,7 @@ from api.audit import service
 from api.audit.schemas import TransitionPage
 from api.deps import ManagerUser, SessionDep
 from api.pagination import PageParamsDep
+from api.types import IdQuery
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -20,7 +21,7 @@ def list_transitions(
     user: ManagerUser,
     page: PageParamsDep,
     entity_type: Annotated[str | None, Query(max_length=40, examples=["customer"])] = None,
-    entity_id: Annotated[int | None, Query(ge=1)] = None,
+    entity_id: IdQuery = None,
 ) -> TransitionPage:
     """Every state change in your stores, newest first."""
     paged = service.list_transitions(

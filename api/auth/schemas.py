@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.roles import Role
 from api.pagination import Page
+from api.types import DbId
 
 
 class TokenPair(BaseModel):
@@ -54,8 +55,8 @@ class UserCreate(UserBase):
     """A new user. Staff need store_ids; a customer account needs customer_id."""
 
     password: str = Field(min_length=8, max_length=128)
-    store_ids: list[int] = Field(default_factory=list, max_length=50)
-    customer_id: int | None = None
+    store_ids: list[DbId] = Field(default_factory=list, max_length=50)
+    customer_id: DbId | None = None
 
 
 class UserRead(UserBase):

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends
 
 from api.crm import service
 from api.crm.models import Customer
 from api.deps import CurrentUser, SessionDep
+from api.types import IdPath
 
 
-def visible_customer(
-    session: SessionDep, user: CurrentUser, customer_id: Annotated[int, Path(ge=1)]
-) -> Customer:
+def visible_customer(session: SessionDep, user: CurrentUser, customer_id: IdPath) -> Customer:
     """The customer of the path, if the caller may see it (404 / 403 otherwise)."""
     return service.get_customer(session, scope=user.scope, customer_id=customer_id)
 

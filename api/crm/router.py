@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, status
+from fastapi import APIRouter, Query, status
 
 from api.audit.schemas import TransitionRead
 from api.crm import service
@@ -27,11 +27,11 @@ from api.crm.schemas import (
 )
 from api.deps import CrmEditor, CurrentUser, SessionDep, StaffUser
 from api.pagination import PageParamsDep
+from api.types import IdPath, IdQuery
 
 router = APIRouter(prefix="/crm", tags=["crm"])
 
 Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
-Id = Annotated[int, Path(ge=1)]
 
 
 @router.get("/customers", response_model=CustomerPage)
@@ -43,7 +43,7 @@ def list_customers(
     status: CustomerStatus | None = None,
     source: Source | None = None,
     tag: Annotated[str | None, Query(max_length=32)] = None,
-    store_id: Annotated[int | None, Query(ge=1)] = None,
+    store_id: IdQuery = None,
 ) -> CustomerPage:
     """Customers of your stores (a customer sees only themself)."""
     paged = service.list_customers(
@@ -74,7 +74,7 @@ def get_customer(customer: CustomerDep) -> CustomerRead:
 
 @router.patch("/customers/{customer_id}", response_model=CustomerRead)
 def update_customer(
-    session: SessionDep, user: CrmEditor, customer_id: Id, body: CustomerUpdate
+    session: SessionDep, user: CrmEditor, customer_id: IdPath, body: CustomerUpdate
 ) -> CustomerRead:
     """Change a customer's details, preferences, consents or tags."""
     customer = service.update_customer(
@@ -85,7 +85,7 @@ def update_customer(
 
 @router.post("/customers/{customer_id}/status", response_model=CustomerRead)
 def change_status(
-    session: SessionDep, user: CrmEditor, customer_id: Id, body: StatusChange
+    session: SessionDep, user: CrmEditor, customer_id: IdPath, body: StatusChange
 ) -> CustomerRead:
     """Move a customer along the lifecycle; 409 says why a step is not allowed."""
     customer = service.change_customer_status(
@@ -100,14 +100,16 @@ def change_status(
 
 
 @router.get("/customers/{customer_id}/history", response_model=list[TransitionRead])
-def customer_history(session: SessionDep, user: StaffUser, customer_id: Id) -> list[TransitionRead]:
+def customer_history(
+    session: SessionDep, user: StaffUser, customer_id: IdPath
+) -> list[TransitionRead]:
     """The customer's lifecycle changes: who, when, from, to, why."""
     rows = service.customer_history(session, scope=user.scope, customer_id=customer_id)
     return [TransitionRead.model_validate(r) for r in rows]
 
 
 @router.get("/customers/{customer_id}/360", response_model=Customer360)
-def customer_360(session: SessionDep, user: CurrentUser, customer_id: Id) -> Customer360:
+def customer_360(session: SessionDep, user: CurrentUser, customer_id: IdPath) -> Customer360:
     """The customer on one screen: vehicles, interactions, alerts, service, satisfaction."""
     view = service.customer_360(session, scope=user.scope, customer_id=customer_id)
     return Customer360.model_validate(view, from_attributes=True)
@@ -119,8 +121,8 @@ def list_vehicles(
     user: CurrentUser,
     page: PageParamsDep,
     q: Search = None,
-    owner_id: Annotated[int | None, Query(ge=1)] = None,
-    store_id: Annotated[int | None, Query(ge=1)] = None,
+    owner_id: IdQuery = None,
+    store_id: IdQuery = None,
 ) -> VehiclePage:
     """Vehicles of your stores (a customer: their own)."""
     paged = service.list_vehicles(
@@ -136,7 +138,7 @@ def create_vehicle(session: SessionDep, user: CrmEditor, body: VehicleCreate) ->
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleRead)
-def get_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: Id) -> VehicleRead:
+def get_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: IdPath) -> VehicleRead:
     """One vehicle, with its odometer from telemetry."""
     view = service.get_vehicle(session, scope=user.scope, vehicle_id=vehicle_id)
     return VehicleRead.model_validate(view)
@@ -144,7 +146,7 @@ def get_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: Id) -> Vehic
 
 @router.patch("/vehicles/{vehicle_id}", response_model=VehicleRead)
 def update_vehicle(
-    session: SessionDep, user: CrmEditor, vehicle_id: Id, body: VehicleUpdate
+    session: SessionDep, user: CrmEditor, vehicle_id: IdPath, body: VehicleUpdate
 ) -> VehicleRead:
     """Change a vehicle's plate, owner, device, warranty or odometer reading."""
     view = service.update_vehicle(session, scope=user.scope, vehicle_id=vehicle_id, data=body)
@@ -156,7 +158,7 @@ def list_interactions(
     session: SessionDep,
     user: StaffUser,
     page: PageParamsDep,
-    customer_id: Annotated[int | None, Query(ge=1)] = None,
+    customer_id: IdQuery = None,
     kind: InteractionKind | None = None,
 ) -> InteractionPage:
     """Calls, visits and messages in your stores, newest first."""

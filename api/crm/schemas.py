@@ -20,6 +20,7 @@ from api.crm.constants import (
     Weekday,
 )
 from api.pagination import Page
+from api.types import DbId
 from core.vin import InvalidVin, validate_vin
 
 
@@ -63,7 +64,7 @@ class CustomerBase(BaseModel):
     email: Email | None = Field(default=None, examples=["zhang.wei@example.cn"])
     address: str | None = Field(default=None, max_length=300)
     source: Source = Field(examples=["walk_in"])
-    preferred_store_id: int | None = None
+    preferred_store_id: DbId | None = None
     preferred_weekday: Weekday | None = Field(default=None, examples=["sat"])
     preferred_time_of_day: TimeOfDay | None = Field(default=None, examples=["morning"])
     consents: Consents = Field(default_factory=Consents)
@@ -74,7 +75,7 @@ class CustomerBase(BaseModel):
 class CustomerCreate(CustomerBase):
     """A new customer in one of your stores (starts as a prospect)."""
 
-    store_id: int
+    store_id: DbId
 
 
 class CustomerUpdate(BaseModel):
@@ -85,7 +86,7 @@ class CustomerUpdate(BaseModel):
     email: Email | None = None
     address: str | None = Field(default=None, max_length=300)
     source: Source | None = None
-    preferred_store_id: int | None = None
+    preferred_store_id: DbId | None = None
     preferred_weekday: Weekday | None = None
     preferred_time_of_day: TimeOfDay | None = None
     consents: Consents | None = None
@@ -124,7 +125,7 @@ class VehicleBase(BaseModel):
     model: Name = Field(examples=["Passat"])
     year: Year = Field(examples=[2021])
     color: str | None = Field(default=None, max_length=30)
-    owner_id: int | None = None
+    owner_id: DbId | None = None
     telematics_device_id: str | None = Field(default=None, max_length=64)
     warranty_end: date | None = None
 
@@ -133,7 +134,7 @@ class VehicleCreate(VehicleBase):
     """A new vehicle; the VIN is checked (length, alphabet, check digit where mandatory)."""
 
     vin: Vin = Field(examples=["LSVAU2180N2183294"])
-    store_id: int
+    store_id: DbId
     odometer_km: float | None = Field(default=None, ge=0, le=2_000_000)
 
 
@@ -142,7 +143,7 @@ class VehicleUpdate(BaseModel):
 
     plate: Plate | None = None
     color: str | None = Field(default=None, max_length=30)
-    owner_id: int | None = None
+    owner_id: DbId | None = None
     telematics_device_id: str | None = Field(default=None, max_length=64)
     warranty_end: date | None = None
     odometer_km: float | None = Field(default=None, ge=0, le=2_000_000)
@@ -169,8 +170,8 @@ VehiclePage = Page[VehicleRead]
 class InteractionCreate(BaseModel):
     """A call, visit or message to log against a customer."""
 
-    customer_id: int
-    vehicle_id: int | None = None
+    customer_id: DbId
+    vehicle_id: DbId | None = None
     kind: InteractionKind = Field(examples=["call"])
     direction: Direction = Field(examples=["outbound"])
     summary: str = Field(min_length=1, max_length=2000, examples=["提醒客户 5000 公里保养"])

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query
 
 from api.crm.schemas import Vin
 from api.deps import CurrentUser, SessionDep
+from api.errors import InvalidInput
 from api.pagination import PageParamsDep
 from api.telemetry import service
 from api.telemetry.schemas import (
@@ -59,7 +60,10 @@ def series(
 ) -> Series:
     """One signal over time, averaged per bucket."""
     end = _aware(end) if end else datetime.now(UTC)
-    start = _aware(start) if start else end - DEFAULT_WINDOW
+    try:
+        start = _aware(start) if start else end - DEFAULT_WINDOW
+    except OverflowError:
+        raise InvalidInput(field="end", problem="too early; give a later end") from None
     rows = service.series(
         session,
         scope=user.scope,
