@@ -26,6 +26,7 @@ console = Console()
 # Time the fleet gets to hand over its last samples, and ingest to commit them, on the way out.
 FLEET_STOP_GRACE_S = 20
 INGEST_STOP_GRACE_S = 20
+FIRST_CARS_TIMEOUT_S = 30
 
 
 @dataclass
@@ -61,7 +62,7 @@ class Processes:
 def demo(
     cars: int = typer.Option(20, help="Simulated cars in the fleet."),
     speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
-    faults: str = typer.Option("battery:1,cooling:1,misfire:1,vacuum:1,catalyst:1",
+    faults: str = typer.Option("battery:1,thermostat:1,misfire:1,vacuum_leak:1,catalyst:1",
                                help="Faults to inject, as kind:count,..."),
     seconds: float = typer.Option(0, help="Stop after this many seconds (0: run until Ctrl-C)."),
     api: bool = typer.Option(True, help="Serve the API and web console."),
@@ -86,12 +87,13 @@ def demo(
     deadline = time.monotonic() + seconds if seconds else None
     try:
         children.start("ingest", "ingest")
-        if api:
-            children.start("api", "api")
         children.start(
             "fleet", "simulate", "--cars", str(cars), "--speed", str(speed),
             "--faults", faults, "--labels", str(settings.home / "fleet-labels.json"),
         )
+        if api:
+            _wait_for_first_cars(database_url, children)
+            children.start("api", "api", "--seed")
         _announce(settings, database_url, mqtt_url, api)
         while deadline is None or time.monotonic() < deadline:
             children.check()
@@ -108,6 +110,20 @@ def demo(
     if seconds and rows == 0:
         console.print("[red]no telemetry arrived in the database[/]")
         raise typer.Exit(1)
+
+
+def _wait_for_first_cars(database_url: str, children: Processes) -> None:
+    """Wait until cars have reported, so the demo dealer group is seeded with their VINs."""
+    from core.db import connect
+
+    deadline = time.monotonic() + FIRST_CARS_TIMEOUT_S
+    while time.monotonic() < deadline:
+        children.check()
+        with connect(database_url) as conn:
+            if conn.execute("SELECT count(*) FROM vehicle_latest").fetchone()[0]:
+                return
+        time.sleep(1)
+    console.print("[yellow]no car has reported yet; the demo dealer group gets generated VINs[/]")
 
 
 def _announce(settings, database_url: str, mqtt_url: str, api: bool) -> None:
