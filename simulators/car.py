@@ -274,7 +274,9 @@ class Car:
         heat = 0.02 * self.maf_gs + 0.03
         opening = min(1.0, max(0.0, (self.coolant_c - THERMOSTAT_OPENS_C) / 8))
         opening = max(opening, 0.6 * self.severity("thermostat"))
-        radiator = 0.006 * (1 + self.speed_kmh / 60) * (1 - 0.85 * self.severity("coolant_leak"))
+        # A leak leaves air where coolant was: the radiator loses its grip quickly.
+        leak = self.severity("coolant_leak")
+        radiator = 0.006 * (1 + self.speed_kmh / 60) * max(0.05, 1 - 1.3 * leak)
         loss = (0.0004 + radiator * opening) * (self.coolant_c - amb)
         self.coolant_c = min(MAX_COOLANT_C, self.coolant_c + (heat - loss) * dt)
         target = amb + 3 + (self.coolant_c - amb) * 0.25 / (1 + self.speed_kmh / 30)

@@ -16,7 +16,6 @@ if TYPE_CHECKING:
 
 DAY_MS = 86_400_000
 DEFAULT_DEVELOP_DAYS = (3.0, 8.0)  # from onset to failure
-SEVERITY_EXPONENT = 1.3  # slow start, faster end: wear accelerates
 
 KINDS = ("battery", "thermostat", "coolant_leak", "misfire", "vacuum_leak", "catalyst")
 ALIASES = {"cooling": "thermostat", "vacuum": "vacuum_leak", "cat": "catalyst"}
@@ -24,8 +23,8 @@ ALIASES = {"cooling": "thermostat", "vacuum": "vacuum_leak", "cat": "catalyst"}
 # Monitor thresholds: what the engine computer treats as a failed test.
 MISFIRE_SEVERITY_DETECTED = 0.5
 CATALYST_SEVERITY_DETECTED = 0.7
-LEAN_TRIM_DETECTED_PCT = 22.0  # long + short trim above this sets P0171 ...
-LEAN_LONG_TRIM_DETECTED_PCT = 15.0  # ... when the long-term trim has learned most of it
+LEAN_TRIM_DETECTED_PCT = 20.0  # long + short trim above this sets P0171 ...
+LEAN_LONG_TRIM_DETECTED_PCT = 14.0  # ... when the long-term trim has learned most of it
 THERMOSTAT_LOW_TEMP_C = 75.0  # warm engine still below this sets P0128
 OVERHEAT_TEMP_C = 110.0  # P0217
 WARM_RUN_S = 600  # monitors that need a warm engine wait this long after start
@@ -52,12 +51,12 @@ class Fault:
     cylinder: int = 1  # misfire only
 
     def severity(self, ms: int) -> float:
-        """0 before onset, rising to 1 at the failure time, 1 afterwards."""
+        """0 before onset, rising steadily to 1 at the failure time, 1 afterwards."""
         if ms <= self.onset_ms:
             return 0.0
         if ms >= self.failure_ms:
             return 1.0
-        return ((ms - self.onset_ms) / (self.failure_ms - self.onset_ms)) ** SEVERITY_EXPONENT
+        return (ms - self.onset_ms) / (self.failure_ms - self.onset_ms)
 
     @property
     def label(self) -> FaultLabel:
