@@ -20,10 +20,10 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from core import wire
 from core.broker import MqttUrl
-from core.signals import BY_NAME, SIGNALS, out_of_range
-from core.vin import InvalidVin, validate_vin
+from core.signals import BY_NAME, out_of_range
 from edge_agent import config as cfg
 from edge_agent.buffer import MAX_ENTRIES, SAMPLE, Buffer, Entry
+from edge_agent.identity import NoValidVin, resolve_vin
 from edge_agent.link import AdapterInfo, DtcReading, LinkError, VehicleLink
 
 log = logging.getLogger(__name__)
@@ -49,15 +49,6 @@ STOP_FLUSH_S = 3.0
 RUN_IDLE_S = 0.05
 
 
-class NoValidVin(RuntimeError):
-    """Neither the car nor the configuration gives a valid VIN."""
-
-
-def default_config() -> wire.VehicleConfig:
-    """Every catalogue signal at its default period."""
-    return wire.VehicleConfig(version=0, signals={s.name: s.period_s for s in SIGNALS})
-
-
 class Agent:
     """One car's edge agent."""
 
@@ -77,7 +68,7 @@ class Agent:
         self.mqtt_url = MqttUrl.parse(mqtt_url)
         self.buffer_path = Path(buffer_path)
         self.configured_vin = vin
-        self.config = config or default_config()
+        self.config = config or cfg.default_config()
         if problem := cfg.config_problem(self.config):
             raise ValueError(f"invalid vehicle config: {problem}")
         self.clock = clock
@@ -173,33 +164,9 @@ class Agent:
         except LinkError as exc:
             reported, self._link_up = None, False
             log.warning("reading the VIN failed: %s", exc)
-        ecu_problem = "the car reports no VIN over mode 09"
-        if reported:
-            try:
-                self.vin, self.vin_source = validate_vin(reported), "ecu"
-                if self.configured_vin and self.configured_vin.strip().upper() != self.vin:
-                    self.note = (
-                        f"configured VIN {self.configured_vin} ignored: the car reports {self.vin}"
-                    )
-                    log.warning(self.note)
-                return
-            except InvalidVin as exc:
-                ecu_problem = f"the car reports an invalid VIN: {exc}"
-        if not self.configured_vin:
-            raise NoValidVin(
-                f"no valid VIN: {ecu_problem}, and none is configured. "
-                "Pass the VIN printed on the car: pitstop edge --port PORT --vin <17 characters>"
-            )
-        try:
-            self.vin = validate_vin(self.configured_vin)
-        except InvalidVin as exc:
-            raise NoValidVin(
-                f"no valid VIN: {ecu_problem}, and the configured one is invalid: {exc}. "
-                "Pass the VIN printed on the car with --vin"
-            ) from None
-        self.vin_source = "configured"
-        self.note = f"using the configured VIN because {ecu_problem}"
-        log.warning(self.note)
+        self.vin, self.vin_source, self.note = resolve_vin(reported, self.configured_vin)
+        if self.note:
+            log.warning(self.note)
 
     # ------------------------------------------------------------------------ MQTT
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from core.signals import BY_NAME
+from core.signals import BY_NAME, SIGNALS
 from core.wire import MAX_SAMPLES_PER_MESSAGE, VehicleConfig
 
 # An ELM327 answers some 10 to 50 PIDs a second in all; faster periods cannot be honoured.
@@ -39,3 +39,8 @@ def _period_problem(label: str, seconds: float) -> str | None:
     if not math.isfinite(seconds) or not MIN_PERIOD_S <= seconds <= MAX_PERIOD_S:
         return f"{label} must be {MIN_PERIOD_S}..{MAX_PERIOD_S} s, got {seconds}"
     return None
+
+
+def default_config() -> VehicleConfig:
+    """Every catalogue signal at its default period, until the retained /config says otherwise."""
+    return VehicleConfig(version=0, signals={s.name: s.period_s for s in SIGNALS})
