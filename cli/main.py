@@ -26,7 +26,7 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
 
 
 @db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("head", help="Alembic revision")) -> None:
+def db_upgrade(revision: str = typer.Argument("heads", help="Alembic revision")) -> None:
     """Apply migrations up to REVISION (default: the newest)."""
     from core.db.migrate import upgrade
 
