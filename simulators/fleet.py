@@ -157,7 +157,7 @@ class Fleet:
             with m.lock:
                 if target_ms > m.car.now_ms:
                     m.car.advance((target_ms - m.car.now_ms) / 1000)
-            _recover_link(m.agent)
+            m.agent.recover_link()  # a dropped link comes back after the agent's backoff
             m.agent.tick()
 
     def run(self, seconds: float | None, stop: threading.Event | None = None) -> dict:
@@ -226,10 +226,3 @@ def _fault_timing(span_days: float) -> tuple[float, tuple[float, float]]:
 
 def _clock_of(car: Car):
     return lambda: car.now_ms
-
-
-def _recover_link(agent: Agent) -> None:
-    # tick() does not reconnect a dropped link (run() does, on the wall clock); the fleet
-    # drives tick() itself, so it retries here with the agent's own reconnect step.
-    if not getattr(agent, "_link_up", True) and time.monotonic() >= agent._link_retry_at:
-        agent._retry_link()
