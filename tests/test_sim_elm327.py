@@ -124,6 +124,10 @@ def test_interpreter_answers_like_an_elm327():
     vin = elm.respond("0902").split("\r")
     assert vin[0] == "014" and vin[1].startswith("0:490201")
     assert elm.respond("03") == "4300\r\r>"
+    odometer = int(elm.respond("01A6").split("\r")[0][4:], 16) / 10
+    assert odometer == pytest.approx(car.values()["ODOMETER"], abs=0.05)
+    chain = [int(elm.respond(f"01{base:02X}").split("\r")[0][4:], 16) for base in (0x80, 0xA0)]
+    assert chain[0] & 1 and chain[1] & (1 << (0xC0 - 0xA6))  # 0180 points on; 01A6 is there
     assert encode_dtc("P0301") == b"\x03\x01" and encode_dtc("U0100") == b"\xc1\x00"
     assert pid_bitmask(0x00, {0x01, 0x0C, 0x21}) == bytes((0x80, 0x10, 0x00, 0x01))
     assert [len(f) for f in can_frames(bytes(21))] == [8, 8, 8, 2]
