@@ -56,14 +56,16 @@ class Processes:
         """Raise when a child died on its own."""
         for name, process in self.running.items():
             if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with code {process.returncode}; see its log above")
+                raise RuntimeError(f"{name} exited with code {process.returncode}; see its log")
 
 
 def demo(
     cars: int = typer.Option(20, help="Simulated cars in the fleet."),
     speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
-    faults: str = typer.Option("battery:1,thermostat:1,misfire:1,vacuum_leak:1,catalyst:1",
-                               help="Faults to inject, as kind:count,..."),
+    faults: str = typer.Option(
+        "battery:1,thermostat:1,misfire:1,vacuum_leak:1,catalyst:1",
+        help="Faults to inject, as kind:count,...",
+    ),
     seconds: float = typer.Option(0, help="Stop after this many seconds (0: run until Ctrl-C)."),
     api: bool = typer.Option(True, help="Serve the API and web console."),
 ) -> None:
@@ -88,8 +90,16 @@ def demo(
     try:
         children.start("ingest", "ingest")
         children.start(
-            "fleet", "simulate", "--cars", str(cars), "--speed", str(speed),
-            "--faults", faults, "--labels", str(settings.home / "fleet-labels.json"),
+            "fleet",
+            "simulate",
+            "--cars",
+            str(cars),
+            "--speed",
+            str(speed),
+            "--faults",
+            faults,
+            "--labels",
+            str(settings.home / "fleet-labels.json"),
         )
         if api:
             _wait_for_first_cars(database_url, children)
@@ -144,6 +154,7 @@ def _report(database_url: str) -> int:
         rows, cars = conn.execute("SELECT count(*), count(DISTINCT vin) FROM telemetry").fetchone()
         online = conn.execute("SELECT count(*) FROM vehicle_latest WHERE online").fetchone()[0]
         dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
-    console.print(f"telemetry rows: {rows} from {cars} cars; online now: {online}; "
-                  f"dead letters: {dead}")
+    console.print(
+        f"telemetry rows: {rows} from {cars} cars; online now: {online}; dead letters: {dead}"
+    )
     return rows

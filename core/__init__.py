@@ -1,1 +1,1 @@
-"""Shared by every Pitstop part: settings, VINs, the signal catalogue, the wire contract, database."""
+"""Shared by every part: settings, VINs, the signal catalogue, the wire contract, database."""

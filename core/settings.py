@@ -15,7 +15,6 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-
 # Accepted only in development: anyone could forge tokens signed with it.
 PLACEHOLDER_JWT_SECRET = "change-me-development-only"
 MIN_JWT_SECRET_LENGTH = 32  # HS256 wants at least 256 bits of key

@@ -27,6 +27,7 @@ class Signal:
         return self.name.lower()
 
 
+# fmt: off
 SIGNALS: tuple[Signal, ...] = (
     Signal("RPM", "010C", "revolutions_per_minute",
            "Vehicle.Powertrain.CombustionEngine.Speed", 0, 16383.75, 1,
@@ -69,6 +70,7 @@ SIGNALS: tuple[Signal, ...] = (
     Signal("ELM_VOLTAGE", "ATRV", "volt", "Vehicle.LowVoltageBattery.CurrentVoltage", 0, 30,
            5, "Battery voltage at the OBD port (adapter reading)", "蓄电池电压(诊断口)"),
 )
+# fmt: on
 
 BY_NAME: dict[str, Signal] = {s.name: s for s in SIGNALS}
 SIGNAL_NAMES: tuple[str, ...] = tuple(BY_NAME)

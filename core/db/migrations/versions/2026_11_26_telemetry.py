@@ -18,9 +18,23 @@ depends_on = None
 
 # Frozen copy of the signal catalogue at this revision: later signals get their own migration.
 SIGNAL_COLUMNS = (
-    "rpm", "speed", "engine_load", "coolant_temp", "short_fuel_trim_1", "long_fuel_trim_1",
-    "intake_temp", "maf", "throttle_pos", "o2_b1s1", "o2_b1s2", "run_time", "fuel_level",
-    "distance_since_dtc_clear", "control_module_voltage", "ambiant_air_temp", "odometer",
+    "rpm",
+    "speed",
+    "engine_load",
+    "coolant_temp",
+    "short_fuel_trim_1",
+    "long_fuel_trim_1",
+    "intake_temp",
+    "maf",
+    "throttle_pos",
+    "o2_b1s1",
+    "o2_b1s2",
+    "run_time",
+    "fuel_level",
+    "distance_since_dtc_clear",
+    "control_module_voltage",
+    "ambiant_air_temp",
+    "odometer",
     "elm_voltage",
 )
 HOURLY = """
@@ -37,9 +51,11 @@ HOURLY = """
 
 
 def _timescale_available() -> bool:
-    row = op.get_bind().exec_driver_sql(
-        "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
-    ).first()
+    row = (
+        op.get_bind()
+        .exec_driver_sql("SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'")
+        .first()
+    )
     return row is not None
 
 
@@ -174,9 +190,7 @@ FROM telemetry GROUP BY 1, 2 WITH NO DATA""")
 
 def _upgrade_timescale() -> None:
     op.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
-    op.execute(
-        "SELECT create_hypertable('telemetry', by_range('ts', INTERVAL '1 day'))"
-    )
+    op.execute("SELECT create_hypertable('telemetry', by_range('ts', INTERVAL '1 day'))")
     op.execute("""
 ALTER TABLE telemetry SET (
     timescaledb.compress,
@@ -205,8 +219,14 @@ SELECT add_continuous_aggregate_policy('telemetry_hourly',
 
 def downgrade() -> None:
     op.execute("DROP MATERIALIZED VIEW IF EXISTS telemetry_hourly")
-    for table in ("dead_letters", "vehicle_latest", "vehicle_status_events", "dtc_events",
-                  "telemetry", "pitstop_meta"):
+    for table in (
+        "dead_letters",
+        "vehicle_latest",
+        "vehicle_status_events",
+        "dtc_events",
+        "telemetry",
+        "pitstop_meta",
+    ):
         op.execute(f"DROP TABLE IF EXISTS {table} CASCADE")
     op.execute("DROP FUNCTION IF EXISTS pitstop_ensure_partitions(date, date)")
     op.execute("DROP FUNCTION IF EXISTS pitstop_drop_partitions_before(date)")
