@@ -60,3 +60,7 @@ app.command("edge")(edge)
 from api.cli import api  # noqa: E402
 
 app.command("api")(api)
+
+from diagnostics.cli import diagnostics_app  # noqa: E402
+
+app.add_typer(diagnostics_app, name="diagnostics")

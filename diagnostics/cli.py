@@ -1,0 +1,47 @@
+"""`pitstop diagnostics`: plain, it runs the scoring service; subcommands manage the models.
+
+The group is shared: model training and evaluation add their commands to `diagnostics_app`
+(`@diagnostics_app.command("train")`), so `pitstop diagnostics train` sits next to the service.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+
+import typer
+
+log = logging.getLogger(__name__)
+
+diagnostics_app = typer.Typer(
+    help="Diagnostics: score cars as telemetry arrives, and manage the models.",
+    invoke_without_command=True,
+)
+
+
+@diagnostics_app.callback()
+def diagnostics(
+    ctx: typer.Context,
+    poll_s: float = typer.Option(None, help="Seconds between polls when no NOTIFY arrives"),
+    workers: int = typer.Option(None, help="Scoring processes; default: CPU count"),
+) -> None:
+    """Run the scoring service until SIGTERM or Ctrl-C (when no subcommand is given)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from cli.services import resolve_database_url
+    from diagnostics.service import DiagnosticsService, ServiceConfig
+
+    config = ServiceConfig(database_url=resolve_database_url())
+    if poll_s is not None:
+        config.poll_s = poll_s
+    if workers is not None:
+        config.workers = workers
+    service = DiagnosticsService(config)
+
+    def stop(signum, frame) -> None:
+        log.info("signal %s: saving features and stopping", signum)
+        service.stop()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    service.run()
