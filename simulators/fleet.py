@@ -25,7 +25,9 @@ log = logging.getLogger(__name__)
 
 PROFILE_MIX = ("commuter", "commuter", "taxi", "weekend")  # a dealer's typical customers
 LOOP_PAUSE_S = 0.01  # between rounds of ticks, so the broker and paho threads get the CPU
-FLUSH_TIMEOUT_S = 15.0  # at the end, wait at most this long in all for acknowledgements
+# At the end, wait at most this long in all for acknowledgements; under the 20 s that
+# `pitstop demo` allows the fleet after SIGTERM. Tests that cut the broker may allow more.
+FLUSH_TIMEOUT_S = 15.0
 
 
 def parse_faults(spec: str | None, cars: int, rng: random.Random) -> list[str | None]:
@@ -81,6 +83,7 @@ class Fleet:
         flakiness: Flakiness | None = None,
         config: wire.VehicleConfig | None = None,
         start_ms: int | None = None,
+        flush_timeout_s: float = FLUSH_TIMEOUT_S,
     ):
         if cars < 1:
             raise ValueError(f"a fleet needs at least one car, got {cars}")
@@ -89,6 +92,7 @@ class Fleet:
         self.mqtt_url = mqtt_url
         self.workdir = Path(workdir)
         self.speed = speed
+        self.flush_timeout_s = flush_timeout_s
         self.start_ms = (
             start_ms if start_ms is not None else wire.now_ms() - int(start_days_ago * DAY_MS)
         )
@@ -179,7 +183,7 @@ class Fleet:
     def finish(self) -> dict:
         """Flush and stop every agent; returns summary()."""
         unsent = {}
-        deadline = time.monotonic() + FLUSH_TIMEOUT_S
+        deadline = time.monotonic() + self.flush_timeout_s
         for m in self.members:
             if not m.agent.flush(max(0.1, deadline - time.monotonic())):
                 log.warning("%s: messages left unsent in %s", m.car.vin, m.agent.buffer_path)
