@@ -13,6 +13,8 @@ CARS = 4
 SPEED = 600.0  # ten simulated minutes per real second
 RUN_S = 8.0
 OUTAGE_AT_S, OUTAGE_FOR_S = 3.0, 4.0
+# After an outage the agents' reconnect backoff delays the last acknowledgements.
+OUTAGE_FLUSH_TIMEOUT_S = 60.0
 
 
 def stored(db_url: str) -> dict[str, tuple[int, int, int]]:
@@ -63,7 +65,7 @@ def test_fleet_rows_equal_samples_produced(db_url, own_broker, tmp_path):
 def test_broker_outage_loses_nothing(db_url, own_broker, tmp_path):
     fleet = Fleet(
         cars=CARS, mqtt_url=own_broker.url, workdir=tmp_path / "fleet", speed=SPEED,
-        start_days_ago=0.5, seed=12,
+        start_days_ago=0.5, seed=12, flush_timeout_s=OUTAGE_FLUSH_TIMEOUT_S,
     )  # fmt: skip
     with running(config(db_url, own_broker.url)):
         result: dict = {}
