@@ -10,7 +10,7 @@ from importlib import import_module
 
 from fastapi import APIRouter
 
-DOMAINS: tuple[str, ...] = ("auth", "crm", "telemetry", "audit", "sales")
+DOMAINS: tuple[str, ...] = ("auth", "crm", "telemetry", "audit", "sales", "parts")
 
 
 def import_models() -> None:

@@ -1,0 +1,201 @@
+"""The stock ledger's mechanics: the per-(warehouse, part) lock, quantities derived in SQL,
+FEFO lot picking, and booking moves. Public stock operations are in service.py.
+
+Every change of a part's stock in a warehouse first locks that pair's stock_items row
+(SELECT … FOR UPDATE), then reads the quantities and books the moves in the same
+transaction. Under READ COMMITTED each statement after the lock sees what earlier lock
+holders committed, so two requests can never both take the last unit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+
+from api.errors import Conflict
+from api.i18n import Text
+from api.parts.constants import STOCK_TIMEZONE
+from api.parts.models import Lot, Reservation, StockItem, StockMove
+
+
+def fmt(quantity: Decimal) -> str:
+    """A quantity as people write it: 2, 1.5 (not 2.000)."""
+    text = format(Decimal(quantity).normalize(), "f")
+    return text
+
+
+def today() -> date:
+    """The stock calendar's today (lots are usable through their expiry day)."""
+    return datetime.now(STOCK_TIMEZONE).date()
+
+
+def lock_stock(session: Session, *, warehouse_id: int, part_id: int) -> StockItem:
+    """Create if missing, then lock, the stock_items row of the pair until the transaction ends."""
+    session.execute(
+        insert(StockItem)
+        .values(warehouse_id=warehouse_id, part_id=part_id)
+        .on_conflict_do_nothing(index_elements=["warehouse_id", "part_id"])
+    )
+    stmt = (
+        select(StockItem)
+        .where(StockItem.warehouse_id == warehouse_id, StockItem.part_id == part_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one()
+
+
+def lock_pairs(session: Session, pairs: list[tuple[int, int]]) -> None:
+    """Lock several (warehouse, part) pairs in one global order, so none wait on each other."""
+    for warehouse_id, part_id in sorted(set(pairs)):
+        lock_stock(session, warehouse_id=warehouse_id, part_id=part_id)
+
+
+@dataclass(frozen=True)
+class Quantities:
+    """Stock of one part in one warehouse, derived from the ledger and the reservations."""
+
+    on_hand: Decimal
+    expired: Decimal
+    reserved: Decimal
+
+    @property
+    def available(self) -> Decimal:
+        """What may still be reserved or issued: unexpired on-hand minus active reservations."""
+        return self.on_hand - self.expired - self.reserved
+
+
+def quantities(
+    session: Session, *, warehouse_id: int, part_id: int, on: date | None = None
+) -> Quantities:
+    """On-hand, expired and reserved quantities of the pair, summed in SQL."""
+    on = on or today()
+    lots = (
+        select(StockMove.lot_id, func.sum(StockMove.quantity).label("qty"))
+        .where(StockMove.warehouse_id == warehouse_id, StockMove.part_id == part_id)
+        .group_by(StockMove.lot_id)
+        .subquery()
+    )
+    on_hand, expired = session.execute(
+        select(
+            func.coalesce(func.sum(lots.c.qty), 0),
+            func.coalesce(func.sum(lots.c.qty).filter(Lot.expires_on < on), 0),
+        ).join(Lot, Lot.id == lots.c.lot_id)
+    ).one()
+    reserved = session.scalar(
+        select(
+            func.coalesce(func.sum(Reservation.quantity - Reservation.issued_quantity), 0)
+        ).where(
+            Reservation.warehouse_id == warehouse_id,
+            Reservation.part_id == part_id,
+            Reservation.status == "active",
+        )
+    )
+    return Quantities(Decimal(on_hand), Decimal(expired), Decimal(reserved))
+
+
+@dataclass(frozen=True)
+class LotBalance:
+    """What one lot holds in one warehouse."""
+
+    lot: Lot
+    quantity: Decimal
+
+
+def lot_balances(
+    session: Session, *, warehouse_id: int, part_id: int, usable_on: date | None = None
+) -> list[LotBalance]:
+    """Lots with stock in the warehouse, first expiring first (FEFO), then oldest received.
+
+    With usable_on, lots expired before that day are left out: they are never picked.
+    """
+    qty = func.sum(StockMove.quantity).label("qty")
+    stmt = (
+        select(Lot, qty)
+        .join(StockMove, StockMove.lot_id == Lot.id)
+        .where(StockMove.warehouse_id == warehouse_id, StockMove.part_id == part_id)
+        .group_by(Lot.id)
+        .having(qty > 0)
+        .order_by(Lot.expires_on.asc().nulls_last(), Lot.received_at, Lot.id)
+    )
+    if usable_on is not None:
+        stmt = stmt.where((Lot.expires_on.is_(None)) | (Lot.expires_on >= usable_on))
+    return [LotBalance(lot, Decimal(q)) for lot, q in session.execute(stmt)]
+
+
+def lot_balance(session: Session, *, warehouse_id: int, lot_id: int) -> Decimal:
+    """What one lot holds in one warehouse."""
+    total = session.scalar(
+        select(func.coalesce(func.sum(StockMove.quantity), 0)).where(
+            StockMove.warehouse_id == warehouse_id, StockMove.lot_id == lot_id
+        )
+    )
+    return Decimal(total)
+
+
+def book(
+    session: Session,
+    *,
+    warehouse_id: int,
+    lot: Lot,
+    kind: str,
+    quantity: Decimal,
+    **fields: object,
+) -> StockMove:
+    """Append one move to the ledger (the caller holds the pair's lock and checked the rules)."""
+    move = StockMove(
+        warehouse_id=warehouse_id,
+        part_id=lot.part_id,
+        lot_id=lot.id,
+        kind=kind,
+        quantity=quantity,
+        unit_cost=fields.pop("unit_cost", lot.unit_cost),
+        **fields,
+    )
+    session.add(move)
+    return move
+
+
+def pick_fefo(
+    session: Session,
+    *,
+    warehouse_id: int,
+    part_id: int,
+    quantity: Decimal,
+    kind: str,
+    **fields: object,
+) -> list[StockMove]:
+    """Take the quantity out of unexpired lots, first expiring first; Conflict if short."""
+    balances = lot_balances(session, warehouse_id=warehouse_id, part_id=part_id, usable_on=today())
+    usable = sum((b.quantity for b in balances), Decimal(0))
+    if usable < quantity:
+        raise Conflict(
+            why=Text(
+                "parts.not_enough_unexpired", {"requested": fmt(quantity), "usable": fmt(usable)}
+            ),
+            requested=fmt(quantity),
+            usable=fmt(usable),
+        )
+    moves, left = [], quantity
+    for balance in balances:
+        if left <= 0:
+            break
+        take = min(left, balance.quantity)
+        moves.append(
+            book(
+                session,
+                warehouse_id=warehouse_id,
+                lot=balance.lot,
+                kind=kind,
+                quantity=-take,
+                **fields,
+            )
+        )
+        left -= take
+    session.flush()
+    return moves

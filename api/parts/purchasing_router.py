@@ -1,0 +1,256 @@
+"""Purchasing and report routes: orders, receipts, invoices, reorder proposal, ABC, costs."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, status
+
+from api.audit.schemas import TransitionRead
+from api.deps import SessionDep
+from api.pagination import PageParamsDep
+from api.parts import purchasing, reports
+from api.parts.constants import AbcClass
+from api.parts.dependencies import PartsWriter
+from api.parts.purchasing_models import PO_STATES, PurchaseOrder
+from api.parts.purchasing_schemas import (
+    InvoiceCreate,
+    InvoicePage,
+    InvoiceRead,
+    MismatchPage,
+    OrderCreate,
+    OrderDetail,
+    OrderLineRead,
+    OrderLines,
+    OrderPage,
+    OrderRead,
+    ReceiptCreate,
+    ReceiptPage,
+    ReceiptRead,
+    StatusChange,
+)
+from api.parts.report_schemas import AbcPage, CostPage, ProposalOrders, SupplierProposal
+from api.types import MAX_ID, IdPath, IdQuery
+
+router = APIRouter()
+
+OrderStatus = Annotated[str | None, Query(pattern="^(" + "|".join(PO_STATES) + ")$")]
+WarehouseQuery = Annotated[int, Query(ge=1, le=MAX_ID, description="The warehouse to restock")]
+DateFrom = Annotated[date, Query(description="First day of the period")]
+DateTo = Annotated[date, Query(description="Day after the period")]
+
+
+def _detail(session: Any, order: PurchaseOrder) -> OrderDetail:
+    lines = [
+        OrderLineRead.model_validate(r, from_attributes=True)
+        for r in purchasing.order_lines(session, order_id=order.id)
+    ]
+    return OrderDetail.model_validate(
+        OrderRead.model_validate(order).model_dump() | {"lines": lines}
+    )
+
+
+@router.get("/purchase-orders", response_model=OrderPage)
+def list_orders(
+    session: SessionDep,
+    user: PartsWriter,
+    page: PageParamsDep,
+    status: OrderStatus = None,
+    supplier_id: IdQuery = None,
+    warehouse_id: IdQuery = None,
+) -> OrderPage:
+    """Purchase orders of your warehouses, newest first."""
+    paged = purchasing.list_orders(
+        session,
+        scope_or_store=user.scope,
+        page=page,
+        status=status,
+        supplier_id=supplier_id,
+        warehouse_id=warehouse_id,
+    )
+    return OrderPage.model_validate(paged, from_attributes=True)
+
+
+@router.post("/purchase-orders", response_model=OrderDetail, status_code=status.HTTP_201_CREATED)
+def create_order(session: SessionDep, user: PartsWriter, body: OrderCreate) -> OrderDetail:
+    """A draft purchase order; prices default to the parts' standard cost."""
+    order = purchasing.create_order(session, scope_or_store=user.scope, data=body, actor_id=user.id)
+    return _detail(session, order)
+
+
+@router.get("/purchase-orders/{order_id}", response_model=OrderDetail)
+def get_order(session: SessionDep, user: PartsWriter, order_id: IdPath) -> OrderDetail:
+    """A purchase order with received and invoiced quantities per line."""
+    order = purchasing.get_order(session, scope_or_store=user.scope, order_id=order_id)
+    return _detail(session, order)
+
+
+@router.put("/purchase-orders/{order_id}/lines", response_model=OrderDetail)
+def replace_lines(
+    session: SessionDep, user: PartsWriter, order_id: IdPath, body: OrderLines
+) -> OrderDetail:
+    """Replace the lines of a draft order (409 once it is sent)."""
+    order = purchasing.replace_lines(
+        session, scope_or_store=user.scope, order_id=order_id, lines=body.lines
+    )
+    return _detail(session, order)
+
+
+@router.post("/purchase-orders/{order_id}/status", response_model=OrderDetail)
+def change_status(
+    session: SessionDep, user: PartsWriter, order_id: IdPath, body: StatusChange
+) -> OrderDetail:
+    """Move the order: draft → sent → confirmed → (partly_)received → closed, or cancelled."""
+    order = purchasing.change_status(
+        session,
+        scope_or_store=user.scope,
+        order_id=order_id,
+        to=body.to,
+        reason=body.reason,
+        actor_id=user.id,
+        role=user.role,
+    )
+    return _detail(session, order)
+
+
+@router.get("/purchase-orders/{order_id}/history", response_model=list[TransitionRead])
+def order_history(session: SessionDep, user: PartsWriter, order_id: IdPath) -> list[TransitionRead]:
+    """The order's status changes: who, when, from, to, why."""
+    rows = purchasing.order_history(session, scope_or_store=user.scope, order_id=order_id)
+    return [TransitionRead.model_validate(r) for r in rows]
+
+
+@router.post(
+    "/purchase-orders/{order_id}/receipts",
+    response_model=ReceiptRead,
+    status_code=status.HTTP_201_CREATED,
+)
+def receive(
+    session: SessionDep, user: PartsWriter, order_id: IdPath, body: ReceiptCreate
+) -> ReceiptRead:
+    """Book a delivery into stock (收货): a lot per line, freight allocated by value."""
+    receipt = purchasing.receive(
+        session, scope_or_store=user.scope, order_id=order_id, data=body, actor_id=user.id
+    )
+    return ReceiptRead.model_validate(receipt)
+
+
+@router.get("/receipts", response_model=ReceiptPage)
+def list_receipts(
+    session: SessionDep, user: PartsWriter, page: PageParamsDep, purchase_order_id: IdQuery = None
+) -> ReceiptPage:
+    """Goods receipts of your warehouses, newest first."""
+    paged = purchasing.list_receipts(
+        session, scope_or_store=user.scope, page=page, purchase_order_id=purchase_order_id
+    )
+    return ReceiptPage.model_validate(paged, from_attributes=True)
+
+
+@router.post("/invoices", response_model=InvoiceRead, status_code=status.HTTP_201_CREATED)
+def register_invoice(session: SessionDep, user: PartsWriter, body: InvoiceCreate) -> InvoiceRead:
+    """Record a supplier invoice and match it three ways (order, receipts, invoice)."""
+    invoice = purchasing.register_invoice(
+        session, scope_or_store=user.scope, data=body, actor_id=user.id
+    )
+    return InvoiceRead.model_validate(invoice)
+
+
+@router.get("/invoices", response_model=InvoicePage)
+def list_invoices(
+    session: SessionDep,
+    user: PartsWriter,
+    page: PageParamsDep,
+    supplier_id: IdQuery = None,
+    purchase_order_id: IdQuery = None,
+    match_status: Annotated[str | None, Query(pattern="^(matched|mismatch)$")] = None,
+) -> InvoicePage:
+    """Supplier invoices, newest first."""
+    paged = purchasing.list_invoices(
+        session,
+        scope_or_store=user.scope,
+        page=page,
+        supplier_id=supplier_id,
+        purchase_order_id=purchase_order_id,
+        match_status=match_status,
+    )
+    return InvoicePage.model_validate(paged, from_attributes=True)
+
+
+@router.get("/invoice-mismatches", response_model=MismatchPage)
+def list_mismatches(
+    session: SessionDep, user: PartsWriter, page: PageParamsDep, supplier_id: IdQuery = None
+) -> MismatchPage:
+    """Invoice lines that failed the three-way match, with what was ordered and received."""
+    paged = purchasing.list_mismatches(
+        session, scope_or_store=user.scope, page=page, supplier_id=supplier_id
+    )
+    return MismatchPage.model_validate(paged, from_attributes=True)
+
+
+@router.get("/reorder-proposal", response_model=list[SupplierProposal])
+def reorder_proposal(
+    session: SessionDep, user: PartsWriter, warehouse_id: WarehouseQuery
+) -> list[SupplierProposal]:
+    """Parts at or below their reorder point, topped up to max, by preferred supplier."""
+    groups = reports.reorder_proposal(session, scope_or_store=user.scope, warehouse_id=warehouse_id)
+    return [SupplierProposal.model_validate(g, from_attributes=True) for g in groups]
+
+
+@router.post(
+    "/reorder-proposal/orders", response_model=ProposalOrders, status_code=status.HTTP_201_CREATED
+)
+def order_proposal(
+    session: SessionDep, user: PartsWriter, warehouse_id: WarehouseQuery
+) -> ProposalOrders:
+    """Draft one purchase order per supplier from the current reorder proposal."""
+    orders = reports.order_proposal(
+        session, scope_or_store=user.scope, warehouse_id=warehouse_id, actor_id=user.id
+    )
+    return ProposalOrders(orders=[OrderRead.model_validate(o) for o in orders])
+
+
+@router.get("/abc", response_model=AbcPage)
+def abc_classes(
+    session: SessionDep,
+    user: PartsWriter,
+    page: PageParamsDep,
+    date_from: DateFrom,
+    date_to: DateTo,
+    warehouse_id: IdQuery = None,
+    abc_class: AbcClass | None = None,
+) -> AbcPage:
+    """ABC classes by consumption value in the period (A: first 80%, B: next 15%)."""
+    paged = reports.abc_classes(
+        session,
+        scope_or_store=user.scope,
+        page=page,
+        date_from=date_from,
+        date_to=date_to,
+        warehouse_id=warehouse_id,
+        abc_class=abc_class,
+    )
+    return AbcPage.model_validate(paged, from_attributes=True)
+
+
+@router.get("/cost-report", response_model=CostPage)
+def cost_report(
+    session: SessionDep,
+    user: PartsWriter,
+    page: PageParamsDep,
+    date_from: DateFrom,
+    date_to: DateTo,
+    part_id: IdQuery = None,
+    supplier_id: IdQuery = None,
+) -> CostPage:
+    """Per part and supplier: purchase price, freight and shrinkage in the period."""
+    paged = reports.cost_report(
+        session,
+        scope_or_store=user.scope,
+        page=page,
+        date_from=date_from,
+        date_to=date_to,
+        part_id=part_id,
+        supplier_id=supplier_id,
+    )
+    return CostPage.model_validate(paged, from_attributes=True)

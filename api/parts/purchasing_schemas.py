@@ -1,0 +1,246 @@
+"""Purchasing API models: suppliers, purchase orders, goods receipts, supplier invoices."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from api.pagination import Page
+from api.parts.constants import MAX_LINES, MatchStatus, SupplierKind
+from api.parts.schemas import Code, Name, Number, Price, Qty, Reason
+from api.types import DbId
+
+Phone = Annotated[
+    str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,24}$")
+]
+
+
+class SupplierCreate(BaseModel):
+    """A new supplier."""
+
+    code: Code = Field(examples=["SVW-OEM"])
+    name: Name = Field(examples=["上汽大众原厂配件中心"])
+    kind: SupplierKind = Field(examples=["oem"])
+    contact_name: str | None = Field(default=None, max_length=100, examples=["陈经理"])
+    phone: Phone | None = Field(default=None, examples=["021-5888 1234"])
+    email: str | None = Field(default=None, max_length=200)
+    lead_time_days: int = Field(default=3, ge=0, le=365)
+    active: bool = True
+
+
+class SupplierUpdate(BaseModel):
+    """Changes to a supplier; absent fields stay as they are."""
+
+    name: Name | None = None
+    contact_name: str | None = Field(default=None, max_length=100)
+    phone: Phone | None = None
+    email: str | None = Field(default=None, max_length=200)
+    lead_time_days: int | None = Field(default=None, ge=0, le=365)
+    active: bool | None = None
+
+
+class SupplierRead(SupplierCreate):
+    """A supplier."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    dealer_group_id: int
+
+
+SupplierPage = Page[SupplierRead]
+
+
+class OrderLineIn(BaseModel):
+    """A part to order; the price defaults to the part's standard cost."""
+
+    part_id: DbId
+    quantity: Qty
+    unit_price: Price | None = None
+
+
+class OrderCreate(BaseModel):
+    """A new purchase order (created as draft)."""
+
+    supplier_id: DbId
+    warehouse_id: DbId = Field(description="Where the goods are delivered")
+    expected_on: date | None = None
+    notes: str | None = Field(default=None, max_length=2000)
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class OrderLines(BaseModel):
+    """The new lines of a draft order (replacing the old ones)."""
+
+    lines: list[OrderLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class OrderLineRead(BaseModel):
+    """An order line with what has been received and invoiced on it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    part_id: int
+    part_number: str
+    quantity: Number
+    unit_price: Number
+    received_quantity: Number
+    invoiced_quantity: Number
+
+
+class OrderRead(BaseModel):
+    """A purchase order."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    number: str
+    status: str = Field(examples=["confirmed"])
+    supplier_id: int
+    warehouse_id: int
+    store_id: int | None
+    expected_on: date | None
+    notes: str | None
+    created_at: datetime
+
+
+class OrderDetail(OrderRead):
+    """A purchase order with its lines."""
+
+    lines: list[OrderLineRead]
+
+
+OrderPage = Page[OrderRead]
+
+
+class StatusChange(BaseModel):
+    """A step of the purchase order; cancelling or closing short needs a reason."""
+
+    to: str = Field(max_length=40, examples=["sent"])
+    reason: Reason | None = None
+
+
+class ReceiptLineIn(BaseModel):
+    """Received quantity of one order line, as one lot."""
+
+    purchase_order_line_id: DbId
+    quantity: Qty
+    unit_price: Price | None = Field(default=None, description="Default: the order price")
+    lot_number: str | None = Field(default=None, max_length=40, examples=["B2611-0457"])
+    expires_on: date | None = Field(default=None, description="Needed for fluids, batteries, tyres")
+
+
+class ReceiptCreate(BaseModel):
+    """A delivery against a purchase order."""
+
+    delivery_note: str | None = Field(default=None, max_length=60, examples=["DN-889120"])
+    freight_amount: Price = Field(default=0, description="Allocated to the lines by value")
+    lines: list[ReceiptLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class ReceiptLineRead(BaseModel):
+    """A received line and its lot."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purchase_order_line_id: int
+    part_id: int
+    lot_id: int
+    quantity: Number
+    unit_price: Number
+    freight_allocated: Number
+
+
+class ReceiptRead(BaseModel):
+    """A goods receipt."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    purchase_order_id: int
+    warehouse_id: int
+    delivery_note: str | None
+    freight_amount: Number
+    received_at: datetime
+    lines: list[ReceiptLineRead]
+
+
+ReceiptPage = Page[ReceiptRead]
+
+
+class InvoiceLineIn(BaseModel):
+    """An invoiced order line."""
+
+    purchase_order_line_id: DbId
+    quantity: Qty
+    unit_price: Price
+
+
+class InvoiceCreate(BaseModel):
+    """A supplier invoice for one purchase order."""
+
+    supplier_id: DbId
+    purchase_order_id: DbId
+    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
+    invoice_date: date
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
+
+
+class InvoiceLineRead(InvoiceLineIn):
+    """An invoice line with the three-way match result."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    quantity: Number
+    unit_price: Number
+    ordered_price: Number = Field(description="The order line's price")
+    received_quantity: Number = Field(description="Received on the order line at match time")
+    invoiced_to_date: Number = Field(description="Invoiced on the order line, this included")
+    match_status: MatchStatus
+
+
+class InvoiceRead(BaseModel):
+    """A supplier invoice."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    supplier_id: int
+    purchase_order_id: int
+    number: str
+    invoice_date: date
+    match_status: str = Field(examples=["mismatch"])
+    lines: list[InvoiceLineRead]
+
+
+InvoicePage = Page[InvoiceRead]
+
+
+class Mismatch(BaseModel):
+    """An invoice line that failed the three-way match."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    invoice_line_id: int
+    invoice_id: int
+    invoice_number: str
+    supplier_id: int
+    supplier_name: str
+    purchase_order_id: int
+    purchase_order_number: str
+    part_id: int
+    part_number: str
+    match_status: MatchStatus
+    invoiced_quantity: Number
+    invoiced_to_date: Number
+    received_quantity: Number
+    invoiced_price: Number
+    ordered_price: Number
+
+
+MismatchPage = Page[Mismatch]

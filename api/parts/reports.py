@@ -1,0 +1,336 @@
+"""Replenishment and cost reports, computed in SQL: reorder proposal, ABC, cost per supplier."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, select, text
+from sqlalchemy.orm import Session
+
+from api.errors import InvalidInput
+from api.i18n import Text
+from api.pagination import Paged, PageParams, paginate
+from api.parts import messages as _messages  # noqa: F401  (registers parts text)
+from api.parts.access import ScopeOrStore, access_of, get_warehouse, warehouses_visible
+from api.parts.constants import ABC_A_SHARE, ABC_B_SHARE, STOCK_TIMEZONE
+from api.parts.ledger import today
+from api.parts.models import Lot, Part, StockMove
+from api.parts.purchasing import create_order
+from api.parts.purchasing_models import (
+    GoodsReceipt,
+    GoodsReceiptLine,
+    PurchaseOrder,
+    PurchaseOrderLine,
+    Supplier,
+)
+from api.parts.purchasing_schemas import OrderCreate, OrderLineIn
+from api.parts.queries import levels_select
+
+OPEN_ORDER_STATES = ("draft", "sent", "confirmed", "partly_received")
+
+
+def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    if date_to <= date_from:
+        raise InvalidInput(field="date_to", problem=Text("parts.period"))
+    return (
+        datetime.combine(date_from, time(), STOCK_TIMEZONE),
+        datetime.combine(date_to, time(), STOCK_TIMEZONE),
+    )
+
+
+# Reorder proposal --------------------------------------------------------------------------
+
+
+def on_order_select(warehouse_id: int) -> Any:
+    """Open (ordered, not yet received) quantity per part for the warehouse."""
+    received = (
+        select(func.coalesce(func.sum(GoodsReceiptLine.quantity), 0))
+        .where(GoodsReceiptLine.purchase_order_line_id == PurchaseOrderLine.id)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            PurchaseOrderLine.part_id,
+            func.sum(
+                PurchaseOrderLine.quantity - func.least(received, PurchaseOrderLine.quantity)
+            ).label("on_order"),
+        )
+        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
+        .where(
+            PurchaseOrder.warehouse_id == warehouse_id,
+            PurchaseOrder.status.in_(OPEN_ORDER_STATES),
+        )
+        .group_by(PurchaseOrderLine.part_id)
+        .subquery()
+    )
+
+
+@dataclass
+class SupplierProposal:
+    """The proposed lines for one supplier."""
+
+    supplier_id: int | None
+    supplier_name: str | None
+    lines: list[Any] = field(default_factory=list)
+
+
+def reorder_proposal(
+    session: Session, *, scope_or_store: ScopeOrStore, warehouse_id: int
+) -> list[SupplierProposal]:
+    """Parts at or below their reorder point (counting open orders), topped up to max,
+    grouped by preferred supplier (supplier_id None: no preferred supplier set)."""
+    access = access_of(session, scope_or_store)
+    get_warehouse(session, access, warehouse_id)
+    levels = levels_select(on=today(), warehouse_id=warehouse_id).subquery()
+    on_order_q = on_order_select(warehouse_id)
+    on_order = func.coalesce(on_order_q.c.on_order, 0)
+    position = levels.c.available + on_order
+    stmt = (
+        select(
+            levels.c.part_id,
+            levels.c.part_number,
+            levels.c.name_zh,
+            levels.c.name_en,
+            levels.c.available,
+            on_order.label("on_order"),
+            levels.c.min_qty,
+            levels.c.reorder_point,
+            levels.c.max_qty,
+            (levels.c.max_qty - position).label("quantity"),
+            (position < levels.c.min_qty).label("urgent"),
+            Part.standard_cost.label("unit_price"),
+            Supplier.id.label("supplier_id"),
+            Supplier.name.label("supplier_name"),
+        )
+        .join(Part, Part.id == levels.c.part_id)
+        .outerjoin(Supplier, Supplier.id == Part.preferred_supplier_id)
+        .outerjoin(on_order_q, on_order_q.c.part_id == levels.c.part_id)
+        .where(levels.c.max_qty > 0, position <= levels.c.reorder_point, Part.active.is_(True))
+        .order_by(Supplier.name.nulls_last(), levels.c.part_number)
+    )
+    groups: dict[int | None, SupplierProposal] = {}
+    for row in session.execute(stmt):
+        group = groups.setdefault(
+            row.supplier_id, SupplierProposal(row.supplier_id, row.supplier_name)
+        )
+        group.lines.append(row)
+    return list(groups.values())
+
+
+def order_proposal(
+    session: Session, *, scope_or_store: ScopeOrStore, warehouse_id: int, actor_id: int | None
+) -> list[PurchaseOrder]:
+    """Draft one purchase order per supplier from the current proposal."""
+    access = access_of(session, scope_or_store)
+    # Two clerks ordering the same proposal at once would order everything twice.
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(hashtext('parts.reorder'), :w)"), {"w": warehouse_id}
+    )
+    proposal = reorder_proposal(session, scope_or_store=access, warehouse_id=warehouse_id)
+    orders = []
+    for group in proposal:
+        if group.supplier_id is None:
+            continue
+        lines = [
+            OrderLineIn(part_id=r.part_id, quantity=r.quantity, unit_price=r.unit_price)
+            for r in group.lines
+        ]
+        data = OrderCreate(
+            supplier_id=group.supplier_id,
+            warehouse_id=warehouse_id,
+            notes="补货建议自动生成 / from the reorder proposal",
+            lines=lines,
+        )
+        orders.append(create_order(session, scope_or_store=access, data=data, actor_id=actor_id))
+    if proposal and not orders:
+        raise InvalidInput(field="warehouse_id", problem=Text("parts.no_preferred_supplier"))
+    return orders
+
+
+# ABC classification ------------------------------------------------------------------------
+
+
+def abc_select(access: Any, *, start: datetime, end: datetime, warehouse_id: int | None) -> Any:
+    """Per part: consumption (issues net of returns) quantity and value, share, ABC class."""
+    filters = [
+        StockMove.kind.in_(("issue", "return")),
+        StockMove.occurred_at >= start,
+        StockMove.occurred_at < end,
+        warehouses_visible(access, StockMove.warehouse_id),
+    ]
+    if warehouse_id is not None:
+        filters.append(StockMove.warehouse_id == warehouse_id)
+    used = (
+        select(
+            StockMove.part_id,
+            func.sum(-StockMove.quantity).label("qty"),
+            func.sum(-StockMove.quantity * StockMove.unit_cost).label("value"),
+        )
+        .where(*filters)
+        .group_by(StockMove.part_id)
+        .subquery()
+    )
+    value = func.greatest(func.coalesce(used.c.value, 0), 0)
+    running = func.sum(value).over(order_by=(value.desc(), Part.part_number))
+    total = func.sum(value).over()
+    ranked = (
+        select(
+            Part.id.label("part_id"),
+            Part.part_number,
+            Part.name_zh,
+            Part.name_en,
+            Part.category,
+            func.coalesce(used.c.qty, 0).label("consumption_qty"),
+            value.label("consumption_value"),
+            running.label("running"),
+            total.label("total"),
+        )
+        .outerjoin(used, used.c.part_id == Part.id)
+        .where(Part.dealer_group_id == access.dealer_group_id)
+        .subquery()
+    )
+    before = ranked.c.running - ranked.c.consumption_value
+    share = case((ranked.c.total > 0, ranked.c.consumption_value / ranked.c.total), else_=0)
+    cumulative = case((ranked.c.total > 0, ranked.c.running / ranked.c.total), else_=0)
+    abc = case(
+        (ranked.c.consumption_value <= 0, literal("C")),
+        (before < ranked.c.total * ABC_A_SHARE, literal("A")),
+        (before < ranked.c.total * ABC_B_SHARE, literal("B")),
+        else_=literal("C"),
+    )
+    return select(
+        ranked.c.part_id,
+        ranked.c.part_number,
+        ranked.c.name_zh,
+        ranked.c.name_en,
+        ranked.c.category,
+        ranked.c.consumption_qty,
+        ranked.c.consumption_value,
+        func.round(share, 4).label("share"),
+        func.round(cumulative, 4).label("cumulative_share"),
+        cast(abc, String(1)).label("abc_class"),
+    ).subquery()
+
+
+def abc_classes(
+    session: Session,
+    *,
+    scope_or_store: ScopeOrStore,
+    page: PageParams,
+    date_from: date,
+    date_to: date,
+    warehouse_id: int | None = None,
+    abc_class: str | None = None,
+) -> Paged[Any]:
+    """ABC classes of the catalogue by consumption value in [date_from, date_to)."""
+    access = access_of(session, scope_or_store)
+    if warehouse_id is not None:
+        get_warehouse(session, access, warehouse_id)
+    start, end = _period(date_from, date_to)
+    rows = abc_select(access, start=start, end=end, warehouse_id=warehouse_id)
+    stmt = select(rows)
+    if abc_class:
+        stmt = stmt.where(rows.c.abc_class == abc_class)
+    stmt = stmt.order_by(rows.c.consumption_value.desc(), rows.c.part_number)
+    return paginate(session, stmt, page, scalars=False)
+
+
+# Cost report -------------------------------------------------------------------------------
+
+
+def cost_report(
+    session: Session,
+    *,
+    scope_or_store: ScopeOrStore,
+    page: PageParams,
+    date_from: date,
+    date_to: date,
+    part_id: int | None = None,
+    supplier_id: int | None = None,
+) -> Paged[Any]:
+    """Per part and supplier: purchase price, freight and shrinkage in [date_from, date_to)."""
+    access = access_of(session, scope_or_store)
+    start, end = _period(date_from, date_to)
+    bought = (
+        select(
+            GoodsReceiptLine.part_id,
+            PurchaseOrder.supplier_id,
+            func.sum(GoodsReceiptLine.quantity).label("qty"),
+            func.sum(GoodsReceiptLine.quantity * GoodsReceiptLine.unit_price).label("value"),
+            func.sum(GoodsReceiptLine.freight_allocated).label("freight"),
+        )
+        .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.goods_receipt_id)
+        .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.purchase_order_id)
+        .where(
+            GoodsReceipt.received_at >= start,
+            GoodsReceipt.received_at < end,
+            warehouses_visible(access, GoodsReceipt.warehouse_id),
+        )
+        .group_by(GoodsReceiptLine.part_id, PurchaseOrder.supplier_id)
+        .subquery()
+    )
+    # Shrinkage: stock lost other than by issue or transfer (scrap, net count corrections),
+    # charged to the supplier whose lot it was.
+    lost = (
+        select(
+            StockMove.part_id,
+            Lot.supplier_id,
+            func.sum(-StockMove.quantity).label("qty"),
+            func.sum(-StockMove.quantity * StockMove.unit_cost).label("value"),
+        )
+        .join(Lot, Lot.id == StockMove.lot_id)
+        .where(
+            StockMove.kind.in_(("scrap", "adjustment")),
+            StockMove.occurred_at >= start,
+            StockMove.occurred_at < end,
+            warehouses_visible(access, StockMove.warehouse_id),
+        )
+        .group_by(StockMove.part_id, Lot.supplier_id)
+        .subquery()
+    )
+    joined = lost.join(
+        bought,
+        and_(
+            bought.c.part_id == lost.c.part_id,
+            bought.c.supplier_id.is_not_distinct_from(lost.c.supplier_id),
+        ),
+        full=True,
+    )
+    part_col = func.coalesce(bought.c.part_id, lost.c.part_id)
+    supplier_col = func.coalesce(bought.c.supplier_id, lost.c.supplier_id)
+    qty = func.coalesce(bought.c.qty, 0)
+    value = func.coalesce(bought.c.value, 0)
+    freight = func.coalesce(bought.c.freight, 0)
+    lost_qty = func.coalesce(lost.c.qty, 0)
+    per_unit = case((qty > 0, 1 / qty), else_=None)
+    rows = (
+        select(
+            part_col.label("part_id"),
+            supplier_col.label("supplier_id"),
+            qty.label("received_qty"),
+            value.label("purchase_value"),
+            func.round(value * per_unit, 4).label("avg_unit_price"),
+            freight.label("freight"),
+            func.round((value + freight) * per_unit, 4).label("landed_unit_cost"),
+            lost_qty.label("shrinkage_qty"),
+            func.coalesce(lost.c.value, 0).label("shrinkage_value"),
+            func.round(lost_qty * per_unit, 4).label("shrinkage_rate"),
+        )
+        .select_from(joined)
+        .subquery()
+    )
+    stmt = (
+        select(
+            rows, Part.part_number, Part.name_zh, Part.name_en, Supplier.name.label("supplier_name")
+        )
+        .join(Part, Part.id == rows.c.part_id)
+        .outerjoin(Supplier, Supplier.id == rows.c.supplier_id)
+    )
+    if part_id is not None:
+        stmt = stmt.where(rows.c.part_id == part_id)
+    if supplier_id is not None:
+        stmt = stmt.where(rows.c.supplier_id == supplier_id)
+    stmt = stmt.order_by(Part.part_number, Supplier.name.nulls_last())
+    return paginate(session, stmt, page, scalars=False)
