@@ -27,6 +27,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from core.signals import SIGNALS
+
 HOUR_MS = 3_600_000
 DAY_MS = 86_400_000
 FINE_MS = 300_000  # buckets of the hour window
@@ -80,6 +82,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "rest_v_trend", "dtc_stored", "dtc_pending",
 )  # fmt: skip
 NAN = math.nan
+_RANGES = {s.name: (s.minimum, s.maximum) for s in SIGNALS}  # outside: a bad reading, skipped
 
 
 def _empty() -> list[float]:
@@ -134,7 +137,10 @@ def _finite(values: dict[str, float], name: str) -> float | None:
         value = float(value)
     except (TypeError, ValueError):
         return None
-    return value if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    low, high = _RANGES.get(name, (-math.inf, math.inf))
+    return value if low <= value <= high else None
 
 
 class CarFeatures:
@@ -162,8 +168,8 @@ class CarFeatures:
 
     def update(self, ts_ms: int, values: dict[str, float]) -> None:
         """Fold in one sample; NaN, missing signals and implausible voltages are skipped."""
-        if self.last_ts is not None and ts_ms < self.last_ts:
-            return  # a late sample: the windows have moved on
+        if self.last_ts is not None and ts_ms <= self.last_ts:
+            return  # a late or repeated sample: the windows have moved on
         self._maybe_roll_baseline(ts_ms)
         for name in ("COOLANT_TEMP", "RPM", "SPEED", "RUN_TIME"):
             if (v := _finite(values, name)) is not None:

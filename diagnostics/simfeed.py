@@ -25,6 +25,7 @@ class SimSample:
     stored: list[str] | None = None  # set when the trouble codes were read at this sample
     pending: list[str] | None = None
     freeze_frame: dict[str, float] | None = None
+    freeze_frame_dtc: str | None = None
 
 
 def feed(
@@ -52,4 +53,5 @@ def feed(
             sample.stored = list(car.ecu.stored)
             sample.pending = car.ecu.pending
             sample.freeze_frame = dict(car.ecu.freeze_frame) if car.ecu.freeze_frame else None
+            sample.freeze_frame_dtc = car.ecu.freeze_frame_dtc
         yield sample
