@@ -1,0 +1,93 @@
+"""Window features on simulator output: each fault moves its own features; the DTC table."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from diagnostics.dtc import findings, known_codes, lookup, translate
+from diagnostics.features import FEATURE_NAMES, CarFeatures
+from diagnostics.simfeed import feed
+from simulators.car import Car
+from simulators.faults import DAY_MS, Fault
+
+START = 1_700_000_000_000
+# fault -> (feature, direction) that must move against a healthy car by the end of day 5
+SIGNATURES = {
+    "battery": ("crank_v_min_1d", -1),
+    "thermostat": ("coolant_warm_mean_1d", -1),
+    "coolant_leak": ("coolant_max_1d", +1),
+    "misfire": ("rpm_idle_std_1d", +1),
+    "vacuum_leak": ("ltft_idle_mean_1d", +1),
+    "catalyst": ("o2_corr_1d", +1),
+}
+
+
+def _features(kind: str | None, days: int = 5) -> tuple[CarFeatures, dict[str, float]]:
+    faults = [Fault(kind, START + DAY_MS, START + 7 * DAY_MS)] if kind else []
+    car = Car(start_ms=START, seed=5, faults=faults, profile="taxi")
+    feats = CarFeatures()
+    for s in feed(car, START + days * DAY_MS):
+        feats.update(s.ts_ms, s.values)
+    return feats, feats.snapshot(car.now_ms)
+
+
+@pytest.fixture(scope="module")
+def healthy():
+    return _features(None)[1]
+
+
+@pytest.mark.parametrize("kind", sorted(SIGNATURES))
+def test_fault_moves_its_signature_feature(kind, healthy):
+    name, direction = SIGNATURES[kind]
+    _, faulty = _features(kind)
+    assert math.isfinite(faulty[name]) and math.isfinite(healthy[name])
+    margin = {"crank_v_min_1d": 0.5, "coolant_warm_mean_1d": 3, "coolant_max_1d": 5,
+              "rpm_idle_std_1d": 8, "ltft_idle_mean_1d": 3, "o2_corr_1d": 0.4}[name]  # fmt: skip
+    assert (faulty[name] - healthy[name]) * direction > margin, (kind, faulty[name], healthy[name])
+
+
+def test_snapshot_has_every_feature_and_survives_a_round_trip():
+    feats, snap = _features("battery", days=4)
+    assert list(snap) == list(FEATURE_NAMES)
+    assert snap["rest_v_trend"] < 0, "a failing battery's resting voltage falls day by day"
+    again = CarFeatures.from_dict(json.loads(json.dumps(feats.to_dict(), allow_nan=False)))
+    ts = feats.last_ts
+    for name, value in feats.snapshot(ts).items():
+        other = again.snapshot(ts)[name]
+        assert (math.isnan(value) and math.isnan(other)) or value == other, name
+    assert again.baseline_of("rest_v_mean_1d") is not None
+
+
+def test_nan_gaps_and_missing_signals_are_tolerated():
+    feats = CarFeatures()
+    feats.update(START, {"RPM": math.nan, "COOLANT_TEMP": math.inf})
+    feats.update(START + 10 * DAY_MS, {"RPM": 800.0})  # ten days of silence
+    feats.update(START + 10 * DAY_MS + 1000, {"ELM_VOLTAGE": 400.0, "SPEED": -3})
+    snap = feats.snapshot(START + 10 * DAY_MS + 1000)
+    assert snap["samples_1d"] == 2 and math.isnan(snap["rest_v_mean_1d"])
+
+
+def test_dtc_table_covers_generic_powertrain_codes():
+    codes = known_codes()
+    assert len(codes) > 1500 and all(c[1] in "023" for c in codes)
+    for code in codes:
+        info = lookup(code)
+        assert info.en and info.zh and info.mode and info.action
+    assert (lookup("P0217").severity, lookup("P0217").action) == ("critical", "immediate")
+    assert lookup("P0420").mode == "catalyst" and lookup("P0301").mode == "misfire"
+    assert lookup("P0420").severity_for("pending") == "warning"
+    assert translate("System Too Lean") == "系统过稀"
+    with pytest.raises(ValueError, match="powertrain"):
+        lookup("U0100")
+
+
+def test_dtc_findings_mark_codes_gone_as_healthy():
+    out = findings(["P0301"], ["P0301", "P0171"], {"P0301": {"RPM": 800}}, {"dtc:P0420"})
+    by_key = {f.key: f for f in out}
+    assert by_key["dtc:P0301"].severity == "major"
+    assert by_key["dtc:P0301"].explanation["freeze_frame"] == {"RPM": 800}
+    assert by_key["dtc:P0171"].severity == "minor", "a pending code is an early warning"
+    assert by_key["dtc:P0420"].status == "healthy"
