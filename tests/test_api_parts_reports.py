@@ -1,0 +1,192 @@
+"""Parts reports on real PostgreSQL: ABC classes from consumption value, the cost report
+per part and supplier (price, freight, shrinkage), and the migration matching the models."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, inspect, select
+
+from api.auth.roles import Role
+from api.main import create_app
+from api.models_base import Base
+from api.parts import service
+from api.parts.ledger import today
+from api.parts.models import Lot
+from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
+from api.testing import auth_headers, make_group, make_store, make_user, settings_for_tests
+from core.db import sqlalchemy_url
+from core.db.migrate import downgrade, upgrade
+
+EN = {"Accept-Language": "en"}
+PARTS_TABLES = {
+    "parts",
+    "suppliers",
+    "warehouses",
+    "warehouse_bins",
+    "stock_items",
+    "stock_lots",
+    "stock_moves",
+    "part_reservations",
+    "purchase_orders",
+    "purchase_order_lines",
+    "goods_receipts",
+    "goods_receipt_lines",
+    "supplier_invoices",
+    "supplier_invoice_lines",
+}
+
+
+@pytest.fixture(scope="module")
+def app(db_url):
+    return create_app(settings_for_tests(db_url))
+
+
+@pytest.fixture(scope="module")
+def client(app):
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture
+def world(app, client):
+    with app.state.session_factory.begin() as session:
+        group = make_group(session)
+        store = make_store(session, group)
+        world = {
+            "group": group,
+            "store": store,
+            "wh": make_warehouse(session, group, store=store),
+            "manager": make_user(session, group, Role.manager, stores=[store]),
+        }
+    world["headers"] = auth_headers(client, world["manager"], **EN)
+    return world
+
+
+def _consume(session, world, part, quantity):
+    reservation = service.reserve(
+        session,
+        scope_or_store=world["store"].id,
+        part_id=part.id,
+        quantity=quantity,
+        reference_type="work_order_line",
+        reference_id=1,
+    )
+    service.issue_reservation(
+        session, scope_or_store=world["store"].id, reservation_id=reservation.id
+    )
+
+
+def test_abc_classes_follow_consumption_value(app, client, world):
+    with app.state.session_factory.begin() as session:
+        parts = {
+            name: make_part(session, world["group"], cost=cost)
+            for name, cost in (
+                ("converter", "800"),
+                ("pads", "150"),
+                ("filter", "10"),
+                ("idle", "5"),
+            )
+        }
+        for part in parts.values():
+            stock_in(session, world["wh"], part, 10)
+        _consume(session, world, parts["converter"], 1)  # 800
+        _consume(session, world, parts["pads"], 1)  # 150
+        _consume(session, world, parts["filter"], 5)  # 50
+    params = {
+        "date_from": (today() - timedelta(days=30)).isoformat(),
+        "date_to": (today() + timedelta(days=1)).isoformat(),
+    }
+    response = client.get("/parts/abc", params=params, headers=world["headers"])
+    assert response.status_code == 200, response.text
+    rows = {row["part_id"]: row for row in response.json()["items"]}
+    classes = {name: rows[part.id]["abc_class"] for name, part in parts.items()}
+    assert classes == {"converter": "A", "pads": "B", "filter": "C", "idle": "C"}
+    assert rows[parts["pads"].id]["share"] == 0.15
+    assert rows[parts["pads"].id]["cumulative_share"] == 0.95
+    only_a = client.get("/parts/abc", params=params | {"abc_class": "A"}, headers=world["headers"])
+    assert [r["part_id"] for r in only_a.json()["items"]] == [parts["converter"].id]
+    empty = params | {"date_to": params["date_from"]}
+    assert client.get("/parts/abc", params=empty, headers=world["headers"]).status_code == 422
+
+
+def test_cost_report_compares_suppliers_with_freight_and_shrinkage(app, client, world):
+    with app.state.session_factory.begin() as session:
+        oem, aftermarket = (
+            make_supplier(session, world["group"], name="原厂"),
+            make_supplier(session, world["group"], name="副厂"),
+        )
+        part = make_part(session, world["group"], cost="100")
+    headers = world["headers"]
+    for supplier, price, freight in ((oem, 100, 40), (aftermarket, 80, 60)):
+        body = {
+            "supplier_id": supplier.id,
+            "warehouse_id": world["wh"].id,
+            "lines": [{"part_id": part.id, "quantity": 20, "unit_price": price}],
+        }
+        order = client.post("/parts/purchase-orders", json=body, headers=headers).json()
+        for to in ("sent", "confirmed"):
+            client.post(
+                f"/parts/purchase-orders/{order['id']}/status", json={"to": to}, headers=headers
+            )
+        receipt = {
+            "freight_amount": freight,
+            "lines": [{"purchase_order_line_id": order["lines"][0]["id"], "quantity": 20}],
+        }
+        made = client.post(
+            f"/parts/purchase-orders/{order['id']}/receipts", json=receipt, headers=headers
+        )
+        assert made.status_code == 201, made.text
+    with app.state.session_factory() as session:
+        lot_id = session.scalar(select(Lot.id).where(Lot.supplier_id == aftermarket.id))
+    scrapped = client.post(
+        "/parts/stock/scrap",
+        json={"warehouse_id": world["wh"].id, "lot_id": lot_id, "quantity": 2, "reason": "裂纹"},
+        headers=headers,
+    )
+    assert scrapped.status_code == 201, scrapped.text
+    params = {
+        "date_from": today().isoformat(),
+        "date_to": (today() + timedelta(days=1)).isoformat(),
+        "part_id": part.id,
+    }
+    report = client.get("/parts/cost-report", params=params, headers=headers)
+    assert report.status_code == 200, report.text
+    rows = {row["supplier_id"]: row for row in report.json()["items"]}
+    assert rows[oem.id]["avg_unit_price"] == 100 and rows[oem.id]["landed_unit_cost"] == 102
+    assert rows[oem.id]["shrinkage_qty"] == 0
+    cheap = rows[aftermarket.id]
+    assert (cheap["purchase_value"], cheap["freight"], cheap["landed_unit_cost"]) == (1600, 60, 83)
+    assert (cheap["shrinkage_qty"], cheap["shrinkage_value"], cheap["shrinkage_rate"]) == (
+        2,
+        166,
+        0.1,
+    )
+
+
+def test_migration_matches_the_models_and_downgrades(db_url):
+    engine = create_engine(sqlalchemy_url(db_url))
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda obj, name, type_, reflected, other: (
+                        type_ != "table" or name in PARTS_TABLES
+                    ),
+                },
+            )
+            diff = compare_metadata(context, Base.metadata)
+        ours = [d for d in diff if PARTS_TABLES & set(str(d).split("'"))]
+        assert ours == []
+        downgrade(db_url, "2026_11_26_parts@-1")
+        assert not PARTS_TABLES & set(inspect(engine).get_table_names())
+        upgrade(db_url)
+        assert set(inspect(engine).get_table_names()) >= PARTS_TABLES
+    finally:
+        engine.dispose()
