@@ -64,3 +64,7 @@ app.command("api")(api)
 from diagnostics.cli import diagnostics_app  # noqa: E402
 
 app.add_typer(diagnostics_app, name="diagnostics")
+
+from diagnostics.bench import bench_diagnostics  # noqa: E402
+
+bench_app.command("diagnostics")(bench_diagnostics)
