@@ -10,7 +10,9 @@ from importlib import import_module
 
 from fastapi import APIRouter
 
-DOMAINS: tuple[str, ...] = ("auth", "crm", "telemetry", "audit", "sales", "parts")
+DOMAINS: tuple[str, ...] = (
+    "auth", "crm", "telemetry", "audit", "sales", "parts", "alerts",
+)  # fmt: skip
 
 
 def import_models() -> None:

@@ -1,0 +1,72 @@
+"""Alert routes: list, read with explanation, acknowledge, clear."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api.alerts import service
+from api.alerts.schemas import AlertClear, AlertDetail, AlertPage, AlertRead, Severity, State
+from api.crm.schemas import Vin
+from api.deps import LanguageDep, SessionDep, StaffUser
+from api.pagination import PageParamsDep
+
+router = APIRouter(prefix="/alerts", tags=["alerts"])
+AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@router.get("", response_model=AlertPage)
+def list_alerts(
+    session: SessionDep,
+    user: StaffUser,
+    page: PageParamsDep,
+    language: LanguageDep,
+    state: State | None = None,
+    severity: Severity | None = None,
+    vin: Vin | None = None,
+    store_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    acknowledged: bool | None = None,
+) -> AlertPage:
+    """Alerts on the cars of your stores, newest first."""
+    paged = service.list_alerts(
+        session, scope=user.scope, page=page, language=language, state=state,
+        severity=severity, vin=vin, store_id=store_id, acknowledged=acknowledged,
+    )  # fmt: skip
+    return AlertPage.model_validate(paged, from_attributes=True)
+
+
+@router.get("/{alert_id}", response_model=AlertDetail)
+def get_alert(
+    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: AlertId
+) -> AlertDetail:
+    """One alert, with why it was raised in your language."""
+    alert = service.get_alert(session, scope=user.scope, alert_id=alert_id, language=language)
+    return AlertDetail.model_validate(alert)
+
+
+@router.post("/{alert_id}/acknowledge", response_model=AlertRead)
+def acknowledge(
+    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: AlertId
+) -> AlertRead:
+    """Acknowledge an alert: someone is on it."""
+    alert = service.acknowledge(
+        session, scope=user.scope, alert_id=alert_id, user_id=user.id, language=language
+    )
+    return AlertRead.model_validate(alert)
+
+
+@router.post("/{alert_id}/clear", response_model=AlertRead)
+def clear(
+    session: SessionDep,
+    user: StaffUser,
+    language: LanguageDep,
+    alert_id: AlertId,
+    body: AlertClear | None = None,
+) -> AlertRead:
+    """Clear an active alert by hand; it opens again if the condition recurs."""
+    alert = service.clear(
+        session, scope=user.scope, alert_id=alert_id, user_id=user.id,
+        reason=body.reason if body else None, language=language,
+    )  # fmt: skip
+    return AlertRead.model_validate(alert)
