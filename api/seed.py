@@ -19,6 +19,7 @@ from api.auth.roles import Role
 from api.auth.security import hash_password
 from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
+from api.sales.seed import seed_sales
 from core.vin import validate_vin, with_check_digit
 
 DEMO_PASSWORD = "pitstop-demo"
@@ -144,6 +145,7 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
         first_owner = first_owner or customer
     if first_owner is not None:
         _customer_user(session, group, first_owner, report)
+    seed_sales(session, group, stores)
     session.flush()
     report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))

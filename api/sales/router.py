@@ -10,7 +10,7 @@ from fastapi import APIRouter, Path, Query, status
 from api.audit.schemas import TransitionRead
 from api.deps import CurrentUser, SessionDep, StaffUser
 from api.pagination import PageParamsDep
-from api.sales import board, service, stock
+from api.sales import board, checklists, service, stock
 from api.sales.constants import (
     ChecklistKind,
     LeadSource,
@@ -284,7 +284,7 @@ def allocate(session: SessionDep, user: Seller, lead_id: IdPath, body: Allocatio
 def get_checklist(session: SessionDep, user: PdiChecker, lead_id: IdPath) -> ChecklistRead:
     """The PDI and delivery checklists of the lead's order."""
     return ChecklistRead.model_validate(
-        service.checklist(session, scope=user.scope, lead_id=lead_id)
+        checklists.checklist(session, scope=user.scope, lead_id=lead_id)
     )
 
 
@@ -298,7 +298,7 @@ def tick(
     body: ChecklistTick,
 ) -> ChecklistRead:
     """Record one checklist line (ok, failed, pending) while the lead is in PDI."""
-    view = service.tick(
+    view = checklists.tick(
         session,
         scope=user.scope,
         actor_id=user.id,

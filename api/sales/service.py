@@ -20,11 +20,10 @@ from api.crm.schemas import CustomerCreate
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
-from api.sales import stock
-from api.sales.constants import CHECKLISTS
-from api.sales.models import ChecklistItem, Lead, Quote, SalesOrder
+from api.sales import checklists, stock
+from api.sales.models import Lead, Quote, SalesOrder
 from api.sales.schemas import LeadCreate, LeadUpdate, OrderCreate, QuoteCreate
-from api.sales.states import LEAD_FLOW, checklist_gaps
+from api.sales.states import LEAD_FLOW
 
 CENT = Decimal("0.01")
 QUOTABLE_STATES = ("lead", "opportunity", "quote")
@@ -183,7 +182,7 @@ def change_lead_status(
     LEAD_FLOW.apply(session, entity=lead, to=to, reason=reason, actor_id=actor_id, role=scope.role)
     order = _order_of(session, lead)
     if to == "pdi":
-        _open_checklists(session, order)
+        checklists.open_checklists(session, order)
     elif to == "delivered":
         order.delivered_at = datetime.now(UTC)
         stock.sell(session, order=order, actor_id=actor_id, delivered_on=order.delivered_at.date())
@@ -395,91 +394,3 @@ def list_orders(
         stmt = stmt.where(SalesOrder.delivered_at < delivered_to + timedelta(days=1))
     order_by = (SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
     return paginate(session, stmt.order_by(*order_by), page)
-
-
-# Checklists --------------------------------------------------------------------------------
-
-
-def _open_checklists(session: Session, order: SalesOrder) -> None:
-    existing = set(
-        session.execute(
-            select(ChecklistItem.kind, ChecklistItem.code).where(ChecklistItem.order_id == order.id)
-        ).tuples()
-    )
-    for kind, items in CHECKLISTS.items():
-        for code, _, _ in items:
-            if (kind, code) not in existing:
-                session.add(
-                    ChecklistItem(store_id=order.store_id, order_id=order.id, kind=kind, code=code)
-                )
-    session.flush()
-
-
-def checklist(session: Session, *, scope: Scope, lead_id: int) -> dict[str, Any]:
-    """The order's PDI and delivery checklists, in template order, with completeness."""
-    order = order_of_lead(session, scope=scope, lead_id=lead_id)
-    rows = {
-        (i.kind, i.code): i
-        for i in session.scalars(select(ChecklistItem).where(ChecklistItem.order_id == order.id))
-    }
-    items = []
-    for kind, template in CHECKLISTS.items():
-        for code, zh, en in template:
-            row = rows.get((kind, code))
-            items.append(
-                {
-                    "kind": kind,
-                    "code": code,
-                    "label_zh": zh,
-                    "label_en": en,
-                    "result": row.result if row else "pending",
-                    "note": row.note if row else None,
-                    "checked_by_id": row.checked_by_id if row else None,
-                    "checked_at": row.checked_at if row else None,
-                }
-            )
-    return {
-        "order_id": order.id,
-        "pdi_passed": not checklist_gaps(session, order.id, "pdi"),
-        "delivery_complete": not checklist_gaps(session, order.id, "delivery"),
-        "items": items,
-    }
-
-
-def tick(
-    session: Session,
-    *,
-    scope: Scope,
-    actor_id: int | None,
-    lead_id: int,
-    kind: str,
-    code: str,
-    result: str,
-    note: str | None,
-) -> dict[str, Any]:
-    """Record one checklist line's result (only while the lead is in PDI)."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
-    if lead.status != "pdi":
-        raise Conflict(why=Text("sales.checklist_state", {"status": lead.status}))
-    codes = [c for c, _, _ in CHECKLISTS[kind]]
-    if code not in codes:
-        raise InvalidInput(
-            field="code",
-            problem=Text(
-                "sales.checklist_code", {"code": code, "kind": kind, "codes": ", ".join(codes)}
-            ),
-        )
-    if kind == "delivery" and result == "failed":
-        raise InvalidInput(field="result", problem=Text("sales.delivery_not_failed"))
-    order = _order_of(session, lead)
-    item = session.scalar(
-        select(ChecklistItem).where(
-            ChecklistItem.order_id == order.id,
-            ChecklistItem.kind == kind,
-            ChecklistItem.code == code,
-        )
-    )
-    item.result, item.note = result, note
-    item.checked_by_id, item.checked_at = actor_id, datetime.now(UTC)
-    session.flush()
-    return checklist(session, scope=scope, lead_id=lead_id)

@@ -232,7 +232,7 @@ def sell(
     vehicle = session.get(StockVehicle, order.stock_vehicle_id)
     STOCK_FLOW.apply(session, entity=vehicle, to="sold", actor_id=actor_id)
     model = vehicle.sales_model
-    warranty_end = _years_later(delivered_on, NEW_CAR_WARRANTY_YEARS)
+    warranty_end = years_later(delivered_on, NEW_CAR_WARRANTY_YEARS)
     car = session.scalar(select(Vehicle).where(Vehicle.vin == vehicle.vin))
     if car is None:
         car = Vehicle(vin=vehicle.vin)
@@ -261,7 +261,8 @@ def _activate_customer(
     )
 
 
-def _years_later(day: date, years: int) -> date:
+def years_later(day: date, years: int) -> date:
+    """The same calendar day `years` later (28 February for a 29 February)."""
     try:
         return day.replace(year=day.year + years)
     except ValueError:  # 29 February

@@ -1,0 +1,100 @@
+"""PDI and delivery checklists of an order: opened on entering PDI, ticked line by line."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.scope import Scope
+from api.errors import Conflict, InvalidInput
+from api.i18n import Text
+from api.sales import service
+from api.sales.constants import CHECKLISTS
+from api.sales.models import ChecklistItem, SalesOrder
+from api.sales.states import checklist_gaps
+
+
+def open_checklists(session: Session, order: SalesOrder) -> None:
+    """Add the order's missing PDI and delivery lines, all pending."""
+    stmt = select(ChecklistItem.kind, ChecklistItem.code).where(ChecklistItem.order_id == order.id)
+    existing = {(kind, code) for kind, code in session.execute(stmt)}
+    for kind, items in CHECKLISTS.items():
+        for code, _, _ in items:
+            if (kind, code) not in existing:
+                session.add(
+                    ChecklistItem(store_id=order.store_id, order_id=order.id, kind=kind, code=code)
+                )
+    session.flush()
+
+
+def checklist(session: Session, *, scope: Scope, lead_id: int) -> dict[str, Any]:
+    """The order's PDI and delivery checklists, in template order, with completeness."""
+    order = service.order_of_lead(session, scope=scope, lead_id=lead_id)
+    rows = {
+        (i.kind, i.code): i
+        for i in session.scalars(select(ChecklistItem).where(ChecklistItem.order_id == order.id))
+    }
+    items = []
+    for kind, template in CHECKLISTS.items():
+        for code, zh, en in template:
+            row = rows.get((kind, code))
+            items.append(
+                {
+                    "kind": kind,
+                    "code": code,
+                    "label_zh": zh,
+                    "label_en": en,
+                    "result": row.result if row else "pending",
+                    "note": row.note if row else None,
+                    "checked_by_id": row.checked_by_id if row else None,
+                    "checked_at": row.checked_at if row else None,
+                }
+            )
+    return {
+        "order_id": order.id,
+        "pdi_passed": not checklist_gaps(session, order.id, "pdi"),
+        "delivery_complete": not checklist_gaps(session, order.id, "delivery"),
+        "items": items,
+    }
+
+
+def tick(
+    session: Session,
+    *,
+    scope: Scope,
+    actor_id: int | None,
+    lead_id: int,
+    kind: str,
+    code: str,
+    result: str,
+    note: str | None,
+) -> dict[str, Any]:
+    """Record one checklist line's result (only while the lead is in PDI)."""
+    lead = service.get_lead(session, scope=scope, lead_id=lead_id)
+    if lead.status != "pdi":
+        raise Conflict(why=Text("sales.checklist_state", {"status": lead.status}))
+    codes = [c for c, _, _ in CHECKLISTS[kind]]
+    if code not in codes:
+        raise InvalidInput(
+            field="code",
+            problem=Text(
+                "sales.checklist_code", {"code": code, "kind": kind, "codes": ", ".join(codes)}
+            ),
+        )
+    if kind == "delivery" and result == "failed":
+        raise InvalidInput(field="result", problem=Text("sales.delivery_not_failed"))
+    order = service.order_of_lead(session, scope=scope, lead_id=lead_id)
+    item = session.scalar(
+        select(ChecklistItem).where(
+            ChecklistItem.order_id == order.id,
+            ChecklistItem.kind == kind,
+            ChecklistItem.code == code,
+        )
+    )
+    item.result, item.note = result, note
+    item.checked_by_id, item.checked_at = actor_id, datetime.now(UTC)
+    session.flush()
+    return checklist(session, scope=scope, lead_id=lead_id)
