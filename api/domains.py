@@ -11,7 +11,7 @@ from importlib import import_module
 from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
-    "auth", "crm", "telemetry", "audit", "sales", "parts", "alerts",
+    "auth", "crm", "telemetry", "audit", "sales", "parts", "service", "alerts",
 )  # fmt: skip
 
 

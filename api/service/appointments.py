@@ -1,0 +1,415 @@
+"""Appointments: book, confirm, reschedule, cancel, no-show. No HTTP.
+
+The database refuses overlapping held periods per technician and per bay (exclusion
+constraints), so of two racing bookings exactly one wins; the other gets a Conflict naming
+the busy technician or bay. Each insert runs in a savepoint: a refused booking leaves the
+caller's transaction usable, so automation can try the next slot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from api.audit.models import StateTransition
+from api.audit.service import history
+from api.auth.models import Store
+from api.auth.scope import Scope
+from api.crm.models import Customer, Vehicle
+from api.errors import Conflict, Forbidden, InvalidInput, NotFound
+from api.i18n import Text
+from api.pagination import Paged, PageParams, paginate
+from api.service.access import Actor, ensure_store, ensure_visible, is_technician, role_of, visible
+from api.service.catalogue import technician_of_user
+from api.service.constants import DEFAULT_SLOTS
+from api.service.models import Appointment, Bay, Technician
+from api.service.slots import Calendar, JobNeeds, Preferences, find_slots, job_needs
+from api.service.states import APPOINTMENT
+
+LIVE = ("booked", "confirmed")
+CUSTOMER_STEPS = frozenset({"confirmed", "cancelled", "booked"})  # what a customer may do
+
+
+def _store(session: Session, store_id: int) -> Store:
+    store = session.get(Store, store_id)
+    if store is None:
+        raise NotFound(entity="store", id=store_id)
+    return store
+
+
+def _check_party(
+    session: Session, *, actor: Actor, store: Store, customer_id: int, vehicle_id: int
+) -> None:
+    customer = session.get(Customer, customer_id)
+    if customer is None:
+        raise NotFound(entity="customer", id=customer_id)
+    vehicle = session.get(Vehicle, vehicle_id)
+    if vehicle is None:
+        raise NotFound(entity="vehicle", id=vehicle_id)
+    if isinstance(actor, Scope) and actor.is_customer:
+        if actor.customer_id != customer_id:
+            raise Forbidden(entity="appointment", why=Text("forbidden.not_yours"))
+        if actor.dealer_group_id != store.dealer_group_id:
+            raise Forbidden(entity="appointment", why=Text("forbidden.other_store"))
+    else:
+        ensure_store(actor, store.id, entity="appointment")
+    if vehicle.owner_id != customer_id:
+        raise InvalidInput(
+            field="vehicle_id",
+            problem=Text(
+                "service.vehicle_not_customers", {"vehicle": vehicle_id, "customer": customer_id}
+            ),
+        )
+
+
+def _pick(
+    session: Session,
+    calendar: Calendar,
+    needs: JobNeeds,
+    starts_at: datetime,
+    technician_id: int | None,
+    bay_id: int | None,
+) -> tuple[int, int]:
+    ends_at = starts_at + needs.duration
+    if not calendar.is_open(starts_at, ends_at):
+        raise InvalidInput(
+            field="starts_at", problem=Text("service.outside_hours", {"starts": starts_at})
+        )
+    if technician_id is not None:
+        technician = session.get(Technician, technician_id)
+        if technician is None or not needs.fits_technician(technician):
+            raise InvalidInput(
+                field="technician_id",
+                problem=Text(
+                    "service.technician_unfit",
+                    {"technician": technician_id, "skills": ", ".join(sorted(needs.skills))},
+                ),
+            )
+    if bay_id is not None:
+        bay = session.get(Bay, bay_id)
+        if bay is None or not needs.fits_bay(bay):
+            raise InvalidInput(
+                field="bay_id",
+                problem=Text(
+                    "service.bay_unfit", {"bay": bay_id, "kind": ", ".join(needs.bay_kinds) or "-"}
+                ),
+            )
+    if technician_id is None:
+        free = calendar.free_technicians(starts_at, ends_at)
+        technician_id = free[0].id if free else None
+    if bay_id is None:
+        free_bays = calendar.free_bays(starts_at, ends_at)
+        bay_id = free_bays[0].id if free_bays else None
+    if technician_id is None or bay_id is None:
+        why = Text(
+            "service.no_free_resource",
+            {"skills": ", ".join(sorted(needs.skills)), "starts": starts_at.isoformat()},
+        )
+        raise Conflict(why=why)
+    return technician_id, bay_id
+
+
+def _refusal(
+    error: IntegrityError, *, technician_id: int, bay_id: int, starts: datetime, ends: datetime
+) -> Conflict | None:
+    constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
+    times = {"starts": starts.isoformat(), "ends": ends.isoformat()}
+    if constraint == "ex_service_appointments_technician":
+        why = Text("service.technician_busy", {"technician": technician_id, **times})
+        return Conflict(why=why, constraint=constraint)
+    if constraint == "ex_service_appointments_bay":
+        why = Text("service.bay_busy", {"bay": bay_id, **times})
+        return Conflict(why=why, constraint=constraint)
+    return None
+
+
+def _live_by_ref(session: Session, store_id: int, source_ref: str) -> Appointment | None:
+    return session.scalar(
+        select(Appointment).where(
+            Appointment.store_id == store_id,
+            Appointment.source_ref == source_ref,
+            Appointment.status.in_(LIVE),
+        )
+    )
+
+
+def book(
+    session: Session,
+    *,
+    actor: Actor,
+    store_id: int,
+    customer_id: int,
+    vehicle_id: int,
+    operations: Sequence[str],
+    starts_at: datetime,
+    technician_id: int | None = None,
+    bay_id: int | None = None,
+    source: str = "advisor",
+    source_ref: str | None = None,
+    advisor_id: int | None = None,
+    notes: str | None = None,
+    actor_id: int | None = None,
+) -> Appointment:
+    """Book a visit; free technician and bay are chosen when not given. Idempotent by source_ref.
+
+    Conflict (409) when the technician or bay is taken, also by a racing booking.
+    """
+    store = _store(session, store_id)
+    _check_party(session, actor=actor, store=store, customer_id=customer_id, vehicle_id=vehicle_id)
+    if source_ref is not None:
+        existing = _live_by_ref(session, store_id, source_ref)
+        if existing is not None:
+            return existing
+    needs = job_needs(session, group_id=store.dealer_group_id, operations=operations)
+    ends_at = starts_at + needs.duration
+    calendar = Calendar(session, store=store, needs=needs, start=starts_at, end=ends_at)
+    technician_id, bay_id = _pick(session, calendar, needs, starts_at, technician_id, bay_id)
+    appointment = Appointment(
+        store_id=store_id,
+        customer_id=customer_id,
+        vehicle_id=vehicle_id,
+        technician_id=technician_id,
+        bay_id=bay_id,
+        advisor_id=advisor_id,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        operation_codes=[op.code for op in needs.operations],
+        source=source,
+        source_ref=source_ref,
+        notes=notes,
+    )
+    try:
+        with session.begin_nested():
+            APPOINTMENT.start(session, entity=appointment, actor_id=actor_id)
+    except IntegrityError as error:
+        if source_ref is not None:
+            existing = _live_by_ref(session, store_id, source_ref)
+            if existing is not None:  # a racing request with the same key won
+                return existing
+        refusal = _refusal(
+            error, technician_id=technician_id, bay_id=bay_id, starts=starts_at, ends=ends_at
+        )
+        if refusal is None:
+            raise
+        raise refusal from None
+    return appointment
+
+
+def book_best_slot(
+    session: Session,
+    *,
+    actor: Actor,
+    store_id: int,
+    customer_id: int,
+    vehicle_id: int,
+    operations: Sequence[str],
+    earliest: datetime,
+    latest: datetime,
+    parts: Sequence[tuple[int, Decimal]] = (),
+    preferences: Preferences | None = None,
+    source: str = "alert",
+    source_ref: str | None = None,
+    advisor_id: int | None = None,
+    notes: str | None = None,
+    actor_id: int | None = None,
+    attempts: int = DEFAULT_SLOTS,
+) -> Appointment:
+    """Search slots and book the best one, trying the next when a racing booking took it."""
+    if source_ref is not None:
+        existing = _live_by_ref(session, store_id, source_ref)
+        if existing is not None:
+            return existing
+    found = find_slots(
+        session,
+        store_id=store_id,
+        operations=operations,
+        earliest=earliest,
+        latest=latest,
+        parts=parts,
+        preferences=preferences,
+        limit=attempts,
+    )
+    last: Conflict | None = None
+    for slot in found.slots:
+        try:
+            return book(
+                session,
+                actor=actor,
+                store_id=store_id,
+                customer_id=customer_id,
+                vehicle_id=vehicle_id,
+                operations=operations,
+                starts_at=slot.starts_at,
+                technician_id=slot.technician_id,
+                bay_id=slot.bay_id,
+                source=source,
+                source_ref=source_ref,
+                advisor_id=advisor_id,
+                notes=notes,
+                actor_id=actor_id,
+            )
+        except Conflict as error:
+            last = error
+    if last is not None:
+        raise last
+    why = Text("service.no_slot", {"earliest": earliest.isoformat(), "latest": latest.isoformat()})
+    raise Conflict(why=why)
+
+
+def get_appointment(session: Session, *, actor: Actor, appointment_id: int) -> Appointment:
+    """An appointment the actor may see."""
+    appointment = session.get(Appointment, appointment_id)
+    if appointment is None:
+        raise NotFound(entity="appointment", id=appointment_id)
+    ensure_visible(
+        actor,
+        entity="appointment",
+        store_id=appointment.store_id,
+        customer_id=appointment.customer_id,
+    )
+    if is_technician(actor):
+        own = technician_of_user(session, user_id=actor.user_id)  # type: ignore[union-attr]
+        if own is None or own.id != appointment.technician_id:
+            raise Forbidden(entity="appointment", why=Text("forbidden.not_yours"))
+    return appointment
+
+
+def list_appointments(
+    session: Session,
+    *,
+    actor: Actor,
+    page: PageParams,
+    store_id: int | None = None,
+    status: str | None = None,
+    customer_id: int | None = None,
+    technician_id: int | None = None,
+    starts_from: datetime | None = None,
+    starts_before: datetime | None = None,
+) -> Paged[Appointment]:
+    """Appointments the actor may see, in time order."""
+    stmt = select(Appointment).where(
+        visible(actor, store_column=Appointment.store_id, customer_column=Appointment.customer_id)
+    )
+    if is_technician(actor):
+        own = technician_of_user(session, user_id=actor.user_id)  # type: ignore[union-attr]
+        stmt = stmt.where(Appointment.technician_id == (own.id if own else -1))
+    for column, value in (
+        (Appointment.store_id, store_id),
+        (Appointment.status, status),
+        (Appointment.customer_id, customer_id),
+        (Appointment.technician_id, technician_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if starts_from is not None:
+        stmt = stmt.where(Appointment.starts_at >= starts_from)
+    if starts_before is not None:
+        stmt = stmt.where(Appointment.starts_at < starts_before)
+    return paginate(session, stmt.order_by(Appointment.starts_at, Appointment.id), page)
+
+
+def _for_change(session: Session, actor: Actor, appointment_id: int, to: str) -> Appointment:
+    appointment = get_appointment(session, actor=actor, appointment_id=appointment_id)
+    if isinstance(actor, Scope) and actor.is_customer:
+        if to not in CUSTOMER_STEPS:
+            raise Forbidden(
+                entity="appointment",
+                why=Text("forbidden.role", {"role": actor.role.value, "roles": "staff"}),
+            )
+    elif is_technician(actor):
+        raise Forbidden(
+            entity="appointment",
+            why=Text("forbidden.role", {"role": "technician", "roles": "advisor, manager"}),
+        )
+    return appointment
+
+
+def change_status(
+    session: Session,
+    *,
+    actor: Actor,
+    appointment_id: int,
+    to: str,
+    reason: str | None = None,
+    actor_id: int | None = None,
+) -> Appointment:
+    """Confirm, cancel, mark no-show or arrived; audited, 409 on an illegal step."""
+    appointment = _for_change(session, actor, appointment_id, to)
+    if to == "booked":
+        raise InvalidInput(field="to", problem="to move an appointment, reschedule it")
+    APPOINTMENT.apply(
+        session, entity=appointment, to=to, reason=reason, actor_id=actor_id, role=role_of(actor)
+    )
+    return appointment
+
+
+def reschedule(
+    session: Session,
+    *,
+    actor: Actor,
+    appointment_id: int,
+    starts_at: datetime,
+    reason: str,
+    technician_id: int | None = None,
+    bay_id: int | None = None,
+    actor_id: int | None = None,
+) -> Appointment:
+    """Move an appointment (a confirmed one must be confirmed again); 409 if the slot is taken."""
+    appointment = _for_change(session, actor, appointment_id, "booked")
+    session.refresh(appointment, with_for_update=True)
+    APPOINTMENT.check(session, entity=appointment, to="booked", reason=reason)
+    store = _store(session, appointment.store_id)
+    needs = job_needs(
+        session, group_id=store.dealer_group_id, operations=appointment.operation_codes
+    )
+    ends_at = starts_at + needs.duration
+    calendar = Calendar(
+        session,
+        store=store,
+        needs=needs,
+        start=starts_at,
+        end=ends_at,
+        ignore_appointment_id=appointment.id,
+    )
+    technician_id, bay_id = _pick(session, calendar, needs, starts_at, technician_id, bay_id)
+    try:
+        with session.begin_nested():
+            appointment.starts_at, appointment.ends_at = starts_at, ends_at
+            appointment.technician_id, appointment.bay_id = technician_id, bay_id
+            session.flush()
+    except IntegrityError as error:
+        refusal = _refusal(
+            error, technician_id=technician_id, bay_id=bay_id, starts=starts_at, ends=ends_at
+        )
+        if refusal is None:
+            raise
+        raise refusal from None
+    APPOINTMENT.apply(
+        session,
+        entity=appointment,
+        to="booked",
+        reason=reason,
+        actor_id=actor_id,
+        role=role_of(actor),
+    )
+    session.refresh(appointment)
+    return appointment
+
+
+def appointment_history(
+    session: Session, *, actor: Actor, appointment_id: int
+) -> list[StateTransition]:
+    """Every state change of an appointment, oldest first."""
+    get_appointment(session, actor=actor, appointment_id=appointment_id)
+    return history(session, entity_type=APPOINTMENT.entity_type, entity_id=appointment_id)
+
+
+def preferences_of(customer: Customer, weekdays: Iterable[str] = ()) -> Preferences:
+    """Slot preferences from a customer's CRM record (weekday and time of day)."""
+    days = tuple(weekdays) or ((customer.preferred_weekday,) if customer.preferred_weekday else ())
+    return Preferences(weekdays=days, time_of_day=customer.preferred_time_of_day)
