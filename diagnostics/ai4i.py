@@ -29,6 +29,7 @@ HDF_DELTA_K, HDF_RPM = 8.6, 1380.0
 PWF_LOW_W, PWF_HIGH_W = 3500.0, 9000.0
 RNF_P = 0.001
 MODES = ("TWF", "HDF", "PWF", "OSF", "RNF")
+LEARNABLE = ("TWF", "HDF", "PWF", "OSF")  # RNF is random by construction: nothing predicts it
 FEATURES = (
     "type_L",
     "type_M",
@@ -38,6 +39,10 @@ FEATURES = (
     "rotational_speed_rpm",
     "torque_nm",
     "tool_wear_min",
+    # Physical combinations, as a process engineer would give them to any model:
+    "temperature_difference_k",
+    "power_w",
+    "strain_min_nm",
 )
 
 
@@ -84,6 +89,9 @@ def generate(rows: int = ROWS, seed: int = 0) -> dict[str, np.ndarray]:
         "rotational_speed_rpm": rpm,
         "torque_nm": np.round(torque, 1),
         "tool_wear_min": wear,
+        "temperature_difference_k": process - air,
+        "power_w": power,
+        "strain_min_nm": wear * torque,
         **modes,
     }
     data["machine_failure"] = np.logical_or.reduce([modes[m] for m in MODES])
@@ -93,3 +101,46 @@ def generate(rows: int = ROWS, seed: int = 0) -> dict[str, np.ndarray]:
 def matrix(data: dict[str, np.ndarray]) -> np.ndarray:
     """The feature matrix (rows x FEATURES) of a generated data set."""
     return np.column_stack([data[f].astype(float) for f in FEATURES])
+
+
+VALIDATION_SHARE = 0.25  # of the training rows, kept out of fitting to choose thresholds
+
+
+def evaluate(rows: int = ROWS, seed: int = 0, test_seed: int = 1) -> dict:
+    """Fit the fleet's per-mode classifiers on one generated set, test on another seed's."""
+    from diagnostics.evaluation import choose_row_thresholds, row_report
+    from diagnostics.models.predictor import fit_classifiers, predict_proba
+
+    train, test = generate(rows, seed), generate(rows, test_seed)
+    X, X_test = matrix(train), matrix(test)
+    rng = np.random.default_rng(seed)
+    val = rng.random(len(X)) < VALIDATION_SHARE
+    labels = {m: train[m].astype(bool) for m in LEARNABLE}
+    models = fit_classifiers(X[~val], {m: y[~val] for m, y in labels.items()}, seed=seed)
+    thresholds = choose_row_thresholds(
+        {m: y[val] for m, y in labels.items()}, predict_proba(models, X[val])
+    )
+    test_labels = {m: test[m].astype(bool) for m in models}
+    report = row_report(test_labels, predict_proba(models, X_test), thresholds)
+    return {
+        "rows": rows,
+        "failure_rate": float(train["machine_failure"].mean()),
+        "counts": {m: int(train[m].sum()) for m in MODES},
+        "modes": report,
+        "not_learned": [m for m in MODES if m not in models],
+    }
+
+
+def format_report(report: dict) -> list[str]:
+    """The AI4I check as lines of text."""
+    lines = [
+        f"AI4I 2020 (regenerated, {report['rows']} rows, machine failures "
+        f"{100 * report['failure_rate']:.1f} %): per mode on a second generated set",
+        f"{'mode':<6}{'positives':>10}{'recall':>8}{'precision':>10}{'f1':>6}{'avg_prec':>9}",
+    ]
+    for mode, r in report["modes"].items():
+        lines.append(
+            f"{mode:<6}{r['positives']:>10}{r['recall']:>8.2f}{r['precision']:>10.2f}"
+            f"{r['f1']:>6.2f}{r['average_precision']:>9.2f}"
+        )
+    return lines

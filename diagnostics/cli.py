@@ -45,3 +45,9 @@ def diagnostics(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     service.run()
+
+
+from diagnostics.models.commands import evaluate_command, train_command  # noqa: E402
+
+diagnostics_app.command("train")(train_command)
+diagnostics_app.command("evaluate")(evaluate_command)

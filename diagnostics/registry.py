@@ -206,3 +206,15 @@ def read_labels(db: Any) -> list[OutcomeLabel]:
         " FROM training_labels ORDER BY confirmed_at, id",
     )
     return [OutcomeLabel(*r) for r in rows]
+
+
+def load_detectors(db: Any) -> list:
+    """Scoring detectors for the active learned models (none before the first training)."""
+    from diagnostics.models.detector import ModelDetector
+    from diagnostics.training import MODEL_NAME
+
+    try:
+        record, bundle = load_model(db, MODEL_NAME)
+    except RegistryError:
+        return []
+    return [ModelDetector(bundle, model=record.name, version=record.version)]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from diagnostics.features import CarFeatures
-from diagnostics.models.inputs import INPUT_NAMES, SCORE_AFTER_DAYS, model_row
+from diagnostics.models.inputs import INPUT_NAMES, SCORE_AFTER_DAYS, car_baseline, model_row
 from diagnostics.simfeed import feed
 from simulators.car import Car, random_vin
 from simulators.faults import DAY_MS, DEFAULT_DEVELOP_DAYS, KINDS, Fault
@@ -105,8 +105,7 @@ def simulate_car(spec: CarSpec) -> tuple[np.ndarray, np.ndarray]:
     rows, times = [], []
     for sample in feed(car, spec.end_ms):
         while sample.ts_ms >= next_snap:
-            row, _ = model_row(features, next_snap)
-            rows.append(row)
+            rows.append(model_row(features.snapshot(next_snap), car_baseline(features)))
             times.append(next_snap)
             next_snap += SNAPSHOT_EVERY_MS
         features.update(sample.ts_ms, sample.values)

@@ -7,6 +7,7 @@ model is scored on exactly the inputs it was fitted on.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -26,22 +27,21 @@ INPUT_NAMES: tuple[str, ...] = WINDOW_FEATURES + DELTA_NAMES
 SCORE_AFTER_DAYS = 2.0  # a car with less history than this has no baseline yet: not scored
 
 
-def baseline_of(features: CarFeatures, name: str) -> tuple[float, float]:
-    """The car's own (mean, sd) for a window feature (its daily baseline); NaN if unknown."""
-    known = features.baseline_of(name[:-3] + "_1d")
-    return known if known else (math.nan, math.nan)
+def model_row(
+    snapshot: Mapping[str, float], baseline: Mapping[str, tuple[float, float]]
+) -> np.ndarray:
+    """The model's input row (INPUT_NAMES order) from a CarFeatures snapshot and baseline.
 
-
-def model_row(features: CarFeatures, ts_ms: int) -> tuple[np.ndarray, dict[str, float]]:
-    """The model's input row at ts_ms (INPUT_NAMES order) and the raw snapshot behind it."""
-    snap = features.snapshot(ts_ms)
-    row = [snap[f] for f in WINDOW_FEATURES]
+    baseline maps a daily feature name to the car's own (mean, sd), as the scoring service
+    passes it to detectors.
+    """
+    row = [snapshot.get(f, math.nan) for f in WINDOW_FEATURES]
     for f in BASELINED:
-        mean, _ = baseline_of(features, f)
-        row.append(snap[f] - mean)
-    return np.asarray(row, dtype=float), snap
+        known = baseline.get(f[:-3] + "_1d")
+        row.append(snapshot.get(f, math.nan) - known[0] if known else math.nan)
+    return np.asarray(row, dtype=float)
 
 
-def baselines(features: CarFeatures) -> np.ndarray:
-    """(mean, sd) of the car's baseline per BASELINED feature, as an array (n x 2)."""
-    return np.asarray([baseline_of(features, f) for f in BASELINED], dtype=float)
+def car_baseline(features: CarFeatures) -> dict[str, tuple[float, float]]:
+    """A CarFeatures' baseline as the mapping detectors receive."""
+    return {n: b for n in features.baseline if (b := features.baseline_of(n)) is not None}

@@ -1,0 +1,206 @@
+"""Measuring the models: alert episodes per car, thresholds from validation data, and reports.
+
+An alert for a mode is raised when the mean probability over the last PERSIST_HOURS rows
+reaches the mode's threshold, and it clears below CLEAR_RATIO of it (so one wobbling score is
+one alert, as the alert lifecycle merges repeats). Per failure mode:
+  recall          faulty cars with an alert of their mode between onset and failure
+  precision       of the cars alerted for a mode, the share that had that fault
+  lead_days       median time from that alert to the failure
+  false_per_1000  alerts that start in healthy time, per 1,000 healthy car-days
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from sklearn.metrics import average_precision_score, precision_recall_fscore_support
+
+from diagnostics.models.fleetdata import Windows
+from simulators.faults import DAY_MS
+
+# Online, a detector sees one snapshot at a time (no history), so alerts are judged per row.
+PERSIST_HOURS = 1  # rows averaged before a threshold is applied
+CLEAR_RATIO = 0.7  # an alert clears when the smoothed score falls below this share of it
+FALSE_BUDGET_PER_1000 = 0.5  # false alerts allowed per 1,000 healthy car-days, all modes
+ROWS_PER_DAY = 24
+
+
+def smooth(scores: np.ndarray, car: np.ndarray) -> np.ndarray:
+    """Each row's mean score over its car's last PERSIST_HOURS rows (rows in time order)."""
+    out = np.empty_like(scores, dtype=float)
+    for c in np.unique(car):
+        idx = np.flatnonzero(car == c)
+        s = np.nan_to_num(scores[idx], nan=0.0)
+        csum = np.cumsum(np.concatenate([[0.0], s]))
+        k = np.arange(1, len(s) + 1)
+        lo = np.maximum(0, k - PERSIST_HOURS)
+        out[idx] = (csum[k] - csum[lo]) / (k - lo)
+    return out
+
+
+def alert_starts(smoothed: np.ndarray, car: np.ndarray, threshold: float) -> np.ndarray:
+    """Row indices where an alert opens (with hysteresis), per car in row order."""
+    starts = []
+    clear = threshold * CLEAR_RATIO
+    for c in np.unique(car):
+        idx = np.flatnonzero(car == c)
+        active = False
+        for i, s in zip(idx, smoothed[idx], strict=True):
+            if not active and s >= threshold:
+                active = True
+                starts.append(i)
+            elif active and s < clear:
+                active = False
+    return np.asarray(starts, dtype=int)
+
+
+def healthy_car_days(w: Windows) -> float:
+    """Car-days of healthy time (healthy cars, and faulty cars before onset)."""
+    return float((w.mode == "").sum()) / ROWS_PER_DAY
+
+
+def choose_threshold(w: Windows, smoothed: np.ndarray, allowed_false: int) -> float:
+    """The lowest threshold whose alerts start in healthy time at most allowed_false times."""
+    healthy = w.mode == ""
+    candidates = np.unique(np.round(smoothed[healthy], 4))[::-1]
+    if len(candidates) == 0:
+        return 0.5
+    best = float(min(1.0, candidates[0] + 1e-4))  # above every healthy score: no false alert
+    lo, hi = 0, len(candidates) - 1
+    # False alerts grow as the threshold falls: binary search the lowest acceptable one.
+    while lo <= hi:
+        mid = (lo + hi) // 2
+        t = float(candidates[mid]) + 1e-4
+        starts = alert_starts(smoothed, w.car, t)
+        if int(healthy[starts].sum()) <= allowed_false:
+            best, lo = t, mid + 1
+        else:
+            hi = mid - 1
+    return best
+
+
+def allowed_false_alerts(w: Windows, modes: int) -> int:
+    """How many false alerts one mode may raise on these windows within the budget."""
+    return math.floor(FALSE_BUDGET_PER_1000 * healthy_car_days(w) / 1000 / max(1, modes))
+
+
+def mode_report(w: Windows, mode: str | None, smoothed: np.ndarray, threshold: float) -> dict:
+    """Recall, precision, lead and false alerts of one mode (mode None: any fault, anomaly)."""
+    starts = alert_starts(smoothed, w.car, threshold)
+    healthy = w.mode == ""
+    on = smoothed >= threshold
+    target = (w.mode != "") if mode is None else (w.mode == mode)
+    faulty_cars = {
+        s.index for s in w.cars
+        if s.fault and (mode is None or s.fault.kind == mode) and s.index in set(w.car)
+    }  # fmt: skip
+    leads = []
+    for c in faulty_cars:
+        hit = np.flatnonzero((w.car == c) & target & on)
+        if len(hit):
+            failure = w.cars[c].fault.failure_ms
+            leads.append((failure - int(w.ts_ms[hit[0]])) / DAY_MS)
+    alerted = set(w.car[starts].tolist())
+    caught = len(leads)
+    days = healthy_car_days(w)
+    false = int(healthy[starts].sum())
+    return {
+        "cars": len(faulty_cars),
+        "caught": caught,
+        "alerted_cars": len(alerted),
+        "recall": caught / len(faulty_cars) if faulty_cars else math.nan,
+        "precision": caught / len(alerted) if alerted else math.nan,
+        "lead_days": float(np.median(leads)) if leads else math.nan,
+        "leads": leads,
+        "false_alerts": false,
+        "healthy_car_days": days,
+        "false_per_1000": 1000 * false / days if days else math.nan,
+        "threshold": threshold,
+    }
+
+
+def summarise(per_mode: dict[str, dict]) -> dict:
+    """Fleet-wide figures over the failure modes (the anomaly model is reported apart)."""
+    rows = [r for r in per_mode.values() if r["cars"]]
+    cars = sum(r["cars"] for r in rows)
+    caught = sum(r["caught"] for r in rows)
+    alerted = sum(r["alerted_cars"] for r in per_mode.values())
+    leads = [x for r in rows for x in r["leads"]]
+    days = next(iter(per_mode.values()))["healthy_car_days"] if per_mode else 0.0
+    false = sum(r["false_alerts"] for r in per_mode.values())
+    return {
+        "recall": caught / cars if cars else math.nan,
+        "precision": caught / alerted if alerted else math.nan,
+        "lead_days": float(np.median(leads)) if leads else math.nan,
+        "false_per_1000": 1000 * false / days if days else math.nan,
+    }
+
+
+def summary_line(summary: dict) -> str:
+    """The one-line summary: recall=0.93 precision=0.88 lead_days=4.1 false_per_1000=0.6."""
+    return (
+        f"recall={summary['recall']:.2f} precision={summary['precision']:.2f} "
+        f"lead_days={summary['lead_days']:.1f} false_per_1000={summary['false_per_1000']:.1f}"
+    )
+
+
+def format_report(report: dict) -> list[str]:
+    """The evaluation report as lines of text; the last one is the summary line."""
+    lines = [
+        f"held-out fleet: {report['cars']} cars, seed {report['seed']}, "
+        f"{report['healthy_car_days']:.0f} healthy car-days",
+        f"{'mode':<14}{'cars':>5}{'caught':>7}{'recall':>8}{'precision':>10}"
+        f"{'lead_days':>10}{'false/1000':>11}{'threshold':>10}",
+    ]
+    for mode, r in report["modes"].items():
+        lines.append(
+            f"{mode:<14}{r['cars']:>5}{r['caught']:>7}{r['recall']:>8.2f}{r['precision']:>10.2f}"
+            f"{r['lead_days']:>10.1f}{r['false_per_1000']:>11.2f}{r['threshold']:>10.3f}"
+        )
+    if "ttf_mae_days" in report:
+        lines.append(f"time-to-failure error (median absolute): {report['ttf_mae_days']:.1f} days")
+    lines.append(summary_line(report["summary"]))
+    return lines
+
+
+# ---- row-level data (AI4I): one row is one case, no time ---------------------------------
+
+
+def choose_row_thresholds(
+    labels: dict[str, np.ndarray], proba: dict[str, np.ndarray]
+) -> dict[str, float]:
+    """Per mode, the threshold with the best F1 on validation rows."""
+    out = {}
+    for mode, p in proba.items():
+        y = labels[mode]
+        best, best_f1 = 1.01, 0.0  # with no useful threshold, the mode is never predicted
+        for t in np.unique(np.round(p, 3)):
+            pred = p >= t
+            tp = int((pred & y).sum())
+            f1 = 2 * tp / (pred.sum() + y.sum()) if (pred.sum() + y.sum()) else 0.0
+            if f1 > best_f1:
+                best, best_f1 = float(t), f1
+        out[mode] = best
+    return out
+
+
+def row_report(
+    labels: dict[str, np.ndarray], proba: dict[str, np.ndarray], thresholds: dict[str, float]
+) -> dict[str, dict]:
+    """Per mode: positives, recall, precision, F1 at the threshold, and average precision."""
+    out = {}
+    for mode, p in proba.items():
+        y = labels[mode]
+        pr, rc, f1, _ = precision_recall_fscore_support(
+            y, p >= thresholds[mode], average="binary", zero_division=0
+        )
+        ap = average_precision_score(y, p) if y.any() else math.nan
+        out[mode] = {
+            "positives": int(y.sum()),
+            "recall": float(rc),
+            "precision": float(pr),
+            "f1": float(f1),
+            "average_precision": float(ap),
+        }
+    return out
