@@ -19,6 +19,7 @@ from api.auth.roles import Role
 from api.auth.security import hash_password
 from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
+from api.parts.seed import seed_parts
 from api.sales.seed import seed_sales
 from core.vin import validate_vin, with_check_digit
 
@@ -146,6 +147,7 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
     if first_owner is not None:
         _customer_user(session, group, first_owner, report)
     seed_sales(session, group, stores)
+    seed_parts(session, group, stores)
     session.flush()
     report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))

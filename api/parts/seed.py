@@ -1,0 +1,458 @@
+"""Demo parts data: suppliers, the catalogue, an HQ and two store warehouses with bins,
+four months of purchase orders received into lots (with expiry for fluids, batteries and
+tyres), supplier invoices (a few that do not match), twelve weeks of workshop consumption,
+some shrinkage and transfers, and replenishment policies.
+
+Everything goes through the parts services, so the seed is also an end-to-end exercise.
+Idempotent: a group that already has the HQ parts warehouse is left as it is.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.models import DealerGroup, Store, User
+from api.errors import Conflict, DomainError
+from api.parts import purchasing, reports, service
+from api.parts.access import Access
+from api.parts.catalogue import set_policy
+from api.parts.constants import EXPIRING_KINDS, STOCK_TIMEZONE
+from api.parts.ledger import lot_balances, today
+from api.parts.models import Bin, Part, Reservation, Warehouse
+from api.parts.purchasing_models import Supplier
+from api.parts.purchasing_schemas import (
+    InvoiceCreate,
+    InvoiceLineIn,
+    OrderCreate,
+    OrderLineIn,
+    ReceiptCreate,
+    ReceiptLineIn,
+)
+from api.parts.schemas import StockPolicy
+from api.parts.seed_catalogue import SUPPLIERS, SeedPart, catalogue
+
+SEED = 7  # fixed, so every run builds the same history
+HQ_CODE = "SH-HQ"
+STORE_WAREHOUSES = {
+    "SH-PD": ("SH-PD-P", "浦东店配件仓", "Pudong store parts"),
+    "SH-MH": ("SH-MH-P", "闵行店配件仓", "Minhang store parts"),
+}
+ORDER_DAYS_AGO = (110, 40)  # two replenishment rounds per warehouse and supplier
+WEEKS_COVERED = 8  # one round orders about eight weeks of demand
+CONSUMPTION_WEEKS = 12
+BUCKET_DAYS = 28  # consumption is booked in four-week batches per part, to keep the seed quick
+FREIGHT_SHARE = 0.015  # freight is about 1.5% of the goods value
+HQ_FACTOR = 2  # HQ holds the group's buffer stock
+
+
+@dataclass
+class PartsSeedReport:
+    """What the parts seed added."""
+
+    parts: int = 0
+    suppliers: int = 0
+    orders: int = 0
+    issues: int = 0
+
+
+def seed_parts(session: Session, group: DealerGroup, stores: dict[str, Store]) -> PartsSeedReport:
+    """Add the demo parts data for the group (idempotent); the caller commits."""
+    report = PartsSeedReport()
+    suppliers = _suppliers(session, group, report)
+    rows = catalogue()
+    parts = _parts(session, group, rows, suppliers, report)
+    exists = session.scalar(
+        select(Warehouse.id).where(Warehouse.dealer_group_id == group.id, Warehouse.code == HQ_CODE)
+    )
+    if exists is not None:
+        return report
+    clerk = session.scalar(select(User.id).where(User.username == "parts"))
+    access = Access(
+        dealer_group_id=group.id,
+        store_ids=frozenset(s.id for s in stores.values()),
+        user_id=clerk,
+    )
+    rng = random.Random(SEED)
+    hq, by_store = _warehouses(session, group, stores)
+    spec = {row.part_number: row for row in rows}
+    # HQ buffers what ages or sells fast; slow per-model parts come straight from suppliers.
+    stocked = {
+        hq.id: [
+            p
+            for p in parts.values()
+            if p.kind in EXPIRING_KINDS or spec[p.part_number].weekly >= 0.5
+        ]
+    }
+    for warehouse in by_store.values():
+        stocked[warehouse.id] = [
+            p for p in parts.values() if spec[p.part_number].weekly >= 0.25 or rng.random() < 0.5
+        ]
+    for warehouse in (hq, *by_store.values()):
+        factor = HQ_FACTOR if warehouse is hq else 1
+        _purchase_history(
+            session, access, rng, warehouse, stocked[warehouse.id], spec, suppliers, factor, report
+        )
+    for warehouse in by_store.values():
+        _consumption(session, access, rng, warehouse, stocked[warehouse.id], spec, report)
+        _policies(session, access, warehouse, stocked[warehouse.id], spec)
+    _shrinkage_and_transfers(session, access, rng, hq, by_store, parts)
+    pudong = by_store.get("SH-PD")
+    if pudong is not None:
+        report.orders += len(
+            reports.order_proposal(
+                session, scope_or_store=access, warehouse_id=pudong.id, actor_id=clerk
+            )
+        )
+    session.flush()
+    return report
+
+
+def _suppliers(
+    session: Session, group: DealerGroup, report: PartsSeedReport
+) -> dict[str, Supplier]:
+    found = {
+        s.code: s
+        for s in session.scalars(select(Supplier).where(Supplier.dealer_group_id == group.id))
+    }
+    for index, (code, name, kind, lead) in enumerate(SUPPLIERS):
+        if code not in found:
+            found[code] = Supplier(
+                dealer_group_id=group.id,
+                code=code,
+                name=name,
+                kind=kind,
+                lead_time_days=lead,
+                contact_name="业务经理",
+                phone=f"021-{58810000 + index * 137}",
+            )
+            session.add(found[code])
+            report.suppliers += 1
+    session.flush()
+    return found
+
+
+def _parts(
+    session: Session,
+    group: DealerGroup,
+    rows: list[SeedPart],
+    suppliers: dict[str, Supplier],
+    report: PartsSeedReport,
+) -> dict[str, Part]:
+    found = {
+        p.part_number: p
+        for p in session.scalars(select(Part).where(Part.dealer_group_id == group.id))
+    }
+    for row in rows:
+        if row.part_number in found:
+            continue
+        cost = Decimal(str(row.cost)).quantize(Decimal("0.01"))
+        found[row.part_number] = Part(
+            dealer_group_id=group.id,
+            part_number=row.part_number,
+            name_zh=row.name_zh,
+            name_en=row.name_en,
+            category=row.category,
+            kind=row.kind,
+            unit=row.unit,
+            standard_cost=cost,
+            list_price=(cost * Decimal("1.45")).quantize(Decimal("1")),  # typical 4S markup
+            shelf_life_days=row.shelf_life_days,
+            fits=row.fits,
+            preferred_supplier_id=suppliers[row.supplier].id,
+        )
+        session.add(found[row.part_number])
+        report.parts += 1
+    session.flush()
+    return found
+
+
+def _warehouses(
+    session: Session, group: DealerGroup, stores: dict[str, Store]
+) -> tuple[Warehouse, dict[str, Warehouse]]:
+    hq = Warehouse(
+        dealer_group_id=group.id,
+        code=HQ_CODE,
+        name_zh="集团总部配件中心仓",
+        name_en="Group HQ parts centre",
+        level="hq",
+    )
+    session.add(hq)
+    session.flush()
+    by_store = {}
+    for store_code, (code, zh, en) in STORE_WAREHOUSES.items():
+        if store_code in stores:
+            by_store[store_code] = Warehouse(
+                dealer_group_id=group.id,
+                store_id=stores[store_code].id,
+                code=code,
+                name_zh=zh,
+                name_en=en,
+                level="store",
+                parent_id=hq.id,
+            )
+            session.add(by_store[store_code])
+    session.flush()
+    for warehouse in (hq, *by_store.values()):
+        for aisle, what in zip(
+            "ABCDEF", ("滤清器/点火", "制动/悬挂", "油液", "蓄电池", "轮胎", "其他"), strict=True
+        ):
+            for shelf in (1, 2):
+                session.add(
+                    Bin(warehouse_id=warehouse.id, code=f"{aisle}-0{shelf}", description=what)
+                )
+    session.flush()
+    return hq, by_store
+
+
+def _at(days_ago: int, hour: int = 10) -> datetime:
+    return datetime.combine(today() - timedelta(days=days_ago), time(hour), STOCK_TIMEZONE)
+
+
+def _purchase_history(
+    session: Session,
+    access: Access,
+    rng: random.Random,
+    warehouse: Warehouse,
+    parts: list[Part],
+    spec: dict[str, SeedPart],
+    suppliers: dict[str, Supplier],
+    factor: int,
+    report: PartsSeedReport,
+) -> None:
+    by_supplier: dict[int, list[Part]] = {}
+    for part in parts:
+        by_supplier.setdefault(part.preferred_supplier_id, []).append(part)
+    for round_index, days_ago in enumerate(ORDER_DAYS_AGO):
+        for supplier_id, lines in by_supplier.items():
+            quantities_ = [
+                max(2, math.ceil(spec[p.part_number].weekly * WEEKS_COVERED * factor * 1.2))
+                for p in lines
+            ]
+            order = purchasing.create_order(
+                session,
+                scope_or_store=access,
+                data=OrderCreate(
+                    supplier_id=supplier_id,
+                    warehouse_id=warehouse.id,
+                    lines=[
+                        OrderLineIn(part_id=p.id, quantity=q)
+                        for p, q in zip(lines, quantities_, strict=True)
+                    ],
+                ),
+                actor_id=access.user_id,
+            )
+            report.orders += 1
+            for to in ("sent", "confirmed"):
+                purchasing.change_status(
+                    session,
+                    scope_or_store=access,
+                    order_id=order.id,
+                    to=to,
+                    reason=None,
+                    actor_id=access.user_id,
+                )
+            _receive(session, access, rng, order, days_ago, round_index)
+            if round_index < len(ORDER_DAYS_AGO) - 1:
+                purchasing.change_status(
+                    session,
+                    scope_or_store=access,
+                    order_id=order.id,
+                    to="closed",
+                    reason=None,
+                    actor_id=access.user_id,
+                )
+
+
+def _receive(
+    session: Session, access: Access, rng: random.Random, order, days_ago: int, round_index: int
+) -> None:
+    lines = purchasing.order_lines(session, order_id=order.id)
+    received_at = _at(days_ago - 2)
+    receipt_lines = []
+    for line in lines:
+        part = session.get(Part, line.part_id)
+        expires_on = None
+        if part.kind in EXPIRING_KINDS and part.shelf_life_days:
+            # Supplier stock is already some months old when it arrives.
+            age = rng.randint(30, part.shelf_life_days // 2)
+            expires_on = received_at.date() + timedelta(days=part.shelf_life_days - age)
+            if part.kind == "battery" and round_index == 0:
+                expires_on = today() + timedelta(days=rng.randint(10, 50))  # expiry warnings
+        receipt_lines.append(
+            ReceiptLineIn(
+                purchase_order_line_id=line.id, quantity=line.quantity, expires_on=expires_on
+            )
+        )
+    value = sum(float(line.quantity * line.unit_price) for line in lines)
+    purchasing.receive(
+        session,
+        scope_or_store=access,
+        order_id=order.id,
+        data=ReceiptCreate(
+            delivery_note=f"DN-{order.id:06d}",
+            freight_amount=Decimal(str(round(value * FREIGHT_SHARE, 2))),
+            lines=receipt_lines,
+        ),
+        actor_id=access.user_id,
+        received_at=received_at,
+    )
+    invoice_lines = []
+    for line in lines:
+        price = line.unit_price
+        if rng.random() < 0.02:
+            price = (price * Decimal("1.06")).quantize(Decimal("0.01"))  # a price rise not agreed
+        invoice_lines.append(
+            InvoiceLineIn(purchase_order_line_id=line.id, quantity=line.quantity, unit_price=price)
+        )
+    purchasing.register_invoice(
+        session,
+        scope_or_store=access,
+        data=InvoiceCreate(
+            supplier_id=order.supplier_id,
+            purchase_order_id=order.id,
+            number=f"FP{order.id:08d}",
+            invoice_date=received_at.date(),
+            lines=invoice_lines,
+        ),
+        actor_id=access.user_id,
+    )
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    limit, k, p = math.exp(-mean), 0, 1.0
+    while True:
+        p *= rng.random()
+        if p <= limit:
+            return k
+        k += 1
+
+
+def _consumption(
+    session: Session,
+    access: Access,
+    rng: random.Random,
+    warehouse: Warehouse,
+    parts: list[Part],
+    spec: dict[str, SeedPart],
+    report: PartsSeedReport,
+) -> None:
+    for bucket in range(CONSUMPTION_WEEKS * 7 // BUCKET_DAYS):
+        days_ago = CONSUMPTION_WEEKS * 7 - bucket * BUCKET_DAYS - rng.randint(1, BUCKET_DAYS - 1)
+        for part in parts:
+            used = _poisson(rng, spec[part.part_number].weekly * BUCKET_DAYS / 7)
+            if used == 0:
+                continue
+            reservation = _reserve_up_to(session, access, warehouse, part, used, bucket)
+            if reservation is None:
+                continue
+            for move in service.issue_reservation(
+                session, scope_or_store=access, reservation_id=reservation.id
+            ):
+                move.occurred_at = _at(days_ago, hour=rng.randint(9, 17))
+            report.issues += 1
+
+
+def _reserve_up_to(
+    session: Session, access: Access, warehouse: Warehouse, part: Part, wanted: int, ref: int
+) -> Reservation | None:
+    """Reserve what the workshop wanted, or what was left when stock ran short."""
+    for _ in range(2):
+        try:
+            return service.reserve(
+                session,
+                scope_or_store=access,
+                part_id=part.id,
+                quantity=wanted,
+                warehouse_id=warehouse.id,
+                reference_type="seed_history",
+                reference_id=ref,
+                actor_id=access.user_id,
+            )
+        except Conflict as short:
+            wanted = int(Decimal(short.params["available"]))
+            if wanted <= 0:
+                return None
+    return None
+
+
+def _policies(
+    session: Session,
+    access: Access,
+    warehouse: Warehouse,
+    parts: list[Part],
+    spec: dict[str, SeedPart],
+) -> None:
+    for part in parts:
+        weekly = spec[part.part_number].weekly
+        reorder = Decimal(max(1, math.ceil(weekly * 2)))
+        policy = StockPolicy(
+            min_qty=Decimal(max(0, math.ceil(weekly * 0.5))).min(reorder),
+            reorder_point=reorder,
+            max_qty=Decimal(max(2, math.ceil(weekly * WEEKS_COVERED))).max(reorder),
+        )
+        set_policy(
+            session, scope_or_store=access, warehouse_id=warehouse.id, part_id=part.id, data=policy
+        )
+
+
+def _shrinkage_and_transfers(
+    session: Session,
+    access: Access,
+    rng: random.Random,
+    hq: Warehouse,
+    by_store: dict[str, Warehouse],
+    parts: dict[str, Part],
+) -> None:
+    losses = (  # part kinds to lose, why
+        ("tyre", "轮胎侧壁划伤,报损 / sidewall damaged in storage"),
+        ("fluid", "包装破损渗漏 / leaking container"),
+        ("standard", "盘点短少 / short in the monthly count"),
+    )
+    for warehouse in by_store.values():
+        for kind, reason in losses:
+            candidates = [p for p in parts.values() if p.kind == kind]
+            for part in rng.sample(candidates, k=min(3, len(candidates))):
+                lots = lot_balances(session, warehouse_id=warehouse.id, part_id=part.id)
+                if not lots:
+                    continue
+                try:
+                    if kind == "standard":
+                        service.adjust(
+                            session,
+                            scope_or_store=access,
+                            warehouse_id=warehouse.id,
+                            lot_id=lots[0].lot.id,
+                            quantity=-1,
+                            reason=reason,
+                        )
+                    else:
+                        service.scrap(
+                            session,
+                            scope_or_store=access,
+                            warehouse_id=warehouse.id,
+                            lot_id=lots[0].lot.id,
+                            quantity=1,
+                            reason=reason,
+                        )
+                except DomainError:
+                    continue  # everything left is reserved: nothing to lose
+        for part in rng.sample([p for p in parts.values() if p.kind == "tyre"], k=3):
+            try:
+                service.transfer(
+                    session,
+                    scope_or_store=access,
+                    part_id=part.id,
+                    from_warehouse_id=hq.id,
+                    to_warehouse_id=warehouse.id,
+                    quantity=2,
+                    reason="总部仓调拨补货",
+                )
+            except DomainError:
+                continue
