@@ -99,6 +99,13 @@ def _pick(
                     "service.bay_unfit", {"bay": bay_id, "kind": ", ".join(needs.bay_kinds) or "-"}
                 ),
             )
+    # Friendly early refusals; under a race the exclusion constraints decide.
+    if technician_id is not None and not calendar.technician_free(
+        technician_id, starts_at, ends_at
+    ):
+        raise _busy("technician", technician_id, starts_at, ends_at)
+    if bay_id is not None and not calendar.bay_free(bay_id, starts_at, ends_at):
+        raise _busy("bay", bay_id, starts_at, ends_at)
     if technician_id is None:
         free = calendar.free_technicians(starts_at, ends_at)
         technician_id = free[0].id if free else None
@@ -114,17 +121,20 @@ def _pick(
     return technician_id, bay_id
 
 
+def _busy(resource: str, resource_id: int, starts: datetime, ends: datetime) -> Conflict:
+    params = {resource: resource_id, "starts": starts.isoformat(), "ends": ends.isoformat()}
+    why = Text(f"service.{resource}_busy", params)
+    return Conflict(why=why, constraint=f"ex_service_appointments_{resource}")
+
+
 def _refusal(
     error: IntegrityError, *, technician_id: int, bay_id: int, starts: datetime, ends: datetime
 ) -> Conflict | None:
     constraint = getattr(getattr(error.orig, "diag", None), "constraint_name", None)
-    times = {"starts": starts.isoformat(), "ends": ends.isoformat()}
     if constraint == "ex_service_appointments_technician":
-        why = Text("service.technician_busy", {"technician": technician_id, **times})
-        return Conflict(why=why, constraint=constraint)
+        return _busy("technician", technician_id, starts, ends)
     if constraint == "ex_service_appointments_bay":
-        why = Text("service.bay_busy", {"bay": bay_id, **times})
-        return Conflict(why=why, constraint=constraint)
+        return _busy("bay", bay_id, starts, ends)
     return None
 
 

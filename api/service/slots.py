@@ -206,6 +206,14 @@ class Calendar:
         closes = datetime.combine(day, hours.closes, self.zone)
         return opens <= local_s and local_e <= closes
 
+    def technician_free(self, technician_id: int, s: datetime, e: datetime) -> bool:
+        """True when the technician holds nothing during [s, e)."""
+        return self._free(self._busy_tech, technician_id, s, e)
+
+    def bay_free(self, bay_id: int, s: datetime, e: datetime) -> bool:
+        """True when the bay holds nothing during [s, e)."""
+        return self._free(self._busy_bay, bay_id, s, e)
+
     def free_technicians(self, s: datetime, e: datetime) -> list[Technician]:
         """Fitting technicians free during [s, e), juniors first."""
         return [t for t in self.technicians if self._free(self._busy_tech, t.id, s, e)]
