@@ -11,7 +11,7 @@ Periods are calendar days, ISO weeks (from Monday) or months in the store's own 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -33,12 +33,12 @@ from api.auth.roles import Role
 from api.auth.scope import Scope
 from api.errors import Forbidden, InvalidInput
 from api.i18n import Text
-from api.sales.constants import CONVERTED_STATES, MAX_BOARD_DAYS
+from api.sales.constants import CONVERTED_STATES, MAX_BOARD_DAYS, day_after
 from api.sales.models import Lead, SalesOrder, StockVehicle
 
 
 def _in_range(local_ts: Any, date_from: date, date_to: date) -> Any:
-    return and_(local_ts >= date_from, local_ts < date_to + timedelta(days=1))
+    return and_(local_ts >= date_from, local_ts < day_after(date_to))
 
 
 def performance(

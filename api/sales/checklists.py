@@ -94,6 +94,9 @@ def tick(
             ChecklistItem.code == code,
         )
     )
+    if item is None:  # a line added to the template after this PDI began
+        item = ChecklistItem(store_id=order.store_id, order_id=order.id, kind=kind, code=code)
+        session.add(item)
     item.result, item.note = result, note
     item.checked_by_id, item.checked_at = actor_id, datetime.now(UTC)
     session.flush()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Any, Literal
+
+from sqlalchemy import Date, literal
 
 LeadSource = Literal[
     "walk_in", "phone", "web", "autohome", "dongchedi", "referral", "event", "service_lane"
@@ -92,3 +95,8 @@ MAX_BOARD_DAYS = 731  # two years of buckets per request keeps the board query s
 def sql_in(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint body: column IN (values)."""
     return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
+
+
+def day_after(day: date) -> Any:
+    """The day after, as SQL: PostgreSQL dates reach far past Python's date.max."""
+    return literal(day, Date) + 1

@@ -362,7 +362,9 @@ def performance_board(
 ) -> Board:
     """Leads, conversion, units and gross margin per consultant and period (consultants: own)."""
     date_to = date_to or date.today()
-    date_from = date_from or date_to - timedelta(days=DEFAULT_BOARD_DAYS)
+    if date_from is None:
+        days = min(DEFAULT_BOARD_DAYS, date_to.toordinal() - 1)  # date.min has no 90 days before
+        date_from = date_to - timedelta(days=days)
     figures = board.performance(
         session,
         scope=user.scope,

@@ -21,6 +21,7 @@ from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
 from api.sales import checklists, stock
+from api.sales.constants import day_after
 from api.sales.models import Lead, Quote, SalesOrder
 from api.sales.schemas import LeadCreate, LeadUpdate, OrderCreate, QuoteCreate
 from api.sales.states import LEAD_FLOW
@@ -85,7 +86,7 @@ def list_leads(
     if created_from is not None:
         stmt = stmt.where(Lead.created_at >= created_from)
     if created_to is not None:
-        stmt = stmt.where(Lead.created_at < created_to + timedelta(days=1))
+        stmt = stmt.where(Lead.created_at < day_after(created_to))
     return paginate(session, stmt.order_by(Lead.created_at.desc(), Lead.id.desc()), page)
 
 
@@ -391,6 +392,6 @@ def list_orders(
     if delivered_from is not None:
         stmt = stmt.where(SalesOrder.delivered_at >= delivered_from)
     if delivered_to is not None:
-        stmt = stmt.where(SalesOrder.delivered_at < delivered_to + timedelta(days=1))
+        stmt = stmt.where(SalesOrder.delivered_at < day_after(delivered_to))
     order_by = (SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
     return paginate(session, stmt.order_by(*order_by), page)
