@@ -933,9 +933,6 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_moves")),
     )
-    op.create_index(
-        "ix_stock_moves_kind_occurred_at", "stock_moves", ["kind", "occurred_at"], unique=False
-    )
     op.create_index(op.f("ix_stock_moves_lot_id"), "stock_moves", ["lot_id"], unique=False)
     op.create_index(op.f("ix_stock_moves_part_id"), "stock_moves", ["part_id"], unique=False)
     op.create_index(
@@ -943,12 +940,6 @@ def upgrade() -> None:
     )
     op.create_index(
         op.f("ix_stock_moves_reservation_id"), "stock_moves", ["reservation_id"], unique=False
-    )
-    op.create_index(
-        "ix_stock_moves_warehouse_part_lot",
-        "stock_moves",
-        ["warehouse_id", "part_id", "lot_id"],
-        unique=False,
     )
 
 
