@@ -186,6 +186,7 @@ def change_lead_status(
         checklists.open_checklists(session, order)
     elif to == "delivered":
         order.delivered_at = datetime.now(UTC)
+        session.flush()
         stock.sell(session, order=order, actor_id=actor_id, delivered_on=order.delivered_at.date())
     elif to == "cancelled" and order is not None:
         stock.release(session, order=order, actor_id=actor_id, reason=f"order {order.id}: {reason}")
