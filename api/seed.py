@@ -21,6 +21,7 @@ from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
 from api.parts.seed import seed_parts
 from api.sales.seed import seed_sales
+from api.service.seed import seed_service
 from core.vin import validate_vin, with_check_digit
 
 DEMO_PASSWORD = "pitstop-demo"
@@ -148,6 +149,7 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
         _customer_user(session, group, first_owner, report)
     seed_sales(session, group, stores)
     seed_parts(session, group, stores)
+    seed_service(session, group, stores)
     session.flush()
     report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Path, status
 
 from api.audit.schemas import TransitionRead
 from api.deps import SessionDep
@@ -40,6 +42,8 @@ from api.service.work_schemas import (
 from api.types import IdPath, IdQuery
 
 router = APIRouter()
+
+Token = Annotated[str, Path(min_length=16, max_length=64, description="The survey link's token")]
 
 SURVEY_QUESTIONS = {
     "csi": "您对本次服务的满意程度(1-10)? How satisfied are you with this service (1-10)?",
@@ -344,7 +348,7 @@ def list_surveys(
 
 
 @router.get("/surveys/answer/{token}", response_model=SurveyQuestions)
-def survey_questions(session: SessionDep, token: str) -> SurveyQuestions:
+def survey_questions(session: SessionDep, token: Token) -> SurveyQuestions:
     """The survey behind a link (no sign-in: the token is the key)."""
     survey = feedback.survey_by_token(session, token=token)
     number = work_orders.work_order_number(session, work_order_id=survey.work_order_id)
@@ -357,7 +361,7 @@ def survey_questions(session: SessionDep, token: str) -> SurveyQuestions:
 
 
 @router.post("/surveys/answer/{token}", response_model=SurveyResult)
-def answer_survey(session: SessionDep, token: str, body: SurveyAnswer) -> SurveyResult:
+def answer_survey(session: SessionDep, token: Token, body: SurveyAnswer) -> SurveyResult:
     """Answer the survey; a low score opens a complaint for the advisor."""
     survey, complaint = feedback.answer_survey(
         session, token=token, csi=body.csi, nps=body.nps, comment=body.comment

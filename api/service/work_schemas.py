@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
 from api.service.constants import (
@@ -277,10 +277,3 @@ class ComplaintRead(BaseModel):
 
 
 ComplaintPage = Page[ComplaintRead]
-
-
-class Window(BaseModel):
-    """A time window for lists."""
-
-    starts_from: AwareDatetime | None = None
-    starts_before: AwareDatetime | None = None
