@@ -85,6 +85,8 @@ def resolve_cli(argv: list[str]) -> list[str]:
     while hasattr(command, "resolve_command"):  # a group of subcommands
         rest = [*getattr(ctx, "_protected_args", []), *ctx.args]
         if not rest:
+            if command.invoke_without_command:  # the group runs on its own (a service)
+                return path
             raise typer.BadParameter(f"{' '.join(path)} needs a subcommand")
         name, command, rest = command.resolve_command(ctx, rest)
         path.append(name)
