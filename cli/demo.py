@@ -61,7 +61,11 @@ class Processes:
 
 def demo(
     cars: int = typer.Option(20, help="Simulated cars in the fleet."),
-    speed: float = typer.Option(1.0, help="Simulated seconds per real second."),
+    speed: float = typer.Option(
+        1440.0,
+        help="Simulated seconds per real second. Above 1 the fleet starts a week back and "
+        "catches up with the present (1440: a simulated day per minute), then runs live.",
+    ),
     faults: str = typer.Option(
         "battery:1,thermostat:1,misfire:1,vacuum_leak:1,catalyst:1",
         help="Faults to inject, as kind:count,...",
@@ -69,7 +73,7 @@ def demo(
     seconds: float = typer.Option(0, help="Stop after this many seconds (0: run until Ctrl-C)."),
     api: bool = typer.Option(True, help="Serve the API and web console."),
 ) -> None:
-    """Run the whole system: database, broker, ingest, a simulated fleet, and the API."""
+    """Run the whole system: database, broker, ingest, diagnostics, a simulated fleet, the API."""
     settings = get_settings()
     database_url = resolve_database_url()
     from core.db.migrate import upgrade
@@ -89,6 +93,7 @@ def demo(
     deadline = time.monotonic() + seconds if seconds else None
     try:
         children.start("ingest", "ingest")
+        children.start("diagnostics", "diagnostics")
         children.start(
             "fleet",
             "simulate",
@@ -113,6 +118,7 @@ def demo(
     finally:
         children.stop("fleet", FLEET_STOP_GRACE_S)
         children.stop("api", 5)
+        children.stop("diagnostics", 5)
         children.stop("ingest", INGEST_STOP_GRACE_S)
         if broker:
             broker.stop()
@@ -154,7 +160,11 @@ def _report(database_url: str) -> int:
         rows, cars = conn.execute("SELECT count(*), count(DISTINCT vin) FROM telemetry").fetchone()
         online = conn.execute("SELECT count(*) FROM vehicle_latest WHERE online").fetchone()[0]
         dead = conn.execute("SELECT count(*) FROM dead_letters").fetchone()[0]
+        alerts = conn.execute(
+            "SELECT failure_mode, count(*) FROM alerts WHERE state = 'active' GROUP BY 1 ORDER BY 1"
+        ).fetchall()
     console.print(
         f"telemetry rows: {rows} from {cars} cars; online now: {online}; dead letters: {dead}"
     )
+    console.print("open alerts: " + (", ".join(f"{m} {n}" for m, n in alerts) or "none"))
     return rows
