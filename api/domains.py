@@ -12,6 +12,7 @@ from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
     "auth", "crm", "telemetry", "audit", "sales", "parts", "service", "alerts",
+    "notifications",
 )  # fmt: skip
 
 

@@ -52,6 +52,22 @@ class Settings(BaseSettings):
     )
     access_token_minutes: int = Field(default=15, gt=0)
     refresh_token_days: int = Field(default=7, gt=0)
+    smtp_url: str | None = Field(
+        default=None, description="smtp://[user:pass@]host:port or smtps://...; unset: no email"
+    )
+    mail_from: str = Field(default="Pitstop <noreply@pitstop.local>", description="Email sender")
+    vapid_private_key: SecretStr | None = Field(
+        default=None,
+        description="Web Push VAPID key (base64url raw P-256); unset in development: generated "
+        "once under home",
+    )
+    vapid_public_key: str | None = Field(default=None, description="Derived when unset")
+    vapid_subject: str = Field(
+        default="mailto:service@pitstop.local", description="VAPID contact (mailto: or https:)"
+    )
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000", description="Where customers reach the API and console"
+    )
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret(self) -> Settings:

@@ -1,0 +1,1 @@
+"""Notifications: messages to customers over email, Web Push and the in-app inbox."""

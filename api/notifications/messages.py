@@ -1,0 +1,28 @@
+"""Notification user-facing text (zh-CN and en)."""
+
+from api.i18n import register
+
+register(
+    {
+        "notifications.notification": {"en": "notification", "zh-CN": "通知"},
+        "notifications.subscription": {"en": "push subscription", "zh-CN": "推送订阅"},
+        "notifications.push_not_configured": {
+            "en": "Web Push is not configured on this server: {why}",
+            "zh-CN": "服务器未配置 Web Push:{why}",
+        },
+        "notifications.bad_key": {
+            "en": "{what} is not valid base64url of {size} bytes; send the value the browser's "
+            "PushSubscription.toJSON() gives",
+            "zh-CN": "{what} 不是 {size} 字节的 base64url 值,请发送浏览器 "
+            "PushSubscription.toJSON() 给出的值",
+        },
+        "notifications.https_only": {
+            "en": "push endpoints must be https:// URLs of a push service",
+            "zh-CN": "推送端点必须是推送服务的 https:// 地址",
+        },
+        "notifications.not_a_customer": {
+            "en": "only a customer account has notifications and push subscriptions",
+            "zh-CN": "只有客户账号才有通知和推送订阅",
+        },
+    }
+)
