@@ -11,7 +11,7 @@ from importlib import import_module
 from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
-    "auth", "crm", "telemetry", "audit", "sales", "parts", "service", "alerts",
+    "auth", "crm", "telemetry", "audit", "sales", "parts", "service", "alerts", "proactive",
     "notifications",
 )  # fmt: skip
 

@@ -1,0 +1,150 @@
+"""The advisors' live feed: rows in feed_events (NOTIFY 'pitstop_feed' by trigger), read as
+history or streamed as Server-Sent Events from the id a client last saw."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.scope import Scope
+from api.crm.models import Customer, Vehicle
+from api.pagination import Paged, PageParams, paginate
+from api.proactive.constants import FEED_CHANNEL, REMINDER_MODE
+from api.proactive.models import FeedEvent
+from diagnostics.modes import SEVERITY_NAMES, mode_name
+
+# kind -> (en, zh) lead of the card's title
+TITLES = {
+    "alert_opened": ("New alert", "新预警"),
+    "alert_updated": ("Alert worse", "预警升级"),
+    "alert_cleared": ("Alert cleared", "预警已解除"),
+    "appointment_booked": ("Booked automatically", "已自动预约"),
+    "proposal_created": ("Visit proposed", "待确认预约建议"),
+    "proposal_accepted": ("Proposal accepted", "预约建议已确认"),
+    "proposal_withdrawn": ("Proposal withdrawn", "预约建议已撤回"),
+    "notification_failed": ("Customer not reached", "客户通知发送失败"),
+}
+OWN_MODES = {REMINDER_MODE: ("Service due", "保养到期")}  # modes the loop adds to diagnostics' own
+STREAM_POLL_S = 5.0  # re-read even without a NOTIFY (a missed one costs at most this)
+HEARTBEAT_S = 15.0  # a comment line keeps proxies from closing an idle stream
+STREAM_BATCH = 200
+
+
+def publish(
+    session: Session,
+    *,
+    store_id: int,
+    kind: str,
+    vin: str | None,
+    failure_mode: str | None = None,
+    severity: str | None = None,
+    **extra: Any,
+) -> FeedEvent:
+    """Add a card to the store's feed (sent to listeners when the caller commits)."""
+    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin)) if vin else None
+    owner = session.get(Customer, vehicle.owner_id) if vehicle and vehicle.owner_id else None
+    lead_en, lead_zh = TITLES[kind]
+    what_en = what_zh = ""
+    if failure_mode:
+        sev = SEVERITY_NAMES.get(severity or "", ("", ""))
+        en, zh = OWN_MODES.get(failure_mode) or (
+            mode_name(failure_mode, "en"),
+            mode_name(failure_mode, "zh-CN"),
+        )
+        what_en = f": {en}" + (f" ({sev[0]})" if sev[0] else "")
+        what_zh = f":{zh}" + (f"({sev[1]})" if sev[1] else "")
+    data = {
+        "store_id": store_id,
+        "vin": vin,
+        "plate": vehicle.plate if vehicle else None,
+        "customer_name": owner.name if owner else None,
+        "failure_mode": failure_mode,
+        "severity": severity,
+        "title_en": lead_en + what_en,
+        "title_zh": lead_zh + what_zh,
+        **{k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in extra.items()},
+    }
+    event = FeedEvent(store_id=store_id, kind=kind, vin=vin, data=data)
+    session.add(event)
+    session.flush()
+    return event
+
+
+def as_sse_data(event: FeedEvent) -> dict[str, Any]:
+    """The card as the API sends it: its data with id and created_at."""
+    return {**event.data, "id": event.id, "created_at": event.created_at.isoformat()}
+
+
+def list_feed(
+    session: Session, *, scope: Scope, page: PageParams, store_id: int | None = None
+) -> Paged[FeedEvent]:
+    """The feed history of the caller's stores, newest first."""
+    stmt = select(FeedEvent).where(scope.visible(store_column=FeedEvent.store_id))
+    if store_id is not None:
+        stmt = stmt.where(FeedEvent.store_id == store_id)
+    return paginate(session, stmt.order_by(FeedEvent.id.desc()), page)
+
+
+def events_after(
+    session: Session, *, store_ids: frozenset[int], after_id: int, limit: int = STREAM_BATCH
+) -> list[FeedEvent]:
+    """The stores' feed events after an id, oldest first."""
+    stmt = (
+        select(FeedEvent)
+        .where(FeedEvent.store_id.in_(store_ids), FeedEvent.id > after_id)
+        .order_by(FeedEvent.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def last_id(session: Session, *, store_ids: frozenset[int]) -> int:
+    """The newest feed id of the stores (0 when empty): a new stream starts after it."""
+    stmt = select(FeedEvent.id).where(FeedEvent.store_id.in_(store_ids))
+    return session.scalar(stmt.order_by(FeedEvent.id.desc()).limit(1)) or 0
+
+
+async def stream(
+    *, database_url: str, session_factory: Any, store_ids: frozenset[int], after_id: int
+) -> AsyncIterator[str]:
+    """SSE text for the stores' feed after after_id, woken by NOTIFY, until the client leaves."""
+    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
+    try:
+        await conn.execute(f"LISTEN {FEED_CHANNEL}")
+        yield "retry: 2000\n\n"
+        last = after_id
+        quiet = 0.0
+        while True:
+            rows = await asyncio.to_thread(_read, session_factory, store_ids, last)
+            for row_id, text in rows:
+                last = row_id
+                yield text
+            if rows:
+                quiet = 0.0
+                continue
+            woke = False
+            async for _ in conn.notifies(timeout=STREAM_POLL_S, stop_after=1):
+                woke = True
+            if not woke:
+                quiet += STREAM_POLL_S
+                if quiet >= HEARTBEAT_S:
+                    quiet = 0.0
+                    yield ": keep-alive\n\n"
+    finally:
+        await conn.close()
+
+
+def _read(session_factory: Any, store_ids: frozenset[int], after_id: int) -> list[tuple[int, str]]:
+    with session_factory() as session:
+        out = []
+        for event in events_after(session, store_ids=store_ids, after_id=after_id):
+            data = json.dumps(as_sse_data(event), ensure_ascii=False)
+            out.append((event.id, f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n"))
+        return out

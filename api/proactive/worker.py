@@ -1,0 +1,201 @@
+"""`pitstop worker`: the proactive loop's process.
+
+Reactor threads take unhandled alert events one at a time (FOR UPDATE SKIP LOCKED over
+alert_events, so any number of threads or processes share the work and nothing is missed);
+a listener on NOTIFY 'pitstop_alerts' wakes them at once, and a poll catches what a missed
+NOTIFY would have. A housekeeping thread sends due notifications, closes delivered jobs
+(comeback watch, training labels) and writes service reminders. SIGTERM stops the loops after
+the event in hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import psycopg
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from api.db import make_engine, make_session_factory
+from api.models_base import load_all_models
+from api.notifications.dispatch import dispatch_due
+from api.proactive import closing, flows, reminders
+from api.proactive.models import HandledAlertEvent
+from core.settings import Settings
+from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
+
+log = logging.getLogger(__name__)
+
+POLL_S = 1.0  # reactors re-check the table this often even without a NOTIFY
+DISPATCH_S = 2.0  # notifications due are sent this often
+CLOSING_S = 30.0  # delivered jobs are closed (watch, training label) this often
+REMINDERS_S = 3600.0  # service reminders are computed this often
+RETRIES = 3  # a deadlock between racing bookings is retried this often
+OVERLAP_IDS = 10_000  # a diagnostics transaction committing late may hold lower event ids
+MAX_OUTCOME = 200
+REACTED_KINDS = ("created", "severity_raised", "cleared")
+
+_CLAIM = text(f"""
+SELECT e.id, e.alert_id, e.vin, e.failure_mode, e.kind, e.severity FROM alert_events e
+WHERE e.id > :floor AND e.kind IN {REACTED_KINDS}
+  AND NOT EXISTS (SELECT 1 FROM proactive_handled_events h WHERE h.alert_event_id = e.id)
+ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED""")
+_ALERT = text("""SELECT id, vin, failure_mode, severity, state, explanation, probability
+FROM alerts WHERE id = :id""")
+
+
+@dataclass
+class WorkerConfig:
+    """How the worker runs; tests shorten the intervals."""
+
+    threads: int = 4
+    poll_s: float = POLL_S
+    dispatch_s: float = DISPATCH_S
+    closing_s: float = CLOSING_S
+    reminders_s: float = REMINDERS_S
+
+
+def handle_next(
+    session_factory: Callable[[], Session], settings: Settings, floor: int = 0
+) -> int | None:
+    """React to the oldest unhandled alert event; its id, or None when there is none."""
+    for attempt in range(RETRIES):
+        with session_factory() as session:
+            try:
+                row = session.execute(_CLAIM, {"floor": floor}).mappings().first()
+                if row is None:
+                    session.rollback()
+                    return None
+                event = dict(row)
+                alert = dict(session.execute(_ALERT, {"id": event["alert_id"]}).mappings().one())
+                outcome = _react(session, settings, event, alert)
+                session.add(
+                    HandledAlertEvent(
+                        alert_event_id=event["id"],
+                        outcome=outcome.what[:MAX_OUTCOME],
+                        proposal_id=outcome.proposal_id,
+                    )
+                )
+                session.commit()
+                return event["id"]
+            except OperationalError:
+                session.rollback()
+                if attempt == RETRIES - 1:
+                    raise
+                log.warning("retrying an alert event after a lock conflict", exc_info=True)
+    return None
+
+
+def _react(session: Session, settings: Settings, event: dict, alert: dict) -> flows.Outcome:
+    try:
+        with session.begin_nested():
+            return flows.react(session, settings, event=event, alert=alert)
+    except OperationalError:
+        raise
+    except Exception as error:  # one bad event is recorded and skipped, never stops the loop
+        log.exception("alert event %s failed", event["id"])
+        return flows.Outcome(f"failed: {type(error).__name__}: {error}")
+
+
+def drain(session_factory: Callable[[], Session], settings: Settings) -> int:
+    """Handle every unhandled alert event now; returns how many (tests and the benchmark)."""
+    handled, floor = 0, 0
+    while (event_id := handle_next(session_factory, settings, floor)) is not None:
+        handled += 1
+        floor = max(floor, event_id - OVERLAP_IDS)
+    return handled
+
+
+class Worker:
+    """The loop's threads over one engine; run() until stop is set."""
+
+    def __init__(self, settings: Settings, config: WorkerConfig | None = None) -> None:
+        if not settings.database_url:
+            raise ValueError("the worker needs settings.database_url")
+        load_all_models()
+        self.settings = settings
+        self.config = config or WorkerConfig()
+        self.engine = make_engine(settings.database_url)
+        self.session_factory = make_session_factory(self.engine)
+        self.stop = threading.Event()
+        self.wake = threading.Event()
+        self.floor = 0
+
+    def run(self) -> None:
+        """Run the listener, reactors and housekeeping until stop is set, then clean up."""
+        threads = [threading.Thread(target=self._listen, name="listen", daemon=True)]
+        threads += [
+            threading.Thread(target=self._react_loop, name=f"react-{i}", daemon=True)
+            for i in range(self.config.threads)
+        ]
+        threads.append(threading.Thread(target=self._housekeeping, name="housekeeping"))
+        for thread in threads:
+            thread.start()
+        try:
+            while not self.stop.is_set():
+                self.stop.wait(0.5)
+        finally:
+            self.wake.set()
+            for thread in threads:
+                thread.join(timeout=30)
+            self.engine.dispose()
+
+    def _listen(self) -> None:
+        while not self.stop.is_set():
+            try:
+                with psycopg.connect(self.settings.database_url, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {ALERT_CHANNEL}")
+                    self.wake.set()  # catch up on what arrived while not listening
+                    while not self.stop.is_set():
+                        for _ in conn.notifies(timeout=self.config.poll_s, stop_after=1):
+                            self.wake.set()
+            except psycopg.Error:
+                log.warning("alert listener lost its connection; reconnecting", exc_info=True)
+                self.stop.wait(self.config.poll_s)
+
+    def _react_loop(self) -> None:
+        while not self.stop.is_set():
+            try:
+                while not self.stop.is_set():
+                    event_id = handle_next(self.session_factory, self.settings, self.floor)
+                    if event_id is None:
+                        break
+                    self.floor = max(self.floor, event_id - OVERLAP_IDS)
+            except Exception:
+                log.exception("alert reaction failed; retrying after a pause")
+                self.stop.wait(self.config.poll_s)
+            self.wake.wait(self.config.poll_s)
+            self.wake.clear()
+
+    def _housekeeping(self) -> None:
+        jobs = [
+            (self.config.dispatch_s, self._dispatch),
+            (self.config.closing_s, self._close),
+            (self.config.reminders_s, self._remind),
+        ]
+        last = [0.0] * len(jobs)
+        while not self.stop.is_set():
+            for i, (every, job) in enumerate(jobs):
+                if time.monotonic() - last[i] >= every:
+                    last[i] = time.monotonic()
+                    try:
+                        job()
+                    except Exception:
+                        log.exception("%s failed; it runs again next round", job.__name__)
+            self.stop.wait(min(every for every, _ in jobs))
+
+    def _dispatch(self) -> None:
+        dispatch_due(self.session_factory, settings=self.settings)
+
+    def _close(self) -> None:
+        with self.session_factory() as session, session.begin():
+            closing.close_delivered(session)
+
+    def _remind(self) -> None:
+        with self.session_factory() as session, session.begin():
+            reminders.run_reminders(session)
