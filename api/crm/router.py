@@ -7,11 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 
 from api.audit.schemas import TransitionRead
-from api.crm import service
+from api.crm import overview, service
 from api.crm.constants import CustomerStatus, InteractionKind, Source
 from api.crm.dependencies import CustomerDep
+from api.crm.overview_schemas import Customer360
 from api.crm.schemas import (
-    Customer360,
     CustomerCreate,
     CustomerPage,
     CustomerRead,
@@ -25,7 +25,7 @@ from api.crm.schemas import (
     VehicleRead,
     VehicleUpdate,
 )
-from api.deps import CrmEditor, CurrentUser, SessionDep, StaffUser
+from api.deps import CrmEditor, CurrentUser, LanguageDep, SessionDep, StaffUser
 from api.pagination import PageParamsDep
 from api.types import IdPath, IdQuery
 
@@ -109,9 +109,13 @@ def customer_history(
 
 
 @router.get("/customers/{customer_id}/360", response_model=Customer360)
-def customer_360(session: SessionDep, user: CurrentUser, customer_id: IdPath) -> Customer360:
-    """The customer on one screen: vehicles, interactions, alerts, service, satisfaction."""
-    view = service.customer_360(session, scope=user.scope, customer_id=customer_id)
+def customer_360(
+    session: SessionDep, user: CurrentUser, language: LanguageDep, customer_id: IdPath
+) -> Customer360:
+    """The customer on one screen: vehicles, purchases, service, alerts, satisfaction."""
+    view = overview.customer_360(
+        session, scope=user.scope, customer_id=customer_id, language=language
+    )
     return Customer360.model_validate(view, from_attributes=True)
 
 

@@ -1,9 +1,9 @@
-"""CRM API models: Customer*, Vehicle*, Interaction*, and the customer 360 view."""
+"""CRM API models: Customer*, Vehicle*, Interaction* (the 360 view is in overview_schemas)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -190,28 +190,3 @@ class InteractionRead(InteractionCreate):
 
 
 InteractionPage = Page[InteractionRead]
-
-
-class Customer360(BaseModel):
-    """Everything the store knows about one customer, on one screen."""
-
-    customer: CustomerRead
-    vehicles: list[VehicleRead]
-    recent_interactions: list[InteractionRead] = Field(description="Newest first, at most 20")
-    open_alerts: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="Open predictive-maintenance alerts on the customer's vehicles. Always "
-        "empty until the diagnostics module exists.",
-    )
-    service_history: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="Past work orders. Always empty until the service module exists.",
-    )
-    purchases: list[dict[str, Any]] = Field(
-        default_factory=list,
-        description="Vehicle purchases. Always empty until the sales module exists.",
-    )
-    satisfaction: float | None = Field(
-        default=None,
-        description="Latest CSI score (0-100). Always null until satisfaction surveys exist.",
-    )

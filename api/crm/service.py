@@ -26,9 +26,6 @@ from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
 from api.telemetry.models import vehicle_latest
 
-RECENT_INTERACTIONS = 20  # what the 360 view shows; the full list is paged elsewhere
-
-
 # Customers ---------------------------------------------------------------------------------
 
 
@@ -285,21 +282,3 @@ def list_interactions(
     return paginate(
         session, stmt.order_by(Interaction.occurred_at.desc(), Interaction.id.desc()), page
     )
-
-
-def customer_360(session: Session, *, scope: Scope, customer_id: int) -> dict[str, Any]:
-    """The customer with vehicles and recent interactions (other sections fill in later)."""
-    customer = get_customer(session, scope=scope, customer_id=customer_id)
-    vehicles = [
-        VehicleView(*row)
-        for row in session.execute(
-            _vehicle_select().where(Vehicle.owner_id == customer.id).order_by(Vehicle.id)
-        )
-    ]
-    recent = session.scalars(
-        select(Interaction)
-        .where(Interaction.customer_id == customer.id)
-        .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
-        .limit(RECENT_INTERACTIONS)
-    ).all()
-    return {"customer": customer, "vehicles": vehicles, "recent_interactions": list(recent)}
