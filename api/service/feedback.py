@@ -125,15 +125,19 @@ def list_surveys(
     page: PageParams,
     store_id: int | None = None,
     status: str | None = None,
+    customer_id: int | None = None,
 ) -> Paged[Survey]:
     """Surveys of the actor's stores (a customer: their own), newest first."""
     stmt = select(Survey).where(
         visible(actor, store_column=Survey.store_id, customer_column=Survey.customer_id)
     )
-    if store_id is not None:
-        stmt = stmt.where(Survey.store_id == store_id)
-    if status is not None:
-        stmt = stmt.where(Survey.status == status)
+    for column, value in (
+        (Survey.store_id, store_id),
+        (Survey.status, status),
+        (Survey.customer_id, customer_id),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
     return paginate(session, stmt.order_by(Survey.id.desc()), page)
 
 
@@ -156,6 +160,7 @@ def list_complaints(
     store_id: int | None = None,
     status: str | None = None,
     advisor_id: int | None = None,
+    customer_id: int | None = None,
 ) -> Paged[Complaint]:
     """Complaints of the actor's stores, newest first."""
     stmt = select(Complaint).where(
@@ -165,6 +170,7 @@ def list_complaints(
         (Complaint.store_id, store_id),
         (Complaint.status, status),
         (Complaint.advisor_id, advisor_id),
+        (Complaint.customer_id, customer_id),
     ):
         if value is not None:
             stmt = stmt.where(column == value)

@@ -115,3 +115,12 @@ def list_invoices(
     if customer_id is not None:
         stmt = stmt.where(Invoice.customer_id == customer_id)
     return paginate(session, stmt.order_by(Invoice.id.desc()), page)
+
+
+def invoices_of(session: Session, *, actor: Actor, work_order_ids: list[int]) -> dict[int, Invoice]:
+    """The visible invoices of the work orders, by work order id (unsettled ones are absent)."""
+    stmt = select(Invoice).where(
+        Invoice.work_order_id.in_(work_order_ids),
+        visible(actor, store_column=Invoice.store_id, customer_column=Invoice.customer_id),
+    )
+    return {invoice.work_order_id: invoice for invoice in session.scalars(stmt)}

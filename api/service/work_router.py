@@ -334,10 +334,16 @@ def list_surveys(
     page: PageParamsDep,
     store_id: IdQuery = None,
     status: SurveyStatus | None = None,
+    customer_id: IdQuery = None,
 ) -> SurveyPage:
     """Satisfaction surveys of your stores, with their links, newest first."""
     paged = feedback.list_surveys(
-        session, actor=user.scope, page=page, store_id=store_id, status=status
+        session,
+        actor=user.scope,
+        page=page,
+        store_id=store_id,
+        status=status,
+        customer_id=customer_id,
     )
     return SurveyPage(
         items=[_survey(s) for s in paged.items],
@@ -377,6 +383,7 @@ def list_complaints(
     store_id: IdQuery = None,
     status: ComplaintStatus | None = None,
     advisor_id: IdQuery = None,
+    customer_id: IdQuery = None,
 ) -> ComplaintPage:
     """Complaint tickets of your stores, newest first."""
     paged = feedback.list_complaints(
@@ -386,6 +393,7 @@ def list_complaints(
         store_id=store_id,
         status=status,
         advisor_id=advisor_id,
+        customer_id=customer_id,
     )
     return ComplaintPage.model_validate(paged, from_attributes=True)
 
