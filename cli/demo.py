@@ -94,6 +94,7 @@ def demo(
     try:
         children.start("ingest", "ingest")
         children.start("diagnostics", "diagnostics")
+        children.start("worker", "worker")
         children.start(
             "fleet",
             "simulate",
@@ -118,6 +119,7 @@ def demo(
     finally:
         children.stop("fleet", FLEET_STOP_GRACE_S)
         children.stop("api", 5)
+        children.stop("worker", 10)
         children.stop("diagnostics", 5)
         children.stop("ingest", INGEST_STOP_GRACE_S)
         if broker:

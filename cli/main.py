@@ -68,3 +68,7 @@ app.add_typer(diagnostics_app, name="diagnostics")
 from diagnostics.bench import bench_diagnostics  # noqa: E402
 
 bench_app.command("diagnostics")(bench_diagnostics)
+
+from api.proactive.cli import worker  # noqa: E402
+
+app.command("worker")(worker)

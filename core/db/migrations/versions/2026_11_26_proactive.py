@@ -16,6 +16,7 @@ down_revision = "2026_11_26_dms_foundation"
 branch_labels = None
 depends_on = ("2026_11_26_service", "2026_11_26_diagnostics", "2026_11_26_notifications")
 
+
 def _common(table: str) -> list:
     now = sa.text("now()")
     return [
