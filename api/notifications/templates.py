@@ -21,7 +21,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{plate}:{finding}需要检修,已预约 {starts_at}", "已为您预约车辆检修"),
             "lines": (
                 "{customer_name},您好!",
-                "我们通过车联网数据发现您的{vehicle}({plate})存在问题:{finding}。",
+                "我们通过车联网数据发现您的{car}存在问题:{finding}。",
                 "具体情况:{explanation}",
                 "为避免故障扩大,我们已为您在{store_name}预约了 {starts_at} 的检修。",
                 "所需配件已为您预留:{parts}。",
@@ -35,7 +35,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             ),
             "lines": (
                 "Hello {customer_name},",
-                "Data from your {vehicle} ({plate}) shows a problem: {finding}.",
+                "Data from your {car} shows a problem: {finding}.",
                 "What we saw: {explanation}",
                 "So that it does not get worse, we booked a check at {store_name} on {starts_at}.",
                 "We have set aside the parts for you: {parts}.",
@@ -48,7 +48,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{plate}:{finding}需要检修,建议 {starts_at} 到店", "建议您到店检修"),
             "lines": (
                 "{customer_name},您好!",
-                "我们通过车联网数据发现您的{vehicle}({plate})存在问题:{finding}。",
+                "我们通过车联网数据发现您的{car}存在问题:{finding}。",
                 "具体情况:{explanation}",
                 "我们建议您在 {starts_at} 到{store_name}检修,服务顾问会尽快与您确认。",
                 "时间合适请点击确认;如需换个时间,请点击改约。",
@@ -58,7 +58,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{plate}: {finding} found, visit suggested on {starts_at}", "Please visit"),
             "lines": (
                 "Hello {customer_name},",
-                "Data from your {vehicle} ({plate}) shows a problem: {finding}.",
+                "Data from your {car} shows a problem: {finding}.",
                 "What we saw: {explanation}",
                 "We suggest a check at {store_name} on {starts_at}; your service advisor will "
                 "confirm the time with you shortly.",
@@ -71,7 +71,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("紧急:{plate} 请尽快安全停车", "紧急:请尽快安全停车"),
             "lines": (
                 "{customer_name},您好!",
-                "您的{vehicle}({plate})出现严重问题:{finding}。继续行驶可能损坏车辆或危及安全。",
+                "您的{car}出现严重问题:{finding}。继续行驶可能损坏车辆或危及安全。",
                 "具体情况:{explanation}",
                 "请在安全的地方停车,不要继续行驶。",
                 "我们已为您预留{store_name}最早的时段:{starts_at}。也可以点击下方链接请求拖车。",
@@ -82,7 +82,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("Urgent: please stop driving {plate}", "Urgent: please stop driving"),
             "lines": (
                 "Hello {customer_name},",
-                "Your {vehicle} ({plate}) has a serious problem: {finding}. Driving on could "
+                "Your {car} has a serious problem: {finding}. Driving on could "
                 "damage the car or put you at risk.",
                 "What we saw: {explanation}",
                 "Please stop somewhere safe and do not drive on.",
@@ -97,7 +97,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("好消息:{plate} 的{finding}已恢复正常", "好消息:车辆问题已恢复正常"),
             "lines": (
                 "{customer_name},您好!",
-                "之前提醒您的{vehicle}({plate}){finding}问题,最新数据显示已恢复正常。",
+                "之前提醒您的{car}{finding}问题,最新数据显示已恢复正常。",
                 "原定 {starts_at} 的预约仍为您保留;如不再需要,可以点击改约或取消。",
             ),
         },
@@ -105,7 +105,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("Good news: {finding} on {plate} is back to normal", "Good news"),
             "lines": (
                 "Hello {customer_name},",
-                "The problem we told you about on your {vehicle} ({plate}), {finding}, no "
+                "The problem we told you about on your {car}, {finding}, no "
                 "longer shows in the latest data.",
                 "Your visit on {starts_at} is still booked; if you no longer need it, you can "
                 "change or cancel it.",
@@ -117,7 +117,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{plate}:{service_name}到期提醒", "保养到期提醒"),
             "lines": (
                 "{customer_name},您好!",
-                "按照保养计划,您的{vehicle}({plate})需要进行{service_name}。",
+                "按照保养计划,您的{car}需要进行{service_name}。",
                 "当前里程约 {odometer_km} 公里,保养里程为 {due_km} 公里。",
                 "建议在 {due_date} 前到店。",
                 "我们为您预留了{store_name} {starts_at} 的时段。",
@@ -128,7 +128,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{plate}: {service_name} is due", "Your service is due"),
             "lines": (
                 "Hello {customer_name},",
-                "Your {vehicle} ({plate}) is due for {service_name}.",
+                "Your {car} is due for {service_name}.",
                 "It has done about {odometer_km} km; the service is due at {due_km} km.",
                 "Please come in before {due_date}.",
                 "We are holding {starts_at} at {store_name} for you.",
@@ -141,7 +141,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{store_name}:请评价本次服务", "请评价本次服务"),
             "lines": (
                 "{customer_name},您好!",
-                "感谢您到{store_name}为{vehicle}({plate})做保养维修。",
+                "感谢您到{store_name}为{car}做保养维修。",
                 "请花一分钟告诉我们您的体验,这将帮助我们做得更好。",
             ),
         },
@@ -149,7 +149,7 @@ TEMPLATES: dict[str, dict[str, Template]] = {
             "title": ("{store_name}: how did we do?", "How did we do?"),
             "lines": (
                 "Hello {customer_name},",
-                "Thank you for bringing your {vehicle} ({plate}) to {store_name}.",
+                "Thank you for bringing your {car} to {store_name}.",
                 "Please take a minute to tell us how it went; it helps us do better.",
             ),
         },
@@ -199,6 +199,7 @@ def render(
 ) -> Rendered:
     """The title, text and HTML of a message of the kind, in the language."""
     template = TEMPLATES[kind][language]
+    values = {"car": car_name(values, language)} | dict(values)
     titles = (_fill(t, values) for t in template["title"])
     title = next((t for t in titles if t), template["title"][-1])
     lines = [line for line in (_fill(t, values) for t in template["lines"]) if line]
@@ -223,6 +224,16 @@ def render(
     )
     url = next((links[k] for k in CLICK_LINKS if links.get(k)), None)
     return Rendered(title=title, text="\n\n".join(text_parts) + "\n", html=body_html, url=url)
+
+
+def car_name(values: Mapping[str, str], language: str) -> str:
+    """How the message names the car: model and plate, whichever are known."""
+    vehicle, plate = values.get("vehicle"), values.get("plate")
+    if vehicle and plate:
+        return f"{vehicle}({plate})" if language == "zh-CN" else f"{vehicle} ({plate})"
+    if plate:
+        return f"爱车({plate})" if language == "zh-CN" else f"car ({plate})"
+    return vehicle or ("爱车" if language == "zh-CN" else "car")
 
 
 def check_templates() -> None:
