@@ -79,6 +79,10 @@ def test_many_cars_at_once_book_once_each_without_overselling(world, db_url):
         ).all()
         assert len(per_car) == CARS and {n for _, n in per_car} == {1}
         assert session.scalar(select(func.count()).select_from(Proposal)) == CARS
+        linked = session.execute(
+            select(Proposal.appointment_id, Proposal.work_order_id, Proposal.status)
+        ).all()
+        assert all(a and w and s == "booked" for a, w, s in linked), linked
         overlaps = session.execute(
             text("""SELECT count(*) FROM service_appointments a JOIN service_appointments b
             ON a.id < b.id AND a.period && b.period

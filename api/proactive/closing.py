@@ -46,6 +46,7 @@ def close_delivered(session: Session, *, now: datetime | None = None) -> int:
         proposal.delivered_at = delivered
         proposal.delivered_km = wo.odometer_km or odometer_of(session, proposal.vin)
         proposal.watch_until = delivered + timedelta(days=policy.comeback_days)
+        session.flush()  # apply() re-reads the locked row
         PROPOSAL.apply(session, entity=proposal, to="completed", actor_id=None)
         label = LABELS.get(wo.outcome or "")
         if proposal.kind == "alert" and label is not None:

@@ -212,6 +212,7 @@ def book(
     proposal.appointment_id, proposal.work_order_id = appointment.id, wo.id
     proposal.purchase_order_id = order.id if order is not None else None
     proposal.suggested_starts_at = appointment.starts_at
+    session.flush()  # apply() re-reads the locked row
     PROPOSAL.apply(session, entity=proposal, to="booked", actor_id=actor_id)
     kind = "proposal_accepted" if actor_id is not None else "appointment_booked"
     _feed(session, proposal, kind, starts_at=appointment.starts_at)

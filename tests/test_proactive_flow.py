@@ -1,0 +1,298 @@
+"""The loop's other paths: approval mode and one-click accept, withdraw after a clear, the
+customer's confirm and reschedule links (and not for someone else's visit), closing the loop
+(training label, comeback, first-time-fix rate), reminders, and the migration."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, select, text
+
+from api.main import create_app
+from api.models_base import Base
+from api.notifications.models import Notification
+from api.parts import service as parts_service
+from api.proactive import closing, reminders
+from api.proactive.links import make_token
+from api.proactive.models import FeedEvent, Proposal, TriagePolicy
+from api.proactive.worker import drain
+from api.service.models import Appointment
+from api.service.work_models import WorkOrder
+from api.testing import auth_headers, settings_for_tests
+from core.db import connect, sqlalchemy_url
+from core.db.migrate import downgrade, upgrade
+from tests.proactive_support import clear_alerts, make_car, make_dealer, raise_alerts
+
+EMAIL = {"email": True, "in_app": True}
+
+
+@pytest.fixture(scope="module")
+def app(db_url):
+    app = create_app(settings_for_tests(db_url))
+    with TestClient(app) as client:
+        yield app, client
+
+
+def _session(app):
+    return app.state.session_factory()
+
+
+def _drain(app) -> int:
+    return drain(app.state.session_factory, app.state.settings)
+
+
+def _booked_car(app, db_url, dealer=None):
+    with _session(app) as session:
+        dealer = dealer or make_dealer(session, stock=2)
+        customer, vehicle = make_car(session, dealer, email="owner@example.com", consents=EMAIL)
+        session.commit()
+    raise_alerts(db_url, [vehicle.vin])
+    assert _drain(app) == 1
+    with _session(app) as session:
+        proposal = session.scalar(select(Proposal).where(Proposal.vin == vehicle.vin))
+        return dealer, customer, vehicle, proposal
+
+
+def test_auto_mode_books_and_tells_the_customer_with_links(app, db_url):
+    _, client = app
+    dealer, customer, vehicle, proposal = _booked_car(app[0], db_url)
+    assert proposal.status == "booked" and proposal.appointment_id and proposal.work_order_id
+    with _session(app[0]) as session:
+        wo = session.get(WorkOrder, proposal.work_order_id)
+        assert wo.appointment_id == proposal.appointment_id
+        assert [line.status for line in wo.parts] == ["reserved"]
+        assert wo.evidence["reasons_en"] and "crank" in wo.evidence["reasons_en"][0].lower()
+        note = session.scalar(select(Notification).where(Notification.customer_id == customer.id))
+        assert note.kind == "booking_created"
+        assert set(note.links) == {"confirm", "reschedule"}
+        kinds = session.scalars(
+            select(FeedEvent.kind).where(FeedEvent.vin == vehicle.vin).order_by(FeedEvent.id)
+        ).all()
+        assert kinds == ["alert_opened", "appointment_booked"]
+    headers = auth_headers(client, dealer.advisor)
+    feed = client.get("/feed", headers=headers).json()
+    assert feed["items"][0]["event"] == "appointment_booked"
+    assert feed["items"][0]["data"]["appointment_id"] == proposal.appointment_id
+
+
+def test_links_confirm_and_reschedule_only_their_own_appointment(app, db_url):
+    app_, client = app
+    dealer, customer, _, mine = _booked_car(app_, db_url)
+    _, other_customer, _, theirs = _booked_car(app_, db_url, dealer)
+    with _session(app_) as session:
+        own = session.get(Appointment, mine.appointment_id)
+        other = session.get(Appointment, theirs.appointment_id)
+        token = make_token(app_.state.settings, appointment=own)
+        other_token = make_token(app_.state.settings, appointment=other)
+    answer = client.get("/public/appointments/confirm", params={"token": token})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "confirmed"
+    # The token is bound to its appointment: naming another one is refused ...
+    refused = client.get(
+        "/public/appointments/confirm", params={"token": token, "appointment_id": other.id}
+    )
+    assert refused.status_code == 403
+    # ... and a token whose customer does not own the appointment is refused too.
+    with _session(app_) as session:
+        other.customer_id = customer.id  # what a forged pairing would claim
+        forged = make_token(app_.state.settings, appointment=other)
+    assert client.get("/public/appointments/confirm", params={"token": forged}).status_code == 403
+    tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
+    assert client.get("/public/appointments/confirm", params={"token": tampered}).status_code == 401
+    with _session(app_) as session:
+        assert session.get(Appointment, theirs.appointment_id).status == "booked"
+        assert session.get(Appointment, theirs.appointment_id).customer_id == other_customer.id
+    options = client.get("/public/appointments/reschedule", params={"token": other_token})
+    assert options.status_code == 200 and options.json()["slots"]
+    new_start = options.json()["slots"][-1]["starts_at"]
+    moved = client.post(
+        "/public/appointments/reschedule", json={"token": other_token, "starts_at": new_start}
+    )
+    assert moved.status_code == 200, moved.text
+    with _session(app_) as session:
+        appointment = session.get(Appointment, theirs.appointment_id)
+        assert appointment.starts_at == datetime.fromisoformat(new_start)
+        assert session.get(Appointment, mine.appointment_id).status == "confirmed"
+
+
+def test_approval_mode_waits_for_one_click(app, db_url):
+    app_, client = app
+    with _session(app_) as session:
+        dealer = make_dealer(session, stock=1, mode="approval")
+        _, vehicle = make_car(session, dealer)
+        session.commit()
+    raise_alerts(db_url, [vehicle.vin])
+    assert _drain(app_) == 1
+    headers = auth_headers(client, dealer.advisor)
+    listed = client.get("/proactive/proposals", params={"status": "proposed"}, headers=headers)
+    (proposal,) = listed.json()["items"]
+    assert proposal["suggested_starts_at"] and proposal["appointment_id"] is None
+    accepted = client.post(f"/proactive/proposals/{proposal['id']}/accept", headers=headers)
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["status"] == "booked" and accepted.json()["appointment_id"]
+    again = client.post(f"/proactive/proposals/{proposal['id']}/accept", headers=headers)
+    assert again.status_code == 409
+
+
+def test_a_cleared_alert_tells_the_advisor_and_withdrawing_releases_everything(app, db_url):
+    app_, client = app
+    dealer, _, vehicle, proposal = _booked_car(app_, db_url)
+    clear_alerts(db_url, [vehicle.vin])
+    assert _drain(app_) == 1
+    with _session(app_) as session:
+        card = session.scalar(
+            select(FeedEvent).where(FeedEvent.vin == vehicle.vin, FeedEvent.kind == "alert_cleared")
+        )
+        assert card.data["appointment_id"] == proposal.appointment_id
+    headers = auth_headers(client, dealer.advisor)
+    body = {"reason": "battery recovered after a long drive"}
+    answer = client.post(f"/proactive/proposals/{proposal.id}/withdraw", json=body, headers=headers)
+    assert answer.status_code == 200, answer.text
+    with _session(app_) as session:
+        assert session.get(Appointment, proposal.appointment_id).status == "cancelled"
+        assert session.get(WorkOrder, proposal.work_order_id).status == "cancelled"
+        stock = parts_service.availability(
+            session, scope_or_store=dealer.store.id, part_id=dealer.part.id
+        )
+        assert stock.reserved == 0 and stock.available == 2
+
+
+def test_policy_is_the_managers(app):
+    app_, client = app
+    with _session(app_) as session:
+        dealer = make_dealer(session)
+        session.commit()
+    params = {"store_id": dealer.store.id}
+    body = {"mode": "approval", "rules": [{"severity": "major", "action": "immediate"}]}
+    advisor = auth_headers(client, dealer.advisor)
+    assert (
+        client.put("/proactive/policy", params=params, json=body, headers=advisor).status_code
+        == 403
+    )
+    manager = auth_headers(client, dealer.manager)
+    saved = client.put("/proactive/policy", params=params, json=body, headers=manager)
+    assert saved.status_code == 200 and saved.json()["mode"] == "approval"
+    read = client.get("/proactive/policy", params=params, headers=advisor).json()
+    (rule,) = read["rules"]
+    assert (rule["severity"], rule["action"], rule["failure_mode"]) == ("major", "immediate", None)
+    bad = {"rules": [{"severity": "major", "action": "explode"}]}
+    assert (
+        client.put("/proactive/policy", params=params, json=bad, headers=manager).status_code == 422
+    )
+
+
+def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, db_url):
+    app_, client = app
+    dealer, _, vehicle, proposal = _booked_car(app_, db_url)
+    with _session(app_) as session:
+        # The service flow to delivery is tested in the service tests; here only its end state.
+        session.execute(
+            text("""UPDATE work_orders SET status = 'delivered', delivered_at = now(),
+            outcome = 'confirmed_cause', outcome_code = 'battery_aging' WHERE id = :id"""),
+            {"id": proposal.work_order_id},
+        )
+        assert closing.close_delivered(session) == 1
+        session.commit()
+    with connect(db_url) as conn:
+        label = conn.execute(
+            "SELECT failure_mode, outcome FROM training_labels WHERE vin = %s", (vehicle.vin,)
+        ).fetchone()
+    assert label == ("battery", "confirmed")
+    clear_alerts(db_url, [vehicle.vin])
+    raise_alerts(db_url, [vehicle.vin])
+    assert _drain(app_) == 2
+    with _session(app_) as session:
+        first = session.get(Proposal, proposal.id)
+        assert first.status == "completed" and first.comeback
+        assert (
+            session.scalar(
+                select(Proposal.status).where(
+                    Proposal.vin == vehicle.vin, Proposal.id != proposal.id
+                )
+            )
+            == "booked"
+        )
+    today = date.today()
+    kpi = client.get(
+        "/proactive/kpi/first-time-fix",
+        params={"store_id": dealer.store.id, "date_from": str(today - timedelta(days=1)),
+                "date_to": str(today + timedelta(days=1))},
+        headers=auth_headers(client, dealer.manager),
+    ).json()  # fmt: skip
+    assert kpi["delivered"] == 1 and kpi["comebacks"] == 1 and kpi["first_time_fix_rate"] == 0
+
+
+def test_a_car_due_by_mileage_gets_one_reminder(app, db_url):
+    app_, _ = app
+    with _session(app_) as session:
+        dealer = make_dealer(session)
+        customer, vehicle = make_car(session, dealer, email="due@example.com", consents=EMAIL)
+        vehicle.odometer_km = 7400.0  # within the reminder margin of 7,500 km
+        session.commit()
+    with _session(app_) as session:
+        assert reminders.run_reminders(session) >= 1
+        session.commit()
+    with _session(app_) as session:
+        assert reminders.run_reminders(session) == 0
+        reminder = session.scalar(select(Proposal).where(Proposal.vin == vehicle.vin))
+        assert reminder.kind == "reminder" and reminder.status == "proposed"
+        note = session.scalar(select(Notification).where(Notification.customer_id == customer.id))
+        assert note.kind == "service_reminder"
+
+
+def _diffs(url):
+    engine = create_engine(sqlalchemy_url(url))
+    ours = ("proactive", "feed_")
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(
+                conn,
+                opts={
+                    "compare_type": True,
+                    "include_object": lambda o, n, t, r, c: t != "table" or n.startswith(ours),
+                },
+            )
+            return compare_metadata(context, Base.metadata)
+    finally:
+        engine.dispose()
+
+
+def test_the_migration_matches_the_models_and_goes_down_and_up(server_url):
+    from tests.conftest import create_database, drop_database
+
+    url = create_database(server_url, "proactive_migration")
+    try:
+        assert _diffs(url) == []
+        downgrade(url, "2026_11_26_proactive-1")
+        with connect(url) as conn:
+            assert conn.execute("SELECT to_regclass('feed_events')").fetchone()[0] is None
+        upgrade(url)
+        assert _diffs(url) == []
+    finally:
+        drop_database(server_url, url)
+
+
+def test_the_default_policy_is_saved_for_a_store_without_one(app):
+    app_, _ = app
+    with _session(app_) as session:
+        dealer = make_dealer(session)
+        session.execute(text("DELETE FROM proactive_policies WHERE store_id = :s"),
+                        {"s": dealer.store.id})  # fmt: skip
+        from api.proactive.policy import policy_of, triage
+
+        policy = policy_of(session, store_id=dealer.store.id)
+        assert policy.mode == "auto"
+        stale = {"failure_mode": "stale", "severity": "warning", "explanation": {}}
+        assert triage(policy.rules, stale).action == "ignore"
+        reasons = {"dtc:P0217": {"kind": "dtc", "code": "P0217"}}
+        hot = {"failure_mode": "cooling", "severity": "major", "explanation": {"reasons": reasons}}
+        assert triage(policy.rules, hot).action == "immediate"
+        assert session.scalar(
+            select(TriagePolicy.id).where(TriagePolicy.store_id == dealer.store.id)
+        )
+        session.rollback()
+    assert datetime.now(UTC)
