@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from api.console.router import router as console_router
 from api.db import make_engine, make_session_factory
 from api.domains import routers
 from api.errors import ERROR_RESPONSES, install_error_handlers
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in routers():
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(console_router)
 
     @app.get("/health", tags=["meta"])
     def health() -> dict[str, str]:

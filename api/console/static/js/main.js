@@ -1,0 +1,147 @@
+// The console shell: login, the header and navigation for the user's role, and hash routes.
+
+import { currentSession, get, logout, onSession } from "./api.js";
+import { h, loading, errorBox, replace } from "./dom.js";
+import { addLabels, language, label, onLanguage, pick, setLanguage, setTimeZone, t } from "./i18n.js";
+import { renderLogin } from "./views/login.js";
+import { notify as showFeedCount, renderFeed, stopFeed, startFeedBadge } from "./views/feed.js";
+import { renderAlerts } from "./views/alerts.js";
+import { renderVehicles, renderVehicle } from "./views/vehicles.js";
+import { renderAppointments } from "./views/appointments.js";
+import { renderWorkOrders } from "./views/workorders.js";
+import { renderMyAppointments, renderMyNotifications, renderMyVehicles } from "./views/customer.js";
+import { renderPartsStock, renderSalesBoard } from "./views/manager.js";
+
+const DESK = ["admin", "manager", "service_advisor"];
+const STAFF = ["admin", "manager", "service_advisor", "technician", "parts_clerk", "sales_consultant"];
+
+// path, nav text key, roles that see it, view; a ":param" segment is passed to the view.
+const ROUTES = [
+  { path: "feed", nav: "nav.feed", roles: DESK, view: renderFeed },
+  { path: "alerts", nav: "nav.alerts", roles: STAFF, view: renderAlerts },
+  { path: "vehicles", nav: "nav.vehicles", roles: STAFF, view: renderVehicles },
+  { path: "vehicles/:vin", roles: [...STAFF, "customer"], view: renderVehicle },
+  { path: "appointments", nav: "nav.appointments", roles: [...DESK, "technician"], view: renderAppointments },
+  { path: "work-orders", nav: "nav.work_orders", roles: [...DESK, "technician", "parts_clerk"], view: renderWorkOrders },
+  { path: "sales-board", nav: "nav.sales_board", roles: ["admin", "manager", "sales_consultant"], view: renderSalesBoard },
+  { path: "parts", nav: "nav.parts", roles: ["admin", "manager", "parts_clerk", "service_advisor"], view: renderPartsStock },
+  { path: "my/vehicles", nav: "nav.my_vehicles", roles: ["customer"], view: renderMyVehicles },
+  { path: "my/appointments", nav: "nav.my_appointments", roles: ["customer"], view: renderMyAppointments },
+  { path: "my/notifications", nav: "nav.my_notifications", roles: ["customer"], view: renderMyNotifications },
+];
+
+const root = document.getElementById("app");
+let context = null; // {user, stores, reference, storeName}
+let cleanup = null;
+
+function match(hash, role) {
+  const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
+  for (const route of ROUTES) {
+    if (!route.roles.includes(role)) continue;
+    const pattern = route.path.split("/");
+    if (pattern.length !== parts.length) continue;
+    const params = {};
+    if (pattern.every((p, i) => (p.startsWith(":") ? (params[p.slice(1)] = decodeURIComponent(parts[i])) : p === parts[i]))) {
+      return { route, params };
+    }
+  }
+  return null;
+}
+
+function homeOf(role) {
+  return "#/" + ROUTES.find((r) => r.nav && r.roles.includes(role)).path;
+}
+
+async function loadContext() {
+  const [user, stores, reference] = await Promise.all([
+    get("/auth/me"),
+    get("/auth/stores"),
+    fetch("reference.json").then((r) => r.json()),
+  ]);
+  if (stores.length) setTimeZone(stores[0].timezone);
+  addLabels("failure", reference.failure_modes);
+  return { user, stores, reference, storeName: (id) => storeName(stores, id) };
+}
+
+function storeName(stores, id) {
+  const store = stores.find((s) => s.id === id);
+  return store ? pick(store.name_zh, store.name_en) : id ? `#${id}` : "—";
+}
+
+function languageToggle() {
+  const next = language() === "en" ? "zh-CN" : "en";
+  return h("button", { class: "lang-toggle", id: "lang-toggle", title: t("shell.language"), onclick: () => setLanguage(next) },
+    next === "en" ? "EN" : "中文");
+}
+
+function shell(main) {
+  const { user, stores } = context;
+  const nav = h("nav", { class: "nav", "aria-label": t("shell.navigation") },
+    ROUTES.filter((r) => r.nav && r.roles.includes(user.role)).map((r) =>
+      h("a", { href: `#/${r.path}`, class: "nav-link", "data-route": r.path, id: `nav-${r.path.replace("/", "-")}` },
+        t(r.nav), r.path === "feed" ? h("span", { class: "nav-count", id: "feed-count", hidden: true }) : null)));
+  const storeText = user.role === "customer" ? "" : stores.map((s) => pick(s.name_zh, s.name_en)).join(" · ");
+  const header = h("header", { class: "topbar" },
+    h("a", { class: "brand", href: homeOf(user.role) }, h("img", { src: "favicon.svg", alt: "", width: 28, height: 28 }),
+      h("span", {}, "Pitstop"), h("small", {}, t("shell.product"))),
+    h("div", { class: "who" },
+      h("span", { class: "stores" }, storeText),
+      h("span", { class: "user", id: "current-user" }, user.full_name, " · ", label("role", user.role)),
+      languageToggle(),
+      h("button", { class: "secondary small", id: "logout", onclick: () => logout() }, t("shell.logout"))));
+  return h("div", { class: "shell" }, header, h("div", { class: "body" }, nav, main));
+}
+
+async function route() {
+  if (cleanup) {
+    cleanup();
+    cleanup = null;
+  }
+  if (!currentSession()) {
+    context = null;
+    stopFeed();
+    replace(root, renderLogin(route));
+    return;
+  }
+  if (!context) {
+    replace(root, loading());
+    try {
+      context = await loadContext();
+    } catch (error) {
+      replace(root, h("div", { class: "center" }, errorBox(error)));
+      return;
+    }
+    if (DESK.includes(context.user.role)) startFeedBadge(context);
+  }
+  const found = match(location.hash, context.user.role);
+  if (!found) {
+    location.replace(homeOf(context.user.role));
+    return;
+  }
+  const main = h("main", { class: "main", id: "main" });
+  replace(root, shell(main));
+  showFeedCount();
+  for (const link of root.querySelectorAll(".nav-link")) {
+    const active = location.hash.replace(/^#\//, "").startsWith(link.dataset.route);
+    link.classList.toggle("active", active);
+    if (active) link.setAttribute("aria-current", "page");
+  }
+  main.append(loading());
+  try {
+    cleanup = (await found.route.view(main, context, found.params)) || null;
+  } catch (error) {
+    replace(main, errorBox(error));
+  }
+}
+
+window.addEventListener("hashchange", route);
+onLanguage(route);
+onSession((session) => {
+  if (!session) {
+    context = null;
+    route();
+  }
+});
+// Tests and curious users can see the state of the console here.
+window.pitstop = { get context() { return context; }, route };
+route();

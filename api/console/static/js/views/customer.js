@@ -1,0 +1,130 @@
+// The customer's own pages: my vehicles, my appointments (confirm, reschedule), my messages.
+
+import { ApiError, all, get, post, request } from "../api.js";
+import { badge, busy, errorBox, h, loading, pageHeader, replace, toast } from "../dom.js";
+import { addDays, formatAgo, formatDateTime, formatNumber, formatTime, label, localDate, localMoment, t } from "../i18n.js";
+import { fact, pager } from "./common.js";
+import { describe, vehicleById } from "./vehicle_cache.js";
+
+const SLOT_DAYS = 7; // a reschedule looks this many days from the chosen date
+const SLOTS = 12;
+const PAGE = 20;
+
+/** My vehicles. */
+export async function renderMyVehicles(main, context) {
+  const vehicles = await all("/crm/vehicles", {}, 50);
+  const cards = vehicles.map((v) => h("a", { class: "vehicle-card", href: `#/vehicles/${encodeURIComponent(v.vin)}`, "data-vin": v.vin },
+    h("div", { class: "vehicle-card-head" }, h("strong", {}, v.plate || v.vin), v.online === null ? null : badge("online", String(v.online))),
+    h("div", {}, `${v.make} ${v.model} · ${v.year}`),
+    h("dl", { class: "facts compact" },
+      fact("VIN", h("span", { class: "vin" }, v.vin)),
+      fact(t("vehicles.odometer"), v.odometer_km === null ? "—" : `${formatNumber(v.odometer_km, 0)} km`),
+      fact(t("vehicles.last_seen"), formatAgo(v.last_seen)),
+      fact(t("vehicles.store"), context.storeName(v.store_id)))));
+  replace(main, pageHeader(t("nav.my_vehicles")),
+    vehicles.length ? h("div", { class: "card-grid", id: "my-vehicles" }, cards) : h("p", { class: "empty" }, t("my.no_vehicles")));
+}
+
+function reschedulePanel(appointment, after) {
+  const day = h("input", { type: "date", name: "day", value: addDays(localDate(), 1), min: localDate() });
+  const slots = h("div", { class: "slots" });
+  const find = h("button", { class: "secondary small" }, t("my.find_times"));
+  find.addEventListener("click", () => busy(find, async () => {
+    replace(slots, loading());
+    const answer = await post("/service/slots/search", {
+      store_id: appointment.store_id,
+      operations: appointment.operation_codes,
+      earliest: localMoment(day.value, "00:00"),
+      latest: localMoment(addDays(day.value, SLOT_DAYS), "00:00"),
+      limit: SLOTS,
+    }).catch((error) => {
+      replace(slots, errorBox(error));
+      throw error;
+    });
+    replace(slots, answer.slots.length ? answer.slots.map((slot) => {
+      const pick = h("button", { class: "slot", "data-starts": slot.starts_at }, formatDateTime(slot.starts_at), "–", formatTime(slot.ends_at));
+      pick.addEventListener("click", () => busy(pick, async () => {
+        await post(`/service/appointments/${appointment.id}/reschedule`, {
+          starts_at: slot.starts_at, technician_id: slot.technician_id, bay_id: slot.bay_id, reason: t("my.reschedule_reason"),
+        });
+        toast(t("my.rescheduled", { when: formatDateTime(slot.starts_at) }), "success");
+        await after();
+      }));
+      return pick;
+    }) : h("p", { class: "empty" }, t("my.no_slots")));
+  }));
+  return h("div", { class: "reschedule" }, h("label", { class: "field inline" }, h("span", {}, t("my.from_day")), day), find, slots);
+}
+
+/** My appointments: upcoming first, with confirm, reschedule and cancel. */
+export async function renderMyAppointments(main) {
+  const list = h("div", { class: "appointment-list", id: "my-appointments" });
+  replace(main, pageHeader(t("nav.my_appointments")), list);
+  async function load() {
+    replace(list, loading());
+    const items = await all("/service/appointments", { starts_from: new Date(Date.now() - 30 * 86_400_000).toISOString() }, 100);
+    if (!items.length) {
+      replace(list, h("p", { class: "empty" }, t("my.no_appointments")));
+      return;
+    }
+    const cards = await Promise.all(items.map(async (a) => {
+      const vehicle = await vehicleById(a.vehicle_id);
+      const actions = h("div", { class: "row-actions" });
+      const extra = h("div", {});
+      if (a.status === "booked") {
+        const confirm = h("button", { class: "primary small confirm" }, t("appointment.to.confirmed"));
+        confirm.addEventListener("click", () => busy(confirm, async () => {
+          await post(`/service/appointments/${a.id}/status`, { to: "confirmed" });
+          toast(t("my.confirmed"), "success");
+          await load();
+        }));
+        actions.append(confirm);
+      }
+      if (["booked", "confirmed"].includes(a.status)) {
+        const move = h("button", { class: "secondary small reschedule-open" }, t("my.reschedule"));
+        move.addEventListener("click", () => replace(extra, reschedulePanel(a, load)));
+        actions.append(move);
+      }
+      return h("article", { class: `appointment-card appt-${a.status}`, "data-appointment": a.id },
+        h("div", { class: "appointment-when" }, h("strong", {}, formatDateTime(a.starts_at)), badge("appointment", a.status)),
+        h("div", {}, vehicle ? describe(vehicle) : `#${a.vehicle_id}`),
+        h("div", { class: "muted" }, a.operation_codes.join(" · ")),
+        actions, extra);
+    }));
+    replace(list, cards);
+  }
+  await load();
+}
+
+/** My messages (in-app notifications), newest first; opening one marks it read. */
+export async function renderMyNotifications(main) {
+  const list = h("div", { class: "notification-list", id: "my-notifications" });
+  replace(main, pageHeader(t("nav.my_notifications")), list);
+  async function load(offset = 0) {
+    replace(list, loading());
+    let page;
+    try {
+      page = await get("/notifications", { limit: PAGE, offset });
+    } catch (error) {
+      replace(list, error instanceof ApiError && error.status === 404 && error.code === "http_404"
+        ? h("p", { class: "notice" }, t("my.notifications_unavailable")) : errorBox(error));
+      return;
+    }
+    const items = page.items.map((n) => {
+      const read = h("button", { class: "secondary small mark-read" }, t("my.mark_read"));
+      read.addEventListener("click", () => busy(read, async () => {
+        await request(`/notifications/${n.id}/read`, { method: "POST" });
+        await load(offset);
+      }));
+      const links = Object.entries(n.links || {}).map(([name, href]) =>
+        h("a", { class: "button secondary small", href, target: "_blank", rel: "noopener" }, label("link", name)));
+      return h("article", { class: `notification ${n.read_at ? "read" : "unread"} ${n.urgent ? "urgent" : ""}`, "data-notification": n.id },
+        h("div", { class: "notification-head" }, h("strong", {}, n.title), h("time", { datetime: n.created_at }, formatAgo(n.created_at))),
+        h("p", { class: "notification-body" }, n.body_text),
+        h("div", { class: "row-actions" }, links, n.read_at ? null : read));
+    });
+    replace(list, items.length ? items : h("p", { class: "empty" }, t("my.no_notifications")), pager(page, load));
+  }
+  await load();
+  return null;
+}

@@ -1,0 +1,112 @@
+// Managers' read-only tables: the sales performance board and the parts stock summary.
+
+import { all, get } from "../api.js";
+import { badge, errorBox, h, loading, pageHeader, panel, replace, table } from "../dom.js";
+import { addDays, formatDate, formatMoney, formatNumber, formatPercent, label, localDate, pick, t } from "../i18n.js";
+import { pager } from "./common.js";
+
+const BOARD_DAYS = 90; // the board's default range, as the API's
+const STOCK_PAGE = 50;
+
+function storeSelect(context, onchange) {
+  return h("select", { name: "store", class: "filter", onchange },
+    h("option", { value: "" }, t("common.all_stores")),
+    context.stores.map((s) => h("option", { value: s.id }, pick(s.name_zh, s.name_en))));
+}
+
+/** The sales performance board (销售绩效看板). */
+export async function renderSalesBoard(main, context) {
+  const state = { period: "month", store: "", from: addDays(localDate(), -BOARD_DAYS), to: localDate() };
+  const body = h("div", {});
+  const period = h("select", { name: "period", class: "filter" },
+    ["month", "week", "day"].map((p) => h("option", { value: p, selected: p === state.period }, label("period", p))));
+  const from = h("input", { type: "date", name: "date_from", value: state.from });
+  const to = h("input", { type: "date", name: "date_to", value: state.to });
+  const stores = storeSelect(context, (e) => { state.store = e.target.value; load(); });
+  period.addEventListener("change", () => { state.period = period.value; load(); });
+  from.addEventListener("change", () => { state.from = from.value; load(); });
+  to.addEventListener("change", () => { state.to = to.value; load(); });
+  replace(main, pageHeader(t("nav.sales_board")),
+    h("div", { class: "toolbar" }, stores, period, h("label", { class: "field inline" }, h("span", {}, t("board_sales.from")), from),
+      h("label", { class: "field inline" }, h("span", {}, t("board_sales.to")), to)),
+    body);
+
+  const name = (r) => r.consultant_name || t("board_sales.unassigned");
+  const figures = [
+    { title: t("board_sales.leads"), class: "num", cell: (r) => formatNumber(r.leads, 0) },
+    { title: t("board_sales.converted"), class: "num", cell: (r) => formatNumber(r.converted, 0) },
+    { title: t("board_sales.conversion"), class: "num", cell: (r) => formatPercent(r.conversion_rate) },
+    { title: t("board_sales.units"), class: "num", cell: (r) => formatNumber(r.units, 0) },
+    { title: t("board_sales.revenue"), class: "num", cell: (r) => formatMoney(r.revenue) },
+    { title: t("board_sales.margin"), class: "num", cell: (r) => formatMoney(r.gross_margin) },
+  ];
+
+  async function load() {
+    replace(body, loading());
+    try {
+      const board = await get("/sales/board", { period: state.period, date_from: state.from, date_to: state.to, store_id: state.store });
+      const sum = (key) => board.totals.reduce((n, r) => n + Number(r[key] || 0), 0);
+      const leads = sum("leads");
+      const kpis = h("div", { class: "kpis" },
+        [["board_sales.leads", formatNumber(leads, 0)], ["board_sales.conversion", formatPercent(leads ? sum("converted") / leads : null)],
+          ["board_sales.units", formatNumber(sum("units"), 0)], ["board_sales.margin", formatMoney(sum("gross_margin"))]]
+          .map(([key, value]) => h("div", { class: "kpi" }, h("span", {}, t(key)), h("strong", {}, value))));
+      replace(body, kpis,
+        panel(t("board_sales.totals"), table([{ title: t("board_sales.consultant"), cell: name }, ...figures], board.totals, { rowAttrs: () => ({ class: "board-total" }) })),
+        panel(t("board_sales.by_period"), table([
+          { title: t("board_sales.period"), cell: (r) => (r.period_start ? formatDate(r.period_start) : "—") },
+          { title: t("board_sales.consultant"), cell: name }, ...figures], board.rows)));
+    } catch (error) {
+      replace(body, errorBox(error));
+    }
+  }
+  await load();
+}
+
+/** The parts stock summary: on hand, reserved, available and reorder state per warehouse. */
+export async function renderPartsStock(main) {
+  const state = { warehouse: "", q: "", below: false, offset: 0 };
+  const body = h("div", {});
+  const warehouses = await all("/parts/warehouses", {}, 200);
+  const whName = (id) => {
+    const w = warehouses.find((x) => x.id === id);
+    return w ? pick(w.name_zh, w.name_en) : `#${id}`;
+  };
+  const warehouseSelect = h("select", { name: "warehouse", class: "filter" },
+    h("option", { value: "" }, t("parts.all_warehouses")),
+    warehouses.map((w) => h("option", { value: w.id }, `${pick(w.name_zh, w.name_en)} (${label("level", w.level)})`)));
+  const search = h("input", { type: "search", name: "q", placeholder: t("parts.search") });
+  const below = h("input", { type: "checkbox", name: "below_reorder", id: "below-reorder" });
+  warehouseSelect.addEventListener("change", () => { state.warehouse = warehouseSelect.value; state.offset = 0; load(); });
+  search.addEventListener("change", () => { state.q = search.value.trim(); state.offset = 0; load(); });
+  below.addEventListener("change", () => { state.below = below.checked; state.offset = 0; load(); });
+  replace(main, pageHeader(t("nav.parts")),
+    h("div", { class: "toolbar" }, warehouseSelect, search, h("label", { class: "check" }, below, t("parts.below_only"))), body);
+
+  const num = (key) => (r) => formatNumber(r[key], 2);
+  const columns = [
+    { title: t("parts.number"), cell: (r) => h("code", {}, r.part_number) },
+    { title: t("parts.name"), class: "wide", cell: (r) => pick(r.name_zh, r.name_en) },
+    { title: t("parts.warehouse"), cell: (r) => whName(r.warehouse_id) },
+    { title: t("parts.on_hand"), class: "num", cell: num("on_hand") },
+    { title: t("parts.reserved"), class: "num", cell: num("reserved") },
+    { title: t("parts.expired"), class: "num", cell: num("expired") },
+    { title: t("parts.available"), class: "num strong", cell: num("available") },
+    { title: t("parts.reorder_point"), class: "num", cell: num("reorder_point") },
+    { title: t("parts.min_max"), class: "num", cell: (r) => `${formatNumber(r.min_qty, 0)} / ${formatNumber(r.max_qty, 0)}` },
+    { title: t("parts.state"), cell: (r) => (r.below_reorder ? badge("stock", "below") : badge("stock", "ok")) },
+  ];
+
+  async function load() {
+    replace(body, loading());
+    try {
+      const page = await get("/parts/stock", {
+        warehouse_id: state.warehouse, q: state.q, below_reorder: state.below ? true : "", limit: STOCK_PAGE, offset: state.offset,
+      });
+      replace(body, table(columns, page.items, { empty: t("parts.none") }), pager(page, (offset) => { state.offset = offset; load(); }));
+    } catch (error) {
+      replace(body, errorBox(error));
+    }
+  }
+  await load();
+}

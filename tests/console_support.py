@@ -1,0 +1,283 @@
+"""The web console under test: the real app served by uvicorn on a free port, a database seeded
+with the demo dealer group plus telemetry, alerts, appointments and work orders, and Debian's
+Chromium driven by Playwright.
+
+Seeding the demo group takes most of a minute, so one seeded database serves every console
+test module of the session; each test makes the records it changes.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+from sqlalchemy import select, text
+
+from api.crm.models import Vehicle
+from api.main import create_app
+from api.seed import DEMO_PASSWORD, seed_demo
+from api.testing import make_vin, settings_for_tests
+from core.db import connect
+from core.wire import now_ms
+from diagnostics import alerts
+from diagnostics.scoring import Raise
+from tests.conftest import create_database, drop_database
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+SEED_CUSTOMERS = 12  # the demo seeds 200; a dozen exercises the same pages
+STARTUP_SECONDS = 10
+WAIT_MS = 10_000  # how long a page may take to show what a test waits for
+TELEMETRY_MINUTES = 120
+# Messages Chromium logs for every 4xx/5xx answer; the console shows those itself.
+EXPECTED_CONSOLE = ("Failed to load resource",)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Run the app with uvicorn in a thread; yields its base URL."""
+    port = free_port()
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def api_login(base_url: str, username: str) -> httpx.Client:
+    """An HTTP client signed in as the demo user."""
+    client = httpx.Client(base_url=base_url, timeout=10)
+    answer = client.post("/auth/token", data={"username": username, "password": DEMO_PASSWORD})
+    answer.raise_for_status()
+    client.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    return client
+
+
+def _telemetry(engine: Any, vins: list[str]) -> None:
+    end = datetime.now(UTC).replace(second=0, microsecond=0)
+    rows = []
+    for n, vin in enumerate(vins):
+        for i in range(TELEMETRY_MINUTES):
+            rows.append(
+                {
+                    "vin": vin,
+                    "ts": end - timedelta(minutes=TELEMETRY_MINUTES - i),
+                    "seq": i,
+                    "coolant": 70 + 20 * min(i / 30, 1) + (i % 7) * 0.4 + n,
+                    "volts": 14.1 - (0.004 * i if n == 0 else 0),
+                    "speed": (i * 7) % 80,
+                }
+            )
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO telemetry (vin, ts, seq, coolant_temp, control_module_voltage, speed) "
+                "VALUES (:vin, :ts, :seq, :coolant, :volts, :speed)"
+            ),
+            rows,
+        )
+        for n, vin in enumerate(vins):
+            last = [r for r in rows if r["vin"] == vin][-1]
+            values = {
+                "COOLANT_TEMP": last["coolant"],
+                "CONTROL_MODULE_VOLTAGE": round(last["volts"], 2),
+                "SPEED": last["speed"],
+                "FUEL_LEVEL": 62.0,
+                "ODOMETER": 48210.0 + 1000 * n,
+            }
+            conn.execute(
+                text(
+                    'INSERT INTO vehicle_latest (vin, last_seen, sample_ts, "values", online, '
+                    "stored_dtcs) VALUES (:vin, :ts, :ts, CAST(:v AS jsonb), :online, :dtcs)"
+                ),
+                {
+                    "vin": vin,
+                    "ts": last["ts"],
+                    "v": json.dumps(values),
+                    "online": n == 0,
+                    "dtcs": ["P0301"] if n == 1 else [],
+                },
+            )
+
+
+def _alerts(db_url: str, mine: str, misfiring: str, elsewhere: str) -> None:
+    dip = {"kind": "rule", "rule": "battery_crank_dip", "value": 9.2, "unit": "V"}
+    code = {"kind": "dtc", "code": "P0301", "dtc_kind": "stored", "freeze_frame": {"RPM": 780}}
+    with connect(db_url) as conn:
+        alerts.apply(conn, [
+            Raise(mine, "battery", "major", None, "rule", {"rule:battery_crank_dip": dip},
+                  now_ms()),
+            Raise(misfiring, "misfire", "major", None, "dtc", {"dtc:P0301": code}, now_ms()),
+            Raise(elsewhere, "battery", "minor", None, "rule", {"rule:x": dip}, now_ms()),
+        ])  # fmt: skip
+
+
+def _service(base_url: str, vehicles: dict[str, Vehicle]) -> dict[str, Any]:
+    """Appointments on the first day with free slots, and work orders at several steps."""
+    advisor = api_login(base_url, "advisor")
+    mine, misfiring = vehicles["mine"], vehicles["misfiring"]
+    found = advisor.post(
+        "/service/slots/search",
+        json={
+            "store_id": mine.store_id,
+            "operations": ["BAT-TEST"],
+            "earliest": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+            "latest": (datetime.now(UTC) + timedelta(days=8)).isoformat(),
+            "limit": 20,
+        },
+    )
+    found.raise_for_status()
+    slots = found.json()["slots"]
+    booked = []
+    for car, slot in ((mine, slots[0]), (misfiring, slots[-1])):
+        answer = advisor.post(
+            "/service/appointments",
+            json={
+                "store_id": car.store_id,
+                "customer_id": car.owner_id,
+                "vehicle_id": car.id,
+                "operations": ["BAT-TEST"],
+                "starts_at": slot["starts_at"],
+            },
+        )
+        answer.raise_for_status()
+        booked.append(answer.json())
+    orders = {}
+    for name, steps in (("booked", []), ("diagnosis", ["diagnosis"]), ("repair", None)):
+        body = {
+            "store_id": misfiring.store_id,
+            "customer_id": misfiring.owner_id,
+            "vehicle_id": misfiring.id,
+            "operations": ["PLUG-R"] if steps is None else [],
+            "complaint": "发动机抖动,故障灯亮",
+        }
+        wo = advisor.post("/service/work-orders", json=body)
+        wo.raise_for_status()
+        wo_id = wo.json()["id"]
+        if steps is None:
+            steps = ["diagnosis", "estimate_sent", "customer_approved", "in_repair"]
+        if steps:
+            checked = advisor.post(
+                f"/service/work-orders/{wo_id}/check-in",
+                json={"odometer_km": 48210, "inspection": {}},
+            )
+            checked.raise_for_status()
+        for step in steps:
+            advisor.post(
+                f"/service/work-orders/{wo_id}/status", json={"to": step}
+            ).raise_for_status()
+        orders[name] = advisor.get(f"/service/work-orders/{wo_id}").json()
+    advisor.close()
+    return {"appointments": booked, "work_orders": orders}
+
+
+@pytest.fixture(scope="session")
+def console_world(server_url) -> Iterator[dict[str, Any]]:
+    """The demo group on a database of its own, with telemetry, alerts and service work."""
+    url = create_database(server_url, "console")
+    app = create_app(settings_for_tests(url))
+    fleet = [make_vin() for _ in range(3)]
+    with app.state.session_factory.begin() as session:
+        seed_demo(session, fleet, customers=SEED_CUSTOMERS)
+    with app.state.session_factory() as session:
+        cars = {v.vin: v for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_(fleet)))}
+        # The seed gives fleet cars to customers in store order: PD, MH, PD.
+        vehicles = {
+            "mine": cars[fleet[0]],
+            "elsewhere": cars[fleet[1]],
+            "misfiring": cars[fleet[2]],
+        }
+        session.expunge_all()
+    _telemetry(app.state.engine, [fleet[0], fleet[2]])
+    _alerts(url, fleet[0], fleet[2], fleet[1])
+    with serve(app) as base_url:
+        world = {"url": base_url, "db_url": url, "app": app, "vehicles": vehicles}
+        world |= _service(base_url, vehicles)
+        yield world
+    app.state.engine.dispose()
+    drop_database(server_url, url)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, headless, through Playwright."""
+    if not shutil.which(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing; install the Debian package chromium (see .ci/run)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser) -> Iterator[Any]:
+    """A fresh browser tab (own storage) that fails the test on any script error."""
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    context.set_default_timeout(WAIT_MS)
+    tab = context.new_page()
+    problems: list[str] = []
+    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    tab.on(
+        "console",
+        lambda m: (
+            m.type == "error"
+            and not m.text.startswith(EXPECTED_CONSOLE)
+            and problems.append(f"console: {m.text}")
+        ),
+    )
+    yield tab
+    context.close()
+    assert not problems, problems
+
+
+@pytest.fixture
+def sign_in(page, console_world) -> Any:
+    """Open the console in the test's tab and log in as a demo user: sign_in("advisor")."""
+
+    def login(username: str) -> Any:
+        page.goto(f"{console_world['url']}/console/")
+        page.fill("#username", username)
+        page.fill("#password", DEMO_PASSWORD)
+        page.click("#login-submit")
+        page.wait_for_selector("#current-user")
+        return page
+
+    return login

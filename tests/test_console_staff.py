@@ -1,0 +1,108 @@
+"""The web console as the service advisor sees it, in headless Chromium against the real app:
+login, alerts with their reasons, vehicles with telemetry, the work-order board refusing a
+step with the API's reason, the day view, and the language toggle."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import expect
+
+# The console fixtures: a seeded live server, Chromium, a fresh tab per test.
+pytest_plugins = ("tests.console_support",)
+
+
+def test_advisor_sees_the_alerts_of_their_store_with_reasons(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-alerts")
+    rows = page.locator("tr.alert-row")
+    expect(rows).to_have_count(2)
+    mine = console_world["vehicles"]["mine"].vin
+    battery = rows.filter(has_text=mine)
+    expect(battery).to_contain_text("蓄电池")
+    expect(battery.locator(".reasons li").first).to_contain_text("9.2")
+    # The other store's car is not shown.
+    expect(page.locator("main")).not_to_contain_text(console_world["vehicles"]["elsewhere"].vin)
+
+
+def test_acknowledging_an_alert_is_saved(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-alerts")
+    row = page.locator("tr.alert-row", has_text=console_world["vehicles"]["misfiring"].vin)
+    row.locator("button.ack").click()
+    expect(row.locator("button.ack")).to_have_count(0)
+    expect(row.locator(".badge.acknowledged-true")).to_be_visible()
+
+
+def test_vehicles_show_latest_state_chart_and_codes(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-vehicles")
+    mine = console_world["vehicles"]["mine"].vin
+    row = page.locator(f'tr[data-vin="{mine}"]')
+    expect(row).to_contain_text("在线")
+    expect(row).to_contain_text("°C")
+    row.locator("a.vehicle-cell").click()
+    expect(page.locator('#latest-values .tile[data-signal="COOLANT_TEMP"]')).to_contain_text("°C")
+    chart = page.locator("#chart svg.chart")
+    expect(chart.locator("polyline.line")).to_have_count(1)
+    points = chart.locator("polyline.line").get_attribute("points")
+    assert len(points.split()) > 10  # two hours of minutes in 10-minute buckets
+
+
+def test_an_illegal_work_order_step_shows_the_apis_reason(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-work-orders")
+    wo = console_world["work_orders"]["diagnosis"]
+    card = page.locator(f'[data-work-order="{wo["id"]}"]')
+    expect(card).to_be_visible()
+    assert card.locator("..").locator("..").get_attribute("data-column") == "diagnosis"
+    # Diagnosis allows "send estimate", but the job has no labour yet: the API refuses.
+    card.locator('button[data-to="estimate_sent"]').click()
+    error = card.locator(".error-box")
+    expect(error).to_be_visible()
+    expect(error).to_have_attribute("data-code", "illegal_transition")
+    expect(error).to_contain_text("工时")
+    expect(page.locator(f'[data-work-order="{wo["id"]}"]')).to_have_attribute(
+        "data-status", "diagnosis"
+    )
+
+
+def test_a_legal_work_order_step_moves_the_card(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-work-orders")
+    wo = console_world["work_orders"]["booked"]
+    card = page.locator(f'[data-work-order="{wo["id"]}"]')
+    card.locator('button[data-to="checked_in"]').click()
+    dialog = page.locator("dialog[open]")
+    dialog.locator('input[name="odometer_km"]').fill("48250")
+    dialog.locator('button[type="submit"]').click()
+    moved = page.locator(f'[data-column="checked_in"] [data-work-order="{wo["id"]}"]')
+    expect(moved).to_have_attribute("data-status", "checked_in")
+
+
+def test_day_view_places_appointments_on_their_bay(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-appointments")
+    first = console_world["appointments"][0]
+    day = first["starts_at"][:10]
+    page.fill("#day", day)
+    page.dispatch_event("#day", "change")
+    block = page.locator(f'[data-appointment="{first["id"]}"]')
+    expect(block).to_be_visible()
+    block.click()
+    expect(page.locator("main")).to_contain_text(f"#{first['id']}")
+    expect(page.locator('button[data-to="confirmed"]')).to_be_visible()
+
+
+def test_language_toggle_switches_texts_and_server_messages(page, console_world, sign_in):
+    sign_in("advisor")
+    page.click("#nav-alerts")
+    expect(page.locator("h1")).to_have_text("车辆告警")
+    expect(page.locator("tr.alert-row").first).to_contain_text(re.compile("蓄电池|失火"))
+    page.click("#lang-toggle")
+    expect(page.locator("h1")).to_have_text("Alerts")
+    expect(page.locator("#nav-alerts")).to_have_text("Alerts")
+    # Alert titles and reasons come from the API in the new language.
+    expect(page.locator("tr.alert-row").first).to_contain_text(re.compile("battery|Misfire", re.I))
+    page.click("#lang-toggle")
+    expect(page.locator("h1")).to_have_text("车辆告警")
