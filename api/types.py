@@ -9,6 +9,6 @@ from pydantic import Field
 
 MAX_ID = 2**63 - 1  # BIGINT: a larger id could never exist, and must be a 422, not a 500
 
-DbId = Annotated[int, Field(ge=1, le=MAX_ID)]
+DbId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

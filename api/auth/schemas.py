@@ -24,7 +24,9 @@ class TokenPair(BaseModel):
 class RefreshRequest(BaseModel):
     """A refresh token, to be exchanged for a new pair."""
 
-    refresh_token: str = Field(min_length=10, max_length=2000)
+    refresh_token: str = Field(
+        min_length=10, max_length=2000, examples=["eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.e30.c2ln"]
+    )
 
 
 class StoreRead(BaseModel):
@@ -54,7 +56,7 @@ class UserBase(BaseModel):
 class UserCreate(UserBase):
     """A new user. Staff need store_ids; a customer account needs customer_id."""
 
-    password: str = Field(min_length=8, max_length=128)
+    password: str = Field(min_length=8, max_length=128, examples=["change-me-2026"])
     store_ids: list[DbId] = Field(default_factory=list, max_length=50)
     customer_id: DbId | None = None
 

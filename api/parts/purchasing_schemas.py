@@ -185,8 +185,10 @@ class InvoiceCreate(BaseModel):
 
     supplier_id: DbId
     purchase_order_id: DbId
-    number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-    invoice_date: date
+    number: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)
+    ] = Field(examples=["FP00012345"])
+    invoice_date: date = Field(examples=["2026-11-20"])
     lines: list[InvoiceLineIn] = Field(min_length=1, max_length=MAX_LINES)
 
 

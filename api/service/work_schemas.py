@@ -247,8 +247,10 @@ class SurveyQuestions(BaseModel):
 class SurveyAnswer(BaseModel):
     """The customer's answer."""
 
-    csi: int = Field(ge=1, le=10, description="How satisfied are you with the service?")
-    nps: int = Field(ge=0, le=10, description="How likely are you to recommend us?")
+    csi: int = Field(
+        ge=1, le=10, description="How satisfied are you with the service?", examples=[9]
+    )
+    nps: int = Field(ge=0, le=10, description="How likely are you to recommend us?", examples=[10])
     comment: str | None = Field(default=None, max_length=2000, examples=["等待时间太长"])
 
 
