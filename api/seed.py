@@ -19,6 +19,7 @@ from api.auth.roles import Role
 from api.auth.security import hash_password
 from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
+from api.notifications.seed import seed_notifications
 from api.parts.seed import seed_parts
 from api.sales.seed import seed_sales
 from api.service.seed import seed_service
@@ -150,6 +151,7 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
     seed_sales(session, group, stores)
     seed_parts(session, group, stores)
     seed_service(session, group, stores)
+    seed_notifications(session, group, stores)
     session.flush()
     report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))
