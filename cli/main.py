@@ -72,3 +72,7 @@ bench_app.command("diagnostics")(bench_diagnostics)
 from api.proactive.cli import worker  # noqa: E402
 
 app.command("worker")(worker)
+
+from api.proactive.bench import bench_proactive  # noqa: E402
+
+bench_app.command("proactive")(bench_proactive)

@@ -125,6 +125,7 @@ class Worker:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.floor = 0
+        self.on_handled: Callable[[int], None] | None = None  # the benchmark times each event
 
     def run(self) -> None:
         """Run the listener, reactors and housekeeping until stop is set, then clean up."""
@@ -166,6 +167,8 @@ class Worker:
                     if event_id is None:
                         break
                     self.floor = max(self.floor, event_id - OVERLAP_IDS)
+                    if self.on_handled is not None:
+                        self.on_handled(event_id)
             except Exception:
                 log.exception("alert reaction failed; retrying after a pause")
                 self.stop.wait(self.config.poll_s)
