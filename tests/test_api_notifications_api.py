@@ -126,10 +126,13 @@ def test_a_browser_subscribes_to_web_push(app, client, world):
     listed = client.get("/notifications/push/subscriptions", headers=ann).json()
     assert [s["endpoint"] for s in listed] == [browser.endpoint]
 
-    # The same browser signed in as Bob: the subscription moves to him.
+    # The same browser signed in as Bob: the subscription is his now, and Ann's row is gone
+    # (so that her queued messages cannot reach his browser).
     moved = client.post("/notifications/push/subscriptions", json=body, headers=bob)
-    assert moved.json()["id"] == created.json()["id"]
+    assert moved.status_code == 201 and moved.json()["id"] != created.json()["id"]
     assert client.get("/notifications/push/subscriptions", headers=ann).json() == []
+    again = client.post("/notifications/push/subscriptions", json=body, headers=bob)
+    assert again.json()["id"] == moved.json()["id"]  # re-registering refreshes the same row
     sub_id = moved.json()["id"]
     assert (
         client.delete(f"/notifications/push/subscriptions/{sub_id}", headers=ann).status_code == 403

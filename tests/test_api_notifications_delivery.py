@@ -369,3 +369,20 @@ def test_several_dispatchers_send_each_message_once(factory, store, db_url):
     addresses = {email_of(factory, c) for c in customers}
     references = [m["X-Pitstop-Notification"] for m in mailbox.messages if m["To"] in addresses]
     assert len(references) == 30 and len(set(references)) == 30
+
+
+def test_a_browser_taken_over_by_another_customer_gets_none_of_the_first_ones_messages(
+    factory, store, db_url
+):
+    ann = customer(factory, store, consents={"web_push": True})
+    bob = customer(factory, store, consents={"web_push": True})
+    with push_endpoint() as endpoint:
+        browser = Browser(endpoint=f"{endpoint.url}/push/{uuid.uuid4().hex}")
+        _subscribe(factory, ann, browser, db_url)
+        [queued] = send(factory, store, ann, now=LATE)  # held back by quiet hours
+        _subscribe(factory, bob, browser, db_url)  # Bob signs in on the same browser
+        dispatch_due(factory, now=NEXT_MORNING, settings=settings(db_url))
+        mine = [r for r in endpoint.requests if browser.endpoint.endswith(r["path"])]
+    row = deliveries(factory, [queued])["web_push"]
+    assert row.status == "gave_up" and "removed" in row.last_error
+    assert mine == []

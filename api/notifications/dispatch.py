@@ -103,7 +103,7 @@ class _Sender:
             if delivery.subscription_id
             else None
         )
-        if subscription is None:
+        if subscription is None or subscription.customer_id != delivery.customer_id:
             raise SendFailed("the push subscription was removed", permanent=True)
         payload = push_payload(
             notification_id=note.id,
@@ -130,23 +130,32 @@ def _attempt(session: Session, delivery: Delivery, sender: _Sender, now: datetim
     try:
         sender.send(session, delivery)
     except SendFailed as failure:
-        delivery.last_error = str(failure)[:MAX_ERROR_LENGTH]
-        if failure.gone and delivery.subscription_id is not None:
-            subscription = session.get(PushSubscription, delivery.subscription_id)
-            if subscription is not None:
-                session.delete(subscription)
-        if failure.permanent or delivery.attempts >= MAX_ATTEMPTS:
-            delivery.status, delivery.next_attempt_at = "gave_up", None
-        else:
-            delivery.status, delivery.next_attempt_at = "failed", now + backoff(delivery.attempts)
-        log.warning(
-            "delivery %s (%s) attempt %s: %s -> %s",
-            delivery.id,
-            delivery.channel,
-            delivery.attempts,
-            delivery.last_error,
-            delivery.status,
-        )
+        _failed(session, delivery, failure, now)
+        return
+    except Exception as error:  # one bad message must not stop the dispatcher
+        log.exception("delivery %s: unexpected error while sending", delivery.id)
+        _failed(session, delivery, SendFailed(f"unexpected error while sending: {error!r}"), now)
         return
     delivery.status, delivery.sent_at, delivery.next_attempt_at = "sent", now, None
     delivery.last_error = None
+
+
+def _failed(session: Session, delivery: Delivery, failure: SendFailed, now: datetime) -> None:
+    """Record the failure: retry after the backoff, or give up."""
+    delivery.last_error = str(failure)[:MAX_ERROR_LENGTH]
+    if failure.gone and delivery.subscription_id is not None:
+        subscription = session.get(PushSubscription, delivery.subscription_id)
+        if subscription is not None:
+            session.delete(subscription)
+    if failure.permanent or delivery.attempts >= MAX_ATTEMPTS:
+        delivery.status, delivery.next_attempt_at = "gave_up", None
+    else:
+        delivery.status, delivery.next_attempt_at = "failed", now + backoff(delivery.attempts)
+    log.warning(
+        "delivery %s (%s) attempt %s: %s -> %s",
+        delivery.id,
+        delivery.channel,
+        delivery.attempts,
+        delivery.last_error,
+        delivery.status,
+    )

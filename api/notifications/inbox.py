@@ -7,7 +7,7 @@ import binascii
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -144,7 +144,13 @@ def subscribe(
         "auth": auth,
         "user_agent": user_agent,
     }
-    # A browser has one subscription: whoever signs in on it last receives its pushes.
+    # A browser has one subscription: whoever signs in on it last receives its pushes. The
+    # previous owner's row goes, so that their queued messages never reach the new owner.
+    session.execute(
+        delete(PushSubscription).where(
+            PushSubscription.endpoint == endpoint, PushSubscription.customer_id != customer.id
+        )
+    )
     stmt = (
         insert(PushSubscription)
         .values(endpoint=endpoint, **values)
