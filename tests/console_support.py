@@ -269,6 +269,20 @@ def page(browser) -> Iterator[Any]:
 
 
 @pytest.fixture
+def api_as(console_world) -> Iterator[Any]:
+    """HTTP clients signed in as demo users: api_as("manager").get(...); closed after the test."""
+    clients: list[httpx.Client] = []
+
+    def make(username: str) -> httpx.Client:
+        clients.append(api_login(console_world["url"], username))
+        return clients[-1]
+
+    yield make
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
 def sign_in(page, console_world) -> Any:
     """Open the console in the test's tab and log in as a demo user: sign_in("advisor")."""
 

@@ -1,6 +1,6 @@
 // The customer's own pages: my vehicles, my appointments (confirm, reschedule), my messages.
 
-import { ApiError, all, get, post, request } from "../api.js";
+import { all, get, post } from "../api.js";
 import { badge, busy, errorBox, h, loading, pageHeader, replace, toast } from "../dom.js";
 import { addDays, formatAgo, formatDateTime, formatNumber, formatTime, label, localDate, localMoment, t } from "../i18n.js";
 import { fact, pager } from "./common.js";
@@ -96,35 +96,62 @@ export async function renderMyAppointments(main) {
   await load();
 }
 
-/** My messages (in-app notifications), newest first; opening one marks it read. */
+function linkButton(name, href, after) {
+  const text = label("link", name);
+  if (name === "reschedule") return h("a", { class: "button secondary small", href: "#/my/appointments" }, text);
+  let target;
+  try {
+    target = new URL(href, location.href);
+  } catch {
+    return null;
+  }
+  if (target.origin !== location.origin) {
+    return h("a", { class: "button secondary small", href: target.href, target: "_blank", rel: "noopener" }, text);
+  }
+  // A link to this server (confirm): follow it here and say what happened.
+  const button = h("button", { class: "primary small", "data-link": name }, text);
+  button.addEventListener("click", () => busy(button, async () => {
+    await get(target.pathname, Object.fromEntries(target.searchParams));
+    toast(t(name === "confirm" ? "my.confirmed" : "my.done"), "success");
+    await after();
+  }));
+  return button;
+}
+
+/** My messages (in-app notifications), newest first, with their links; mark them read. */
 export async function renderMyNotifications(main) {
   const list = h("div", { class: "notification-list", id: "my-notifications" });
-  replace(main, pageHeader(t("nav.my_notifications")), list);
-  async function load(offset = 0) {
+  const readAll = h("button", { class: "secondary", id: "read-all" }, t("my.mark_all_read"));
+  replace(main, pageHeader(t("nav.my_notifications"), readAll), list);
+  let offset = 0;
+  readAll.addEventListener("click", () => busy(readAll, async () => {
+    await post("/notifications/inbox/read-all");
+    await load(offset);
+  }));
+  async function load(at = 0) {
+    offset = at;
     replace(list, loading());
     let page;
     try {
-      page = await get("/notifications", { limit: PAGE, offset });
+      page = await get("/notifications/inbox", { limit: PAGE, offset });
     } catch (error) {
-      replace(list, error instanceof ApiError && error.status === 404 && error.code === "http_404"
-        ? h("p", { class: "notice" }, t("my.notifications_unavailable")) : errorBox(error));
+      replace(list, errorBox(error));
       return;
     }
     const items = page.items.map((n) => {
       const read = h("button", { class: "secondary small mark-read" }, t("my.mark_read"));
       read.addEventListener("click", () => busy(read, async () => {
-        await request(`/notifications/${n.id}/read`, { method: "POST" });
+        await post(`/notifications/inbox/${n.id}/read`);
         await load(offset);
       }));
-      const links = Object.entries(n.links || {}).map(([name, href]) =>
-        h("a", { class: "button secondary small", href, target: "_blank", rel: "noopener" }, label("link", name)));
+      const links = Object.entries(n.links || {}).map(([name, href]) => linkButton(name, href, () => load(offset)));
       return h("article", { class: `notification ${n.read_at ? "read" : "unread"} ${n.urgent ? "urgent" : ""}`, "data-notification": n.id },
-        h("div", { class: "notification-head" }, h("strong", {}, n.title), h("time", { datetime: n.created_at }, formatAgo(n.created_at))),
+        h("div", { class: "notification-head" }, h("strong", {}, n.title), h("time", { datetime: n.created_at, title: formatDateTime(n.created_at) }, formatAgo(n.created_at))),
         h("p", { class: "notification-body" }, n.body_text),
         h("div", { class: "row-actions" }, links, n.read_at ? null : read));
     });
+    readAll.hidden = !page.items.some((n) => !n.read_at);
     replace(list, items.length ? items : h("p", { class: "empty" }, t("my.no_notifications")), pager(page, load));
   }
   await load();
-  return null;
 }

@@ -92,6 +92,9 @@ function connect() {
     state.retries = 0;
     state.problem = null;
     notify();
+    // The stream starts after the newest event at connect time: fetch what arrived between
+    // the history and the connection (duplicates are dropped by id).
+    loadHistory().then(notify, () => {});
   });
   source.addEventListener("error", () => {
     if (source !== state.source) return;
@@ -162,7 +165,7 @@ function card(event, context) {
   }
   if (d.vin) actions.push(h("a", { class: "button secondary small", href: `#/vehicles/${encodeURIComponent(d.vin)}` }, t("feed.vehicle")));
   if (d.work_order_id) actions.push(h("a", { class: "button secondary small", href: "#/work-orders" }, t("feed.work_order")));
-  return h("article", { class: `feed-card feed-${event.type} ${event.fresh ? "fresh" : ""}`, "data-id": event.id, "data-type": event.type },
+  return h("article", { class: `feed-card feed-${event.type} ${event.fresh ? "fresh" : ""}`, "data-id": event.id, "data-type": event.type, "data-vin": d.vin || null },
     h("div", { class: "feed-kind" }, badge("feed", event.type), d.severity ? badge("severity", d.severity) : null,
       h("time", { datetime: d.created_at, title: formatDateTime(d.created_at) }, formatAgo(d.created_at))),
     h("h3", {}, title),
