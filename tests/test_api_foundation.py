@@ -66,5 +66,6 @@ def test_openapi_documents_every_operation_with_models_and_error_bodies():
         ok = [code for code in op["responses"] if code.startswith("2")]
         assert ok, (path, method)
         if ok != ["204"]:
-            content = op["responses"][ok[0]]["content"]["application/json"]["schema"]
+            media = op["responses"][ok[0]]["content"]
+            content = media.get("application/json", media.get("text/event-stream", {}))["schema"]
             assert content, (path, method)

@@ -45,6 +45,10 @@ router = APIRouter(tags=["proactive"])
 
 ADVISORS = MANAGERS | {Role.service_advisor}
 Advisor = Annotated[Principal, Depends(require_roles(ADVISORS))]
+SSE_EXAMPLE = (
+    'id: 42\nevent: appointment_booked\ndata: {"id": 42, "store_id": 1, "vin": '
+    '"LSVAU2180NT123456", "failure_mode": "battery", "appointment_id": 7}\n\n'
+)
 StoreQuery = Annotated[int, Query(ge=1, le=2**63 - 1, description="The store")]
 
 
@@ -153,7 +157,16 @@ def _stream_user(
 @router.get(
     "/feed/stream",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE feed events"}},
+    responses={
+        200: {
+            "description": "Server-Sent Events: id (Last-Event-ID), event (the kind), data (JSON)",
+            "content": {
+                "text/event-stream": {
+                    "schema": {"type": "string", "example": SSE_EXAMPLE},
+                }
+            },
+        }
+    },
 )
 async def feed_stream(
     request: Request,
