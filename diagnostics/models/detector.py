@@ -63,6 +63,11 @@ class ModelDetector:
     """Scores one car snapshot with a registry bundle; one finding per alert mode."""
 
     def __init__(self, bundle: dict, *, model: str, version: int):
+        if list(bundle["input_names"]) != list(INPUT_NAMES):
+            raise ValueError(
+                f"{model} version {version} was trained on other features than this code "
+                "computes; run `pitstop diagnostics train` to train on the current ones"
+            )
         self.bundle = bundle
         self.model = model
         self.version = version
