@@ -124,9 +124,12 @@ def order_proposal(
 ) -> list[PurchaseOrder]:
     """Draft one purchase order per supplier from the current proposal."""
     access = access_of(session, scope_or_store)
-    # Two clerks ordering the same proposal at once would order everything twice.
+    get_warehouse(session, access, warehouse_id)  # 404 / 403 before taking any lock
+    # Two clerks ordering the same proposal at once would order everything twice. The key is
+    # one 64-bit hash: warehouse ids are BIGINT, too large for the (int, int) form.
     session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtext('parts.reorder'), :w)"), {"w": warehouse_id}
+        text("SELECT pg_advisory_xact_lock(hashtextextended('parts.reorder:' || :w, 0))"),
+        {"w": str(warehouse_id)},
     )
     proposal = reorder_proposal(session, scope_or_store=access, warehouse_id=warehouse_id)
     orders = []
