@@ -108,21 +108,24 @@ class LotBalance:
 
 
 def lot_balances(
-    session: Session, *, warehouse_id: int, part_id: int, usable_on: date | None = None
+    session: Session, *, warehouse_id: int, part_id: int | None, usable_on: date | None = None
 ) -> list[LotBalance]:
     """Lots with stock in the warehouse, first expiring first (FEFO), then oldest received.
 
     With usable_on, lots expired before that day are left out: they are never picked.
+    With part_id None, the lots of every part (for bulk work such as the demo seed).
     """
     qty = func.sum(StockMove.quantity).label("qty")
     stmt = (
         select(Lot, qty)
         .join(StockMove, StockMove.lot_id == Lot.id)
-        .where(StockMove.warehouse_id == warehouse_id, StockMove.part_id == part_id)
+        .where(StockMove.warehouse_id == warehouse_id)
         .group_by(Lot.id)
         .having(qty > 0)
         .order_by(Lot.expires_on.asc().nulls_last(), Lot.received_at, Lot.id)
     )
+    if part_id is not None:
+        stmt = stmt.where(StockMove.part_id == part_id)
     if usable_on is not None:
         stmt = stmt.where((Lot.expires_on.is_(None)) | (Lot.expires_on >= usable_on))
     return [LotBalance(lot, Decimal(q)) for lot, q in session.execute(stmt)]

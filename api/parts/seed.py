@@ -15,17 +15,16 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store, User
-from api.errors import Conflict, DomainError
+from api.errors import DomainError
 from api.parts import purchasing, reports, service
 from api.parts.access import Access
-from api.parts.catalogue import set_policy
 from api.parts.constants import EXPIRING_KINDS, STOCK_TIMEZONE
 from api.parts.ledger import lot_balances, today
-from api.parts.models import Bin, Part, Reservation, Warehouse
+from api.parts.models import Bin, Lot, Part, Reservation, StockItem, StockMove, Warehouse
 from api.parts.purchasing_models import Supplier
 from api.parts.purchasing_schemas import (
     InvoiceCreate,
@@ -37,6 +36,8 @@ from api.parts.purchasing_schemas import (
 )
 from api.parts.schemas import StockPolicy
 from api.parts.seed_catalogue import SUPPLIERS, SeedPart, catalogue
+from api.parts.states import RESERVATION
+from api.seeding import walk
 
 SEED = 7  # fixed, so every run builds the same history
 HQ_CODE = "SH-HQ"
@@ -101,7 +102,7 @@ def seed_parts(session: Session, group: DealerGroup, stores: dict[str, Store]) -
         )
     for warehouse in by_store.values():
         _consumption(session, access, rng, warehouse, stocked[warehouse.id], spec, report)
-        _policies(session, access, warehouse, stocked[warehouse.id], spec)
+        _policies(session, warehouse, stocked[warehouse.id], spec)
     _shrinkage_and_transfers(session, access, rng, hq, by_store, parts)
     pudong = by_store.get("SH-PD")
     if pudong is not None:
@@ -343,52 +344,94 @@ def _consumption(
     spec: dict[str, SeedPart],
     report: PartsSeedReport,
 ) -> None:
+    """Twelve weeks of workshop issues, booked in bulk: each is a reservation issued at once,
+    taken first-expiring-first from the lots the purchase history received.
+
+    History is past, so it skips the per-request lock and re-reads of service.reserve and
+    issue_reservation (a few thousand statements); stock can still never go negative, because
+    nothing takes more than the lots hold.
+    """
+    lots: dict[int, list[list]] = {}
+    for balance in lot_balances(
+        session, warehouse_id=warehouse.id, part_id=None, usable_on=today()
+    ):
+        lots.setdefault(balance.lot.part_id, []).append([balance.lot, balance.quantity])
+    issues: list[tuple[Reservation, list[tuple[Lot, Decimal]], datetime]] = []
     for bucket in range(CONSUMPTION_WEEKS * 7 // BUCKET_DAYS):
         days_ago = CONSUMPTION_WEEKS * 7 - bucket * BUCKET_DAYS - rng.randint(1, BUCKET_DAYS - 1)
         for part in parts:
             used = _poisson(rng, spec[part.part_number].weekly * BUCKET_DAYS / 7)
             if used == 0:
                 continue
-            reservation = _reserve_up_to(session, access, warehouse, part, used, bucket)
-            if reservation is None:
+            taken = _take_fefo(lots.get(part.id, []), Decimal(used))
+            if not taken:
                 continue
-            for move in service.issue_reservation(
-                session, scope_or_store=access, reservation_id=reservation.id
-            ):
-                move.occurred_at = _at(days_ago, hour=rng.randint(9, 17))
-            report.issues += 1
-
-
-def _reserve_up_to(
-    session: Session, access: Access, warehouse: Warehouse, part: Part, wanted: int, ref: int
-) -> Reservation | None:
-    """Reserve what the workshop wanted, or what was left when stock ran short."""
-    for _ in range(2):
-        try:
-            return service.reserve(
-                session,
-                scope_or_store=access,
-                part_id=part.id,
-                quantity=wanted,
+            quantity = sum((q for _, q in taken), Decimal(0))
+            reservation = Reservation(
                 warehouse_id=warehouse.id,
+                store_id=warehouse.store_id,
+                part_id=part.id,
+                quantity=quantity,
+                issued_quantity=quantity,
+                status="issued",
                 reference_type="seed_history",
-                reference_id=ref,
-                actor_id=access.user_id,
+                reference_id=bucket,
+                actor_user_id=access.user_id,
             )
-        except Conflict as short:
-            wanted = int(Decimal(short.params["available"]))
-            if wanted <= 0:
-                return None
-    return None
+            issues.append((reservation, taken, _at(days_ago, hour=rng.randint(9, 17))))
+    session.add_all(r for r, _, _ in issues)
+    session.flush()
+    for reservation, taken, when in issues:
+        session.add_all(
+            walk(RESERVATION, reservation, ("active", "issued"), actor_id=access.user_id, at=when)
+        )
+        session.add_all(
+            StockMove(
+                warehouse_id=warehouse.id,
+                part_id=lot.part_id,
+                lot_id=lot.id,
+                kind="issue",
+                quantity=-quantity,
+                unit_cost=lot.unit_cost,
+                reservation_id=reservation.id,
+                reference_type=reservation.reference_type,
+                reference_id=reservation.reference_id,
+                actor_user_id=access.user_id,
+                occurred_at=when,
+            )
+            for lot, quantity in taken
+        )
+        report.issues += 1
+    session.flush()
+
+
+def _take_fefo(lots: list[list], wanted: Decimal) -> list[tuple[Lot, Decimal]]:
+    """Take up to `wanted` from the lots (already in FEFO order), updating what they hold."""
+    taken = []
+    for entry in lots:
+        if wanted <= 0:
+            break
+        quantity = min(wanted, entry[1])
+        if quantity > 0:
+            taken.append((entry[0], quantity))
+            entry[1] -= quantity
+            wanted -= quantity
+    return taken
 
 
 def _policies(
     session: Session,
-    access: Access,
     warehouse: Warehouse,
     parts: list[Part],
     spec: dict[str, SeedPart],
 ) -> None:
+    """Replenishment policies of the stocked parts, validated by StockPolicy, in one UPDATE."""
+    items = dict(
+        session.execute(
+            select(StockItem.part_id, StockItem.id).where(StockItem.warehouse_id == warehouse.id)
+        ).all()
+    )
+    rows = []
     for part in parts:
         weekly = spec[part.part_number].weekly
         reorder = Decimal(max(1, math.ceil(weekly * 2)))
@@ -397,9 +440,10 @@ def _policies(
             reorder_point=reorder,
             max_qty=Decimal(max(2, math.ceil(weekly * WEEKS_COVERED))).max(reorder),
         )
-        set_policy(
-            session, scope_or_store=access, warehouse_id=warehouse.id, part_id=part.id, data=policy
-        )
+        if part.id in items:
+            rows.append({"id": items[part.id], **policy.model_dump(exclude={"bin_id"})})
+    if rows:
+        session.execute(update(StockItem), rows)
 
 
 def _shrinkage_and_transfers(
