@@ -21,6 +21,7 @@ from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
 from api.notifications.seed import seed_notifications
 from api.parts.seed import seed_parts
+from api.proactive.seed import seed_proactive
 from api.sales.seed import seed_sales
 from api.service.seed import seed_service
 from core.vin import validate_vin, with_check_digit
@@ -152,6 +153,7 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
     seed_parts(session, group, stores)
     seed_service(session, group, stores)
     seed_notifications(session, group, stores)
+    seed_proactive(session, group, stores)
     session.flush()
     report.logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     report.logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))

@@ -16,7 +16,7 @@ from api.main import create_app
 from api.models_base import Base
 from api.notifications.models import Notification
 from api.parts import service as parts_service
-from api.proactive import closing, reminders
+from api.proactive import closing, feed, reminders
 from api.proactive.links import make_token
 from api.proactive.models import FeedEvent, Proposal, TriagePolicy
 from api.proactive.worker import drain
@@ -296,3 +296,22 @@ def test_the_default_policy_is_saved_for_a_store_without_one(app):
         )
         session.rollback()
     assert datetime.now(UTC)
+
+
+def test_a_message_that_could_not_be_delivered_reaches_the_advisor_feed(app, db_url):
+    app_, client = app
+    dealer, customer, _, proposal = _booked_car(app_, db_url)
+    with _session(app_) as session:
+        # Giving up after the retries is the notifications' own test; here only its end state.
+        session.execute(
+            text("""UPDATE notification_deliveries SET status = 'gave_up',
+            last_error = 'mailbox unavailable' WHERE customer_id = :c AND channel = 'email'"""),
+            {"c": customer.id},
+        )
+        assert feed.report_failed_deliveries(session) == 1
+        assert feed.report_failed_deliveries(session) == 0
+        session.commit()
+    items = client.get("/feed", headers=auth_headers(client, dealer.advisor)).json()["items"]
+    failed = [i for i in items if i["event"] == "notification_failed"]
+    assert failed and failed[0]["data"]["appointment_id"] == proposal.appointment_id
+    assert failed[0]["data"]["channel"] == "email"

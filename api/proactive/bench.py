@@ -11,6 +11,7 @@ batteries in stock for most cars; the rest are ordered). Two phases with the sam
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import statistics
 import threading
@@ -23,15 +24,17 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
+from api.crm.models import Vehicle
 from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
 from api.proactive.models import TriagePolicy
 from api.proactive.worker import Worker, WorkerConfig
 from api.service import service as service_api
 from api.service.testing import make_bay, make_operation, make_technician, open_every_day
-from api.testing import make_customer, make_group, make_store, make_user, make_vehicle
+from api.testing import make_customer, make_group, make_store, make_user
 from core.db import connect, with_database
 from core.db.migrate import upgrade
 from core.settings import Settings
+from core.vin import with_check_digit
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Raise
@@ -42,6 +45,7 @@ TECHNICIANS = 8  # per store, each with a quick bay: 8 jobs at once
 IN_STOCK_SHARE = 0.8  # batteries on the shelf for this share of a store's cars
 WITHIN_DAYS = 21  # the benchmark policy's deadline for a battery visit
 OPERATIONS = ("BAT-TEST", "BAT-REPL")
+SERIALS = itertools.count(1)  # unique VIN serials (random ones collide among thousands)
 REASONS = {"rule:battery_crank_dip": {"kind": "rule", "rule": "battery_crank_dip", "value": 9.1}}
 
 
@@ -63,7 +67,12 @@ def _stores(session: Session, group, part, count: int, cars: int) -> list[tuple[
         for _ in range(min(cars - s * CARS_PER_STORE, CARS_PER_STORE)):
             customer = make_customer(session, store)
             customer.consents = {"in_app": True}
-            vehicle = make_vehicle(session, store, owner=customer)
+            vehicle = Vehicle(
+                store_id=store.id, vin=with_check_digit(f"LBNCH0180NT{next(SERIALS):06d}"),
+                make="Volkswagen", model="Passat", year=2021, owner_id=customer.id,
+            )  # fmt: skip
+            session.add(vehicle)
+            session.flush()
             fleet.append((customer.id, vehicle.id, vehicle.vin))
         out.append((store.id, fleet))
         make_user(session, group, Role.service_advisor, stores=[store])

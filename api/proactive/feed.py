@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.scope import Scope
@@ -63,7 +63,7 @@ def publish(
     data = {
         "store_id": store_id,
         "vin": vin,
-        "plate": vehicle.plate if vehicle else None,
+        "plate": vehicle.plate if vehicle else extra.pop("plate", None),
         "customer_name": owner.name if owner else None,
         "failure_mode": failure_mode,
         "severity": severity,
@@ -148,3 +148,34 @@ def _read(session_factory: Any, store_ids: frozenset[int], after_id: int) -> lis
             data = json.dumps(as_sse_data(event), ensure_ascii=False)
             out.append((event.id, f"id: {event.id}\nevent: {event.kind}\ndata: {data}\n\n"))
         return out
+
+
+_GAVE_UP = text("""
+SELECT d.id, d.store_id, d.channel, d.last_error, n.kind, n.context
+FROM notification_deliveries d JOIN notifications n ON n.id = d.notification_id
+WHERE d.status = 'gave_up' AND d.updated_at > now() - interval '7 days'
+  AND NOT EXISTS (SELECT 1 FROM feed_events f WHERE f.kind = 'notification_failed'
+                  AND f.store_id = d.store_id AND f.data->>'delivery_id' = d.id::text)
+ORDER BY d.id LIMIT :limit""")
+REPORT_BATCH = 100
+
+
+def report_failed_deliveries(session: Session) -> int:
+    """A feed card for each delivery the notifications gave up on, so an advisor calls."""
+    rows = session.execute(_GAVE_UP, {"limit": REPORT_BATCH}).all()
+    for row in rows:
+        context = row.context or {}
+        publish(
+            session,
+            store_id=row.store_id,
+            kind="notification_failed",
+            vin=None,
+            failure_mode=context.get("failure_mode"),
+            delivery_id=row.id,
+            channel=row.channel,
+            notification_kind=row.kind,
+            error=(row.last_error or "")[:300],
+            plate=context.get("plate"),
+            appointment_id=context.get("appointment_id"),
+        )
+    return len(rows)

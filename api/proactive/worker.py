@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from api.db import make_engine, make_session_factory
 from api.models_base import load_all_models
 from api.notifications.dispatch import dispatch_due
-from api.proactive import closing, flows, reminders
+from api.proactive import closing, feed, flows, reminders
 from api.proactive.models import HandledAlertEvent
 from core.settings import Settings
 from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
@@ -194,6 +194,8 @@ class Worker:
 
     def _dispatch(self) -> None:
         dispatch_due(self.session_factory, settings=self.settings)
+        with self.session_factory() as session, session.begin():
+            feed.report_failed_deliveries(session)
 
     def _close(self) -> None:
         with self.session_factory() as session, session.begin():
