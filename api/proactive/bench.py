@@ -25,7 +25,9 @@ from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
 from api.crm.models import Vehicle
+from api.errors import Conflict
 from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
+from api.proactive.flows import SEARCH_ROUNDS
 from api.proactive.models import TriagePolicy
 from api.proactive.worker import Worker, WorkerConfig
 from api.service import service as service_api
@@ -96,13 +98,8 @@ def _ceiling(factory, stores, threads: int) -> list[float]:
                     return
                 store_id, customer_id, vehicle_id = jobs.pop()
             began = time.perf_counter()
-            now = datetime.now(UTC)
             with factory() as session:
-                service_api.book_best_slot(
-                    session, actor=store_id, store_id=store_id, customer_id=customer_id,
-                    vehicle_id=vehicle_id, operations=OPERATIONS, earliest=now,
-                    latest=now + timedelta(days=WITHIN_DAYS), source="alert",
-                )  # fmt: skip
+                _bare_booking(session, store_id, customer_id, vehicle_id)
                 session.commit()
             with lock:
                 latencies.append(time.perf_counter() - began)
@@ -113,6 +110,23 @@ def _ceiling(factory, stores, threads: int) -> list[float]:
     for w in workers:
         w.join()
     return latencies
+
+
+def _bare_booking(session: Session, store_id: int, customer_id: int, vehicle_id: int) -> None:
+    """book_best_slot, searching again when racing bookings took its slots (as the loop does)."""
+    for round_ in range(1, SEARCH_ROUNDS + 1):
+        now = datetime.now(UTC)
+        try:
+            with session.begin_nested():
+                service_api.book_best_slot(
+                    session, actor=store_id, store_id=store_id, customer_id=customer_id,
+                    vehicle_id=vehicle_id, operations=OPERATIONS, earliest=now,
+                    latest=now + timedelta(days=WITHIN_DAYS), source="alert",
+                )  # fmt: skip
+            return
+        except Conflict:
+            if round_ == SEARCH_ROUNDS:
+                raise
 
 
 def _emit(url: str, vins: list[str], seconds: float) -> None:

@@ -36,6 +36,7 @@ from diagnostics import explain
 
 log = logging.getLogger(__name__)
 
+SEARCH_ROUNDS = 5  # fresh slot searches when racing bookings took all the slots found
 FEED_KIND = {"created": "alert_opened", "severity_raised": "alert_updated"}
 
 
@@ -162,7 +163,6 @@ def book(
     customer = session.get(Customer, proposal.customer_id)
     parts = _parts(proposal)
     immediate = proposal.action == "immediate"
-    now = datetime.now(UTC)
     try:
         with session.begin_nested():
             wo = service_api.draft_work_order(
@@ -185,22 +185,7 @@ def book(
                 order = proactive_purchasing.raise_purchase(
                     session, store_id=proposal.store_id, shorts=shorts
                 )
-            appointment = service_api.book_best_slot(
-                session,
-                actor=proposal.store_id,
-                store_id=proposal.store_id,
-                customer_id=proposal.customer_id,
-                vehicle_id=proposal.vehicle_id,
-                operations=proposal.operations,
-                earliest=now,
-                latest=max(proposal.due_by, now + timedelta(hours=1)),
-                parts=shorts,
-                preferences=None if immediate else service_api.preferences_of(customer),
-                source=proposal.kind,
-                source_ref=proposal.source_ref,
-                notes=_complaint(proposal),
-                actor_id=actor_id,
-            )
+            appointment = _book_slot(session, proposal, customer, shorts, actor_id)
     except Conflict:
         if actor_id is not None:
             raise
@@ -225,6 +210,41 @@ def book(
         links=links.links_for(settings, appointment=appointment),
     )
     return proposal
+
+
+def _book_slot(
+    session: Session,
+    proposal: Proposal,
+    customer: Customer,
+    shorts: list[tuple[int, Decimal]],
+    actor_id: int | None,
+) -> Any:
+    """book_best_slot, searching again when racing bookings took every slot it had found."""
+    preferences = None if proposal.action == "immediate" else service_api.preferences_of(customer)
+    for round_ in range(1, SEARCH_ROUNDS + 1):
+        now = datetime.now(UTC)
+        try:
+            return service_api.book_best_slot(
+                session,
+                actor=proposal.store_id,
+                store_id=proposal.store_id,
+                customer_id=proposal.customer_id,
+                vehicle_id=proposal.vehicle_id,
+                operations=proposal.operations,
+                earliest=now,
+                latest=max(proposal.due_by, now + timedelta(hours=1)),
+                parts=shorts,
+                preferences=preferences,
+                source=proposal.kind,
+                source_ref=proposal.source_ref,
+                notes=_complaint(proposal),
+                actor_id=actor_id,
+            )
+        except Conflict as error:
+            no_slot = getattr(error.params.get("why"), "key", None) == "service.no_slot"
+            if no_slot or round_ == SEARCH_ROUNDS:
+                raise
+    raise Conflict(why=Text("proactive.no_slot", {"due": proposal.due_by.isoformat()}))
 
 
 def _parts(proposal: Proposal) -> list[tuple[int, Decimal]]:
