@@ -79,6 +79,11 @@ export function formatDate(value) {
   return formatter({ year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).format(new Date(value));
 }
 
+export function formatMonth(value) {
+  if (!value) return "—";
+  return formatter({ year: "numeric", month: "long" }).format(new Date(value));
+}
+
 /** "3 min ago" style text for a past moment. */
 export function formatAgo(value) {
   if (!value) return t("common.never");

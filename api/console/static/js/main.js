@@ -65,7 +65,8 @@ async function loadContext() {
 
 function storeName(stores, id) {
   const store = stores.find((s) => s.id === id);
-  return store ? pick(store.name_zh, store.name_en) : id ? `#${id}` : "—";
+  // Customers are not told the stores' list; their pages leave the store out.
+  return store ? pick(store.name_zh, store.name_en) : null;
 }
 
 function languageToggle() {

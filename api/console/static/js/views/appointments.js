@@ -66,41 +66,49 @@ export async function renderAppointments(main, context) {
     }
     replace(grid, loading());
     try {
-      const [bays, technicians, hours, appointments] = await Promise.all([
+      const [bays, technicians, opening, appointments] = await Promise.all([
         all("/service/bays", { store_id: state.store }, 200),
         all("/service/technicians", { store_id: state.store }, 200),
         get(`/service/stores/${state.store}/hours`),
         all("/service/appointments", { store_id: state.store, starts_from: localMoment(state.day), starts_before: localMoment(addDays(state.day, 1)) }, 400),
       ]);
-      draw({ bays, technicians, hours, appointments });
+      draw({ bays, technicians, opening, appointments });
     } catch (error) {
       replace(grid, errorBox(error));
     }
   }
 
-  function draw({ bays, technicians, hours, appointments }) {
+  function draw({ bays, technicians, opening, appointments }) {
     const weekday = (new Date(`${state.day}T12:00:00Z`).getUTCDay() + 6) % 7; // 0 = Monday
-    const today = hours.week.find((d) => d.weekday === weekday);
-    const closed = hours.closed_days.find((d) => d.day === state.day);
+    const today = opening.week.find((d) => d.weekday === weekday);
+    const closed = opening.closed_days.find((d) => d.day === state.day);
     const [opens, closes] = today ? [today.opens.slice(0, 5), today.closes.slice(0, 5)] : DEFAULT_HOURS;
     const start = toMinutes(opens);
     const end = Math.max(toMinutes(closes), ...appointments.map((a) => minutesOfDay(a.ends_at)));
-    const first = Math.min(start, ...appointments.map((a) => minutesOfDay(a.starts_at)));
-    const span = Math.max(end - first, 60);
+    // The axis runs over whole hours around the opening hours and every appointment.
+    const first = Math.floor(Math.min(start, ...appointments.map((a) => minutesOfDay(a.starts_at))) / 60) * 60;
+    const hours = Math.max(Math.ceil((end - first) / 60), 1);
+    const span = hours * 60;
     const rows = state.by === "bay"
       ? bays.filter((b) => b.active).map((b) => ({ id: b.id, title: b.name, sub: `${b.code} · ${label("bay", b.kind)}`, key: "bay_id" }))
       : technicians.filter((x) => x.active).map((x) => ({ id: x.id, title: x.full_name || `#${x.id}`, sub: x.skills.map((s) => label("skill", s)).join("、"), key: "technician_id" }));
-    const hoursRow = h("div", { class: "day-row day-hours" }, h("div", { class: "day-label" }),
-      h("div", { class: "day-track" }, Array.from({ length: Math.floor(span / 60) + 1 }, (_, i) => {
-        const mark = h("span", { class: "hour-mark" }, `${String(Math.floor((first + i * 60) / 60)).padStart(2, "0")}:00`);
-        mark.style.left = `${((i * 60) / span) * 100}%`;
-        return mark;
-      })));
-    const lines = rows.map((row) => {
+    const hourTrack = () => {
       const track = h("div", { class: "day-track" });
+      track.style.backgroundSize = `${100 / hours}% 100%`;
+      return track;
+    };
+    const marks = hourTrack();
+    for (let i = 0; i < hours; i += 1) {
+      const mark = h("span", { class: "hour-mark" }, `${String(first / 60 + i).padStart(2, "0")}:00`);
+      mark.style.left = `${(i / hours) * 100}%`;
+      marks.append(mark);
+    }
+    const hoursRow = h("div", { class: "day-row day-hours" }, h("div", { class: "day-label" }), marks);
+    const lines = rows.map((row) => {
+      const track = hourTrack();
       for (const a of appointments.filter((x) => x[row.key] === row.id)) {
-        const block = h("button", { class: `appt appt-${a.status}`, "data-appointment": a.id, title: `${formatTime(a.starts_at)}–${formatTime(a.ends_at)}` },
-          h("span", { class: "appt-time" }, `${formatTime(a.starts_at)}–${formatTime(a.ends_at)}`),
+        const block = h("button", { class: `appt appt-${a.status}`, "data-appointment": a.id, title: `${formatTime(a.starts_at)}–${formatTime(a.ends_at)} ${a.operation_codes.join(" ")}` },
+          h("span", { class: "appt-time" }, formatTime(a.starts_at)),
           h("span", { class: "appt-ops" }, a.operation_codes.join(" ")));
         vehicleById(a.vehicle_id).then((v) => v && block.append(h("span", { class: "appt-car" }, v.plate || v.vin)));
         block.style.left = `${((minutesOfDay(a.starts_at) - first) / span) * 100}%`;

@@ -17,10 +17,10 @@ export async function renderMyVehicles(main, context) {
     h("div", { class: "vehicle-card-head" }, h("strong", {}, v.plate || v.vin), v.online === null ? null : badge("online", String(v.online))),
     h("div", {}, `${v.make} ${v.model} · ${v.year}`),
     h("dl", { class: "facts compact" },
-      fact("VIN", h("span", { class: "vin" }, v.vin)),
+      fact("VIN", h("span", { class: "vin" }, v.vin), { class: "fact full" }),
       fact(t("vehicles.odometer"), v.odometer_km === null ? "—" : `${formatNumber(v.odometer_km, 0)} km`),
       fact(t("vehicles.last_seen"), formatAgo(v.last_seen)),
-      fact(t("vehicles.store"), context.storeName(v.store_id)))));
+      context.storeName(v.store_id) ? fact(t("vehicles.store"), context.storeName(v.store_id)) : null)));
   replace(main, pageHeader(t("nav.my_vehicles")),
     vehicles.length ? h("div", { class: "card-grid", id: "my-vehicles" }, cards) : h("p", { class: "empty" }, t("my.no_vehicles")));
 }

@@ -165,14 +165,14 @@ function card(event, context) {
   }
   if (d.vin) actions.push(h("a", { class: "button secondary small", href: `#/vehicles/${encodeURIComponent(d.vin)}` }, t("feed.vehicle")));
   if (d.work_order_id) actions.push(h("a", { class: "button secondary small", href: "#/work-orders" }, t("feed.work_order")));
-  return h("article", { class: `feed-card feed-${event.type} ${event.fresh ? "fresh" : ""}`, "data-id": event.id, "data-type": event.type, "data-vin": d.vin || null },
+  return h("article", { class: `feed-card kind-${event.type} ${event.fresh ? "fresh" : ""}`, "data-id": event.id, "data-type": event.type, "data-vin": d.vin || null },
     h("div", { class: "feed-kind" }, badge("feed", event.type), d.severity ? badge("severity", d.severity) : null,
       h("time", { datetime: d.created_at, title: formatDateTime(d.created_at) }, formatAgo(d.created_at))),
     h("h3", {}, title),
     h("p", { class: "feed-facts" },
       [d.plate || d.vin, d.customer_name, d.failure_mode ? label("failure", d.failure_mode) : null, context.storeName(d.store_id)]
         .filter(Boolean).join(" · ")),
-    d.starts_at ? h("p", { class: "feed-when" }, t("feed.starts_at"), " ", h("strong", {}, formatDateTime(d.starts_at))) : null,
+    d.starts_at ? h("p", { class: "feed-when" }, t(event.type === "proposal_created" ? "feed.suggested_at" : "feed.starts_at"), " ", h("strong", {}, formatDateTime(d.starts_at))) : null,
     actions.length ? h("div", { class: "feed-actions" }, actions) : null);
 }
 

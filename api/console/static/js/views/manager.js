@@ -2,7 +2,7 @@
 
 import { all, get } from "../api.js";
 import { badge, errorBox, h, loading, pageHeader, panel, replace, table } from "../dom.js";
-import { addDays, formatDate, formatMoney, formatNumber, formatPercent, label, localDate, pick, t } from "../i18n.js";
+import { addDays, formatDate, formatMoney, formatMonth, formatNumber, formatPercent, label, localDate, pick, t } from "../i18n.js";
 import { pager } from "./common.js";
 
 const BOARD_DAYS = 90; // the board's default range, as the API's
@@ -14,10 +14,17 @@ function storeSelect(context, onchange) {
     context.stores.map((s) => h("option", { value: s.id }, pick(s.name_zh, s.name_en))));
 }
 
+function periodText(start, period) {
+  if (!start) return "—";
+  if (period === "month") return formatMonth(start);
+  if (period === "week") return t("board_sales.week_of", { day: formatDate(start) });
+  return formatDate(start);
+}
+
 /** The sales performance board (销售绩效看板). */
 export async function renderSalesBoard(main, context) {
   const state = { period: "month", store: "", from: addDays(localDate(), -BOARD_DAYS), to: localDate() };
-  const body = h("div", {});
+  const body = h("div", { class: "page-body" });
   const period = h("select", { name: "period", class: "filter" },
     ["month", "week", "day"].map((p) => h("option", { value: p, selected: p === state.period }, label("period", p))));
   const from = h("input", { type: "date", name: "date_from", value: state.from });
@@ -54,7 +61,7 @@ export async function renderSalesBoard(main, context) {
       replace(body, kpis,
         panel(t("board_sales.totals"), table([{ title: t("board_sales.consultant"), cell: name }, ...figures], board.totals, { rowAttrs: () => ({ class: "board-total" }) })),
         panel(t("board_sales.by_period"), table([
-          { title: t("board_sales.period"), cell: (r) => (r.period_start ? formatDate(r.period_start) : "—") },
+          { title: t("board_sales.period"), cell: (r) => periodText(r.period_start, board.period) },
           { title: t("board_sales.consultant"), cell: name }, ...figures], board.rows)));
     } catch (error) {
       replace(body, errorBox(error));
@@ -66,7 +73,7 @@ export async function renderSalesBoard(main, context) {
 /** The parts stock summary: on hand, reserved, available and reorder state per warehouse. */
 export async function renderPartsStock(main) {
   const state = { warehouse: "", q: "", below: false, offset: 0 };
-  const body = h("div", {});
+  const body = h("div", { class: "page-body" });
   const warehouses = await all("/parts/warehouses", {}, 200);
   const whName = (id) => {
     const w = warehouses.find((x) => x.id === id);
@@ -100,10 +107,15 @@ export async function renderPartsStock(main) {
   async function load() {
     replace(body, loading());
     try {
-      const page = await get("/parts/stock", {
-        warehouse_id: state.warehouse, q: state.q, below_reorder: state.below ? true : "", limit: STOCK_PAGE, offset: state.offset,
-      });
-      replace(body, table(columns, page.items, { empty: t("parts.none") }), pager(page, (offset) => { state.offset = offset; load(); }));
+      const query = { warehouse_id: state.warehouse, q: state.q };
+      const [page, short] = await Promise.all([
+        get("/parts/stock", { ...query, below_reorder: state.below ? true : "", limit: STOCK_PAGE, offset: state.offset }),
+        get("/parts/stock", { ...query, below_reorder: true, limit: 1 }),
+      ]);
+      const kpis = h("div", { class: "kpis" },
+        h("div", { class: "kpi" }, h("span", {}, t("parts.records")), h("strong", {}, formatNumber(page.total, 0))),
+        h("div", { class: `kpi ${short.total ? "kpi-warn" : ""}`, id: "below-count" }, h("span", {}, t("parts.below_count")), h("strong", {}, formatNumber(short.total, 0))));
+      replace(body, kpis, table(columns, page.items, { empty: t("parts.none") }), pager(page, (offset) => { state.offset = offset; load(); }));
     } catch (error) {
       replace(body, errorBox(error));
     }

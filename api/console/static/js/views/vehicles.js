@@ -58,7 +58,7 @@ export async function renderVehicles(main, context) {
   const allColumns = [
     { title: t("vehicles.vehicle"), cell: (v) => vehicleCell(v.vin, context, v.id) },
     { title: t("vehicles.model"), cell: (v) => `${v.make} ${v.model} (${v.year})` },
-    { title: t("vehicles.store"), cell: (v) => context.storeName(v.store_id) },
+    { title: t("vehicles.store"), cell: (v) => context.storeName(v.store_id) || "—" },
     { title: t("vehicles.status"), cell: (v) => online(v.online) },
     { title: t("vehicles.last_seen"), cell: (v) => formatAgo(v.last_seen) },
     { title: t("vehicles.odometer"), class: "num", cell: (v) => v.odometer_km === null ? "—" : `${formatNumber(v.odometer_km, 0)} km` },
@@ -146,7 +146,7 @@ export async function renderVehicle(main, context, { vin }) {
     panel(null, h("dl", { class: "facts" },
       fact("VIN", h("span", { class: "vin" }, vin)),
       vehicle ? fact(t("vehicles.model"), `${vehicle.make} ${vehicle.model} (${vehicle.year})`) : null,
-      vehicle ? fact(t("vehicles.store"), context.storeName(vehicle.store_id)) : null,
+      vehicle && context.storeName(vehicle.store_id) ? fact(t("vehicles.store"), context.storeName(vehicle.store_id)) : null,
       fact(t("vehicles.status"), online(latest ? latest.online : null)),
       fact(t("vehicles.last_seen"), latest ? formatDateTime(latest.last_seen) : t("common.never")),
       vehicle ? fact(t("vehicles.odometer"), vehicle.odometer_km === null ? "—" : `${formatNumber(vehicle.odometer_km, 0)} km`) : null,

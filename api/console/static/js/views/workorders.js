@@ -18,7 +18,7 @@ const COLUMNS = [
 ];
 const WAITS = ["waiting_parts", "waiting_approval", "waiting_sublet"];
 const OPEN_LIMIT = 50; // cards per open state
-const DONE_LIMIT = 8; // delivered jobs are history: only the newest few
+const DONE_LIMIT = 5; // delivered jobs are history: only the newest few
 
 function columnOf(wo) {
   const state = WAITS.includes(wo.status) ? wo.wait_return_to : wo.status;
