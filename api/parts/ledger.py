@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
@@ -51,9 +51,25 @@ def lock_stock(session: Session, *, warehouse_id: int, part_id: int) -> StockIte
 
 
 def lock_pairs(session: Session, pairs: list[tuple[int, int]]) -> None:
-    """Lock several (warehouse, part) pairs in one global order, so none wait on each other."""
-    for warehouse_id, part_id in sorted(set(pairs)):
-        lock_stock(session, warehouse_id=warehouse_id, part_id=part_id)
+    """Lock several (warehouse, part) pairs in one global order, so none wait on each other.
+
+    Two statements whatever the number of pairs: the rows are created in that order, and the
+    sorted SELECT … FOR UPDATE locks them in the order it returns them.
+    """
+    ordered = sorted(set(pairs))
+    if not ordered:
+        return
+    session.execute(
+        insert(StockItem)
+        .values([{"warehouse_id": w, "part_id": p} for w, p in ordered])
+        .on_conflict_do_nothing(index_elements=["warehouse_id", "part_id"])
+    )
+    session.execute(
+        select(StockItem.id)
+        .where(tuple_(StockItem.warehouse_id, StockItem.part_id).in_(ordered))
+        .order_by(StockItem.warehouse_id, StockItem.part_id)
+        .with_for_update()
+    )
 
 
 @dataclass(frozen=True)

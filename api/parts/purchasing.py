@@ -20,7 +20,7 @@ from api.parts import messages as _messages  # noqa: F401  (registers parts text
 from api.parts.access import ScopeOrStore, access_of, get_part, get_warehouse, warehouses_visible
 from api.parts.catalogue import get_supplier
 from api.parts.constants import PRICE_TOLERANCE, QUANTITY_TOLERANCE
-from api.parts.ledger import fmt, lock_pairs
+from api.parts.ledger import book, fmt, lock_pairs
 from api.parts.models import Part
 from api.parts.purchasing_models import (
     GoodsReceipt,
@@ -32,7 +32,7 @@ from api.parts.purchasing_models import (
     SupplierInvoiceLine,
 )
 from api.parts.purchasing_schemas import InvoiceCreate, OrderCreate, OrderLineIn, ReceiptCreate
-from api.parts.service import receive_lot
+from api.parts.service import LotIn, receipt_lots
 from api.parts.states import PURCHASE_ORDER, outstanding
 
 CENT = Decimal("0.0001")
@@ -237,34 +237,55 @@ def receive(
         Decimal(data.freight_amount),
         [ln.quantity * p for ln, p in zip(data.lines, prices, strict=True)],
     )
-    for index, (line, price, freight) in enumerate(zip(data.lines, prices, shares, strict=True)):
-        part = session.get(Part, lines[line.purchase_order_line_id].part_id)
-        move = receive_lot(
-            session,
-            warehouse_id=order.warehouse_id,
-            part=part,
-            quantity=line.quantity,
-            unit_cost=(price + freight / line.quantity).quantize(CENT, ROUND_HALF_UP),
-            lot_number=line.lot_number or f"{order.number}-R{receipt.id}-{index + 1}",
-            expires_on=line.expires_on,
-            supplier_id=order.supplier_id,
-            received_at=received_at,
-            reference_type="purchase_order",
-            reference_id=order.id,
-            actor_user_id=actor_id,
-        )
-        receipt_line = GoodsReceiptLine(
+    part_ids = {lines[ln.purchase_order_line_id].part_id for ln in data.lines}
+    parts = {p.id: p for p in session.scalars(select(Part).where(Part.id.in_(part_ids)))}
+    costs = [
+        (price + freight / line.quantity).quantize(CENT, ROUND_HALF_UP)
+        for line, price, freight in zip(data.lines, prices, shares, strict=True)
+    ]
+    lots = receipt_lots(
+        session,
+        receipts=[
+            LotIn(
+                part=parts[lines[line.purchase_order_line_id].part_id],
+                lot_number=line.lot_number or f"{order.number}-R{receipt.id}-{index + 1}",
+                unit_cost=cost,
+                expires_on=line.expires_on,
+            )
+            for index, (line, cost) in enumerate(zip(data.lines, costs, strict=True))
+        ],
+        supplier_id=order.supplier_id,
+        received_at=received_at,
+    )
+    receipt_lines = [
+        GoodsReceiptLine(
             goods_receipt_id=receipt.id,
             purchase_order_line_id=line.purchase_order_line_id,
-            part_id=part.id,
-            lot_id=move.lot_id,
+            part_id=lot.part_id,
+            lot_id=lot.id,
             quantity=line.quantity,
             unit_price=price,
             freight_allocated=freight,
         )
-        session.add(receipt_line)
-        session.flush()
-        move.receipt_line_id = receipt_line.id
+        for line, lot, price, freight in zip(data.lines, lots, prices, shares, strict=True)
+    ]
+    session.add_all(receipt_lines)
+    session.flush()
+    for line, lot, cost, receipt_line in zip(data.lines, lots, costs, receipt_lines, strict=True):
+        move = book(
+            session,
+            warehouse_id=order.warehouse_id,
+            lot=lot,
+            kind="receipt",
+            quantity=line.quantity,
+            unit_cost=cost,
+            receipt_line_id=receipt_line.id,
+            reference_type="purchase_order",
+            reference_id=order.id,
+            actor_user_id=actor_id,
+        )
+        if received_at is not None:
+            move.occurred_at = received_at
     session.flush()
     ordered, received = outstanding(session, order.id)
     target = "received" if received >= ordered else "partly_received"

@@ -29,10 +29,11 @@ requests race: every change locks its (warehouse, part) row first (see ledger.py
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
 from api.errors import Conflict, InvalidInput, NotFound
@@ -410,6 +411,66 @@ def transfer(
     return outs + ins
 
 
+@dataclass(frozen=True)
+class LotIn:
+    """One receipt into a lot: the part, the supplier's lot number and expiry, the unit cost."""
+
+    part: Part
+    lot_number: str
+    unit_cost: Decimal
+    expires_on: date | None = None
+
+
+def receipt_lots(
+    session: Session,
+    *,
+    receipts: list[LotIn],
+    supplier_id: int | None = None,
+    received_at: datetime | None = None,
+) -> list[Lot]:
+    """The lot of each receipt: a new one, or the same supplier lot delivered again (flushed).
+
+    Expiring kinds need an expiry date: the one given, or the part's shelf life from receipt.
+    """
+    keys = {(r.part.id, r.lot_number) for r in receipts}
+    known = {
+        (lot.part_id, lot.lot_number): lot
+        for lot in session.scalars(select(Lot).where(tuple_(Lot.part_id, Lot.lot_number).in_(keys)))
+    }
+    lots, new = [], []
+    for receipt in receipts:
+        part, expires_on = receipt.part, receipt.expires_on
+        if part.kind in EXPIRING_KINDS and expires_on is None:
+            if part.shelf_life_days is None:
+                why = Text("parts.expiry_required", {"part": part.part_number, "kind": part.kind})
+                raise InvalidInput(field="expires_on", problem=why)
+            start = received_at.date() if received_at else today()
+            expires_on = start + timedelta(days=part.shelf_life_days)
+        lot = known.get((part.id, receipt.lot_number))
+        if lot is None:
+            lot = Lot(
+                part_id=part.id,
+                lot_number=receipt.lot_number,
+                expires_on=expires_on,
+                supplier_id=supplier_id,
+                unit_cost=receipt.unit_cost,
+            )
+            if received_at is not None:
+                lot.received_at = received_at
+            known[(part.id, receipt.lot_number)] = lot
+            new.append(lot)
+        elif lot.expires_on != expires_on:
+            why = Text(
+                "parts.lot_expiry_differs",
+                {"lot": receipt.lot_number, "expires_on": lot.expires_on},
+            )
+            raise InvalidInput(field="lot_number", problem=why)
+        lots.append(lot)
+    session.add_all(new)
+    session.flush()
+    return lots
+
+
 def receive_lot(
     session: Session,
     *,
@@ -424,29 +485,13 @@ def receive_lot(
     **fields: object,
 ) -> StockMove:
     """Book a receipt into a new lot (or the same supplier lot delivered again)."""
-    if part.kind in EXPIRING_KINDS and expires_on is None:
-        if part.shelf_life_days is None:
-            why = Text("parts.expiry_required", {"part": part.part_number, "kind": part.kind})
-            raise InvalidInput(field="expires_on", problem=why)
-        start = received_at.date() if received_at else today()
-        expires_on = start + timedelta(days=part.shelf_life_days)
     lock_stock(session, warehouse_id=warehouse_id, part_id=part.id)
-    lot = session.scalar(select(Lot).where(Lot.part_id == part.id, Lot.lot_number == lot_number))
-    if lot is None:
-        lot = Lot(
-            part_id=part.id,
-            lot_number=lot_number,
-            expires_on=expires_on,
-            supplier_id=supplier_id,
-            unit_cost=unit_cost,
-        )
-        if received_at is not None:
-            lot.received_at = received_at
-        session.add(lot)
-        session.flush()
-    elif lot.expires_on != expires_on:
-        why = Text("parts.lot_expiry_differs", {"lot": lot_number, "expires_on": lot.expires_on})
-        raise InvalidInput(field="lot_number", problem=why)
+    (lot,) = receipt_lots(
+        session,
+        receipts=[LotIn(part, lot_number, unit_cost, expires_on)],
+        supplier_id=supplier_id,
+        received_at=received_at,
+    )
     move = book(
         session,
         warehouse_id=warehouse_id,
