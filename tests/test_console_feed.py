@@ -46,6 +46,7 @@ def test_an_alert_reaches_the_open_feed_and_is_accepted_with_one_click(
     app = console_world["app"]
     car = _quiet_car(app, "SH-PD")
     manager = api_as("manager")
+    before = manager.get("/proactive/policy", params={"store_id": car.store_id}).json()["mode"]
     policy = manager.put(
         "/proactive/policy", params={"store_id": car.store_id}, json={"mode": "approval"}
     )
@@ -73,7 +74,7 @@ def test_an_alert_reaches_the_open_feed_and_is_accepted_with_one_click(
         booked = advisor.get("/proactive/proposals", params={"status": "booked"}).json()["items"]
         assert any(p["vin"] == car.vin and p["appointment_id"] for p in booked)
     finally:
-        manager.put("/proactive/policy", params={"store_id": car.store_id}, json={"mode": "auto"})
+        manager.put("/proactive/policy", params={"store_id": car.store_id}, json={"mode": before})
 
 
 def test_the_nav_counts_events_that_arrive_on_other_pages(page, console_world, sign_in):

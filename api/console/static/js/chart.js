@@ -16,14 +16,21 @@ function s(tag, attrs = {}, text = null) {
   return node;
 }
 
+/** A round step (1, 2 or 5 × 10^k) that cuts span into about Y_TICKS parts. */
+function niceStep(span) {
+  const raw = span / Y_TICKS;
+  const power = 10 ** Math.floor(Math.log10(raw));
+  const unit = [1, 2, 5, 10].find((m) => m * power >= raw);
+  return unit * power;
+}
+
 function niceRange(lo, hi) {
   if (lo === hi) {
     const pad = Math.abs(lo) * 0.1 || 1;
-    return [lo - pad, hi + pad];
+    [lo, hi] = [lo - pad, hi + pad];
   }
-  const span = hi - lo;
-  const step = 10 ** Math.floor(Math.log10(span / Y_TICKS));
-  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step];
+  const step = niceStep(hi - lo);
+  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step];
 }
 
 /**
@@ -40,12 +47,11 @@ export function lineChart(points, unit) {
   const times = usable.map((p) => new Date(p.bucket).getTime());
   const t0 = Math.min(...times);
   const t1 = Math.max(...times) === t0 ? t0 + 60_000 : Math.max(...times);
-  const [lo, hi] = niceRange(Math.min(...usable.map((p) => p.min ?? p.avg)), Math.max(...usable.map((p) => p.max ?? p.avg)));
+  const [lo, hi, step] = niceRange(Math.min(...usable.map((p) => p.min ?? p.avg)), Math.max(...usable.map((p) => p.max ?? p.avg)));
   const x = (ms) => PAD.left + ((ms - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right);
   const y = (v) => HEIGHT - PAD.bottom - ((v - lo) / (hi - lo)) * (HEIGHT - PAD.top - PAD.bottom);
 
-  for (let i = 0; i <= Y_TICKS; i += 1) {
-    const value = lo + ((hi - lo) * i) / Y_TICKS;
+  for (let value = lo; value <= hi + step / 2; value += step) {
     svg.append(s("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value), class: "grid" }));
     svg.append(s("text", { x: PAD.left - 8, y: y(value) + 4, "text-anchor": "end", class: "tick" }, formatNumber(value, 2)));
   }

@@ -76,7 +76,7 @@ export const TEXTS = {
   "alerts.vehicle": ["车辆", "Vehicle"],
   "alerts.state": ["状态", "State"],
   "alerts.last_seen": ["最近出现", "Last seen"],
-  "alerts.count": ["共 {count} 次", "{count} times"],
+  "alerts.count": ["共 {count} 次", "seen {count}×"],
   "alerts.none": ["没有符合条件的告警。", "No alerts match."],
   "alerts.acknowledge": ["确认", "Acknowledge"],
   "alerts.clear": ["解除", "Clear"],
