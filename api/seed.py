@@ -23,6 +23,7 @@ from api.notifications.seed import seed_notifications
 from api.parts.seed import seed_parts
 from api.proactive.seed import seed_proactive
 from api.sales.seed import seed_sales
+from api.seeding import walk
 from api.service.seed import seed_service
 from core.vin import validate_vin, with_check_digit
 
@@ -103,6 +104,7 @@ INTERACTIONS = (
     ("visit", "inbound", "洗车并检查胎压"),
     ("message", "inbound", "反馈空调异味"),
 )
+LOST_REASON = "车辆已转卖 / sold the car"
 TAGS = ("VIP", "车友会", "新能源意向", "延保客户", "老客户转介绍", "企业客户")
 
 
@@ -132,21 +134,8 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
     admin = _staff(session, group, stores, report)
     fleet = [validate_vin(v) for v in vins]
     fleet += [demo_vin(i) for i in range(max(0, customers + customers // 6 - len(fleet)))]
-    next_vin = iter(fleet)
     staff_ids = {code: _staff_of(session, code) for code in stores}
-    first_owner: Customer | None = None
-    for index in range(customers):
-        code = STORES[index % len(STORES)][0]
-        customer = _customer(session, rng, index, stores[code], admin, report)
-        cars = 2 if index % 6 == 5 else 1
-        for _ in range(cars):
-            vin = next(next_vin, None)
-            if vin is not None:
-                _vehicle(session, rng, vin, stores[code], customer, report)
-        if customer.status == "prospect":
-            _activate(session, rng, customer, admin)
-        _interactions(session, rng, customer, staff_ids[code], report)
-        first_owner = first_owner or customer
+    first_owner = _customers(session, rng, fleet, customers, stores, staff_ids, admin, report)
     if first_owner is not None:
         _customer_user(session, group, first_owner, report)
     seed_sales(session, group, stores)
@@ -217,15 +206,98 @@ def _staff_of(session: Session, code: str) -> list[int]:
     return list(session.scalars(stmt))
 
 
-def _customer(
+@dataclass
+class _Planned:
+    """A seeded customer and what the seed decided for them before anything is written."""
+
+    customer: Customer
+    new: bool
+    path: tuple[str, ...] = ()
+    interactions: list[Interaction] = field(default_factory=list)
+
+
+def _customers(
     session: Session,
+    rng: random.Random,
+    fleet: list[str],
+    count: int,
+    stores: dict[str, Store],
+    staff_ids: dict[str, list[int]],
+    admin: User,
+    report: SeedReport,
+) -> Customer | None:
+    """The demo customers with their cars, lifecycle and interactions, written in bulk.
+
+    Existing records (by phone, VIN, or an interaction already logged) are kept, so a second
+    run adds nothing; a new customer's lifecycle path is checked against CUSTOMER_LIFECYCLE.
+    """
+    phones = [_phone(index) for index in range(count)]
+    known = {
+        c.phone: c for c in session.scalars(select(Customer).where(Customer.phone.in_(phones)))
+    }
+    taken = set(session.scalars(select(Vehicle.vin).where(Vehicle.vin.in_(fleet))))
+    talked = set(
+        session.scalars(
+            select(Interaction.customer_id).where(
+                Interaction.customer_id.in_([c.id for c in known.values()])
+            )
+        )
+    )
+    next_vin = iter(fleet)
+    planned: list[_Planned] = []
+    for index in range(count):
+        code = STORES[index % len(STORES)][0]
+        plan = _customer(rng, index, stores[code], known, report)
+        for _ in range(2 if index % 6 == 5 else 1):
+            vin = next(next_vin, None)
+            if vin is not None and vin not in taken:
+                _vehicle(rng, vin, stores[code], plan.customer, report)
+        if plan.customer.status in (None, "prospect"):
+            plan.path = _lifecycle(rng, owns_a_car=bool(plan.customer.vehicles))
+        if plan.new or plan.customer.id not in talked:
+            plan.interactions = _interactions(rng, plan.customer, staff_ids[code], report)
+        planned.append(plan)
+    for plan in planned:
+        if plan.new:  # written straight in its final state; walk() logs the whole path
+            plan.customer.status = plan.path[-1]
+            session.add(plan.customer)
+    session.flush()
+    for plan in planned:
+        if plan.new:
+            session.add_all(
+                walk(
+                    CUSTOMER_LIFECYCLE,
+                    plan.customer,
+                    plan.path,
+                    actor_id=admin.id,
+                    reasons={"lost": LOST_REASON},
+                )
+            )
+        else:  # an existing prospect who may now own a car goes through the service
+            for to in plan.path[1:]:
+                reason = LOST_REASON if to == "lost" else None
+                CUSTOMER_LIFECYCLE.apply(
+                    session, entity=plan.customer, to=to, actor_id=admin.id, reason=reason
+                )
+        for interaction in plan.interactions:
+            interaction.customer_id = plan.customer.id
+            session.add(interaction)
+    session.flush()
+    return planned[0].customer if planned else None
+
+
+def _phone(index: int) -> str:
+    return f"13{index % 10}{52000000 + index * 7919 % 10**7:08d}"
+
+
+def _customer(
     rng: random.Random,
     index: int,
     store: Store,
-    admin: User,
+    known: dict[str, Customer],
     report: SeedReport,
-) -> Customer:
-    phone = f"13{index % 10}{52000000 + index * 7919 % 10**7:08d}"
+) -> _Planned:
+    phone = _phone(index)
     name = rng.choice(SURNAMES) + rng.choice(GIVEN)
     weekday, time_of_day, tags = (
         rng.choice(("sat", "sun", "wed", None)),
@@ -239,14 +311,14 @@ def _customer(
         "email": rng.random() < 0.3,
     }
     source = rng.choices(("walk_in", "web", "referral", "phone", "event"), (40, 25, 15, 12, 8))[0]
-    existing = session.scalar(select(Customer).where(Customer.phone == phone))
-    if existing is not None:
-        return existing
+    if phone in known:
+        return _Planned(known[phone], new=False)
     customer = Customer(
         store_id=store.id,
         name=name,
         phone=phone,
         source=source,
+        status=CUSTOMER_LIFECYCLE.initial,
         consents=consents,
         consents_updated_at=datetime.now(UTC),
         tags=tags,
@@ -254,13 +326,11 @@ def _customer(
         preferred_weekday=weekday,
         preferred_time_of_day=time_of_day,
     )
-    CUSTOMER_LIFECYCLE.start(session, entity=customer, actor_id=admin.id)
     report.customers += 1
-    return customer
+    return _Planned(customer, new=True)
 
 
 def _vehicle(
-    session: Session,
     rng: random.Random,
     vin: str,
     store: Store,
@@ -271,9 +341,7 @@ def _vehicle(
     year = rng.randint(2016, 2024)
     plate = f"{next(p for c, _, _, p in STORES if c == store.code)}·{rng.randint(10000, 99999)}"
     odometer = round((2025 - year) * rng.uniform(8000, 18000), 1)
-    if session.scalar(select(Vehicle.id).where(Vehicle.vin == vin)) is not None:
-        return
-    session.add(
+    owner.vehicles.append(
         Vehicle(
             store_id=store.id,
             vin=vin,
@@ -282,52 +350,36 @@ def _vehicle(
             model=model,
             year=year,
             color=rng.choice(COLORS),
-            owner_id=owner.id,
             odometer_km=odometer,
             odometer_read_at=datetime.now(UTC) - timedelta(days=rng.randint(1, 120)),
             warranty_end=date(year + 3, rng.randint(1, 12), 1),
         )
     )
-    session.flush()
     report.vehicles += 1
 
 
-def _activate(session: Session, rng: random.Random, customer: Customer, admin: User) -> None:
-    if (
-        not customer.vehicles
-        and session.scalar(select(Vehicle.id).where(Vehicle.owner_id == customer.id)) is None
-    ):
-        return
+def _lifecycle(rng: random.Random, owns_a_car: bool) -> tuple[str, ...]:
+    """The path of a prospect: active once they own a car, then a few go dormant or are lost."""
+    if not owns_a_car:
+        return ("prospect",)
     roll = rng.random()
-    CUSTOMER_LIFECYCLE.apply(session, entity=customer, to="active", actor_id=admin.id)
     if roll < 0.12:
-        CUSTOMER_LIFECYCLE.apply(session, entity=customer, to="dormant", actor_id=admin.id)
-    elif roll < 0.17:
-        CUSTOMER_LIFECYCLE.apply(
-            session,
-            entity=customer,
-            to="lost",
-            actor_id=admin.id,
-            reason="车辆已转卖 / sold the car",
-        )
+        return ("prospect", "active", "dormant")
+    if roll < 0.17:
+        return ("prospect", "active", "lost")
+    return ("prospect", "active")
 
 
 def _interactions(
-    session: Session,
-    rng: random.Random,
-    customer: Customer,
-    staff: list[int],
-    report: SeedReport,
-) -> None:
-    if session.scalar(select(Interaction.id).where(Interaction.customer_id == customer.id)):
-        return
+    rng: random.Random, customer: Customer, staff: list[int], report: SeedReport
+) -> list[Interaction]:
     now = datetime.now(UTC)
+    made = []
     for _ in range(rng.randint(1, 3)):
         kind, direction, summary = rng.choice(INTERACTIONS)
-        session.add(
+        made.append(
             Interaction(
                 store_id=customer.store_id,
-                customer_id=customer.id,
                 kind=kind,
                 direction=direction,
                 summary=summary.format(km=rng.choice((5000, 10000, 20000))),
@@ -336,6 +388,7 @@ def _interactions(
             )
         )
         report.interactions += 1
+    return made
 
 
 def _customer_user(
