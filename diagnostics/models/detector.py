@@ -7,6 +7,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
+from threadpoolctl import threadpool_limits
+
 from diagnostics.models import predictor
 from diagnostics.models.fleetdata import MODEL_LINE
 from diagnostics.models.inputs import INPUT_NAMES, model_row
@@ -68,6 +70,8 @@ class ModelDetector:
                 f"{model} version {version} was trained on other features than this code "
                 "computes; run `pitstop diagnostics train` to train on the current ones"
             )
+        # One row per call: threads only cost here, and scoring workers already run one per core.
+        threadpool_limits(1)
         self.bundle = bundle
         self.model = model
         self.version = version
@@ -89,7 +93,7 @@ class ModelDetector:
         if not baseline:
             return []
         x = model_row(features, baseline)[None, :]
-        proba = predictor.predict_proba(self.bundle["classifiers"], x)
+        proba = {k: m.predict_proba(x)[:, 1] for k, m in self.bundle["classifiers"].items()}
         thresholds = self.bundle["thresholds"]
         # Several fault kinds can name one alert mode (thermostat and leak: cooling).
         best: dict[str, str] = {}
@@ -116,7 +120,8 @@ class ModelDetector:
 
     def _anomaly(self, x, features, baseline) -> Finding:
         forest = self.bundle["anomaly"][MODEL_LINE]
-        score = float(predictor.anomaly_scores(forest, x, self.bundle["anomaly_medians"])[0])
+        filled = predictor.fill_missing(x, self.bundle["anomaly_medians"])
+        score = float(-forest.score_samples(filled)[0])
         status = self._status(score, self.bundle["anomaly_threshold"][MODEL_LINE])
         explanation = (
             self._explanation(None, None, None, features, baseline) | {"score": round(score, 4)}
