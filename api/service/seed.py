@@ -21,9 +21,11 @@ from api.auth.roles import Role
 from api.auth.security import hash_password
 from api.crm.models import Vehicle
 from api.parts.models import Part
-from api.service import feedback, work_orders
+from api.seeding import walk
+from api.service import feedback, settlement, work_orders
 from api.service.constants import SURVEY_VALID_DAYS
 from api.service.models import Bay, ClosedDay, LabourOperation, OpeningHours, Technician
+from api.service.states import WORK_ORDER
 from api.service.work_models import Complaint, Invoice, PartLine, Survey, WorkOrder
 
 SEED = 7
@@ -107,7 +109,10 @@ JOBS = (
     (("O2-DIAG", "O2-REPL"), ("exhaust",), "confirmed_cause", "P0420"),
     (("BRK-PAD-F", "BRK-FLUID"), ("brake",), "maintenance", None),
 )
-FLOW = ("diagnosis", "estimate_sent", "customer_approved", "in_repair", "quality_check", "settled")
+PATH = (  # a delivered job's way through WORK_ORDER
+    "booked", "checked_in", "diagnosis", "estimate_sent", "customer_approved", "in_repair",
+    "quality_check", "settled", "delivered",
+)  # fmt: skip
 
 
 @dataclass
@@ -290,24 +295,27 @@ def _job(session, rng, store, car, operations, categories, outcome, cause, when,
             )
     session.flush()
     session.refresh(wo, attribute_names=["parts"])
-    work_orders.check_in(
-        session,
-        actor=store.id,
-        work_order_id=wo.id,
-        odometer_km=float(car.odometer_km or rng.randint(8_000, 90_000)),
-        inspection={
-            "tyres": {"result": "ok", "note": None},
-            "lights": {"result": "ok", "note": None},
-        },
-    )
-    for to in FLOW:
-        work_orders.advance(session, actor=store.id, work_order_id=wo.id, to=to)
+    # The visit is history: the job is written in its end state (the invoice and survey by
+    # their services), and its audit rows by walk(), which checks the path and the guards.
+    wo.odometer_km = float(car.odometer_km or rng.randint(8_000, 90_000))
+    wo.inspection = {
+        "tyres": {"result": "ok", "note": None},
+        "lights": {"result": "ok", "note": None},
+    }
     work_orders.record_outcome(
         session, actor=store.id, work_order_id=wo.id, outcome=outcome, cause_code=cause
     )
-    work_orders.advance(session, actor=store.id, work_order_id=wo.id, to="delivered")
-    survey = session.scalar(select(Survey).where(Survey.work_order_id == wo.id))
-    if survey is not None and rng.random() < 0.8:  # most customers answer
+    wo.status = "settled"
+    settlement.issue_invoice(session, work_order=wo)
+    delivered = when + timedelta(hours=5)
+    wo.status, wo.created_at = "delivered", when
+    wo.checked_in_at, wo.delivered_at = when + timedelta(minutes=10), delivered
+    survey = feedback.create_survey(session, work_order=wo)
+    steps_at = when + timedelta(minutes=20)
+    session.add_all(
+        walk(WORK_ORDER, wo, PATH, actor_id=None, at=steps_at, session=session, started=True)
+    )
+    if rng.random() < 0.8:  # most customers answer
         low = rng.random() < 0.12
         csi, nps = (
             (rng.randint(3, 6), rng.randint(2, 6))
@@ -316,15 +324,15 @@ def _job(session, rng, store, car, operations, categories, outcome, cause, when,
         )
         comment = "等待时间太长,未主动告知进度" if low else None
         feedback.answer_survey(session, token=survey.token, csi=csi, nps=nps, comment=comment)
-    _backdate(session, wo, when)
+    _backdate(session, wo, delivered, steps_at)
 
 
-def _backdate(session: Session, wo: WorkOrder, when: datetime) -> None:
-    delivered = when + timedelta(hours=5)
+def _backdate(session: Session, wo: WorkOrder, delivered: datetime, steps_at: datetime) -> None:
+    """Date what the services wrote today (creation row, invoice, survey, complaint) back."""
     session.execute(
-        update(WorkOrder)
-        .where(WorkOrder.id == wo.id)
-        .values(created_at=when, checked_in_at=when + timedelta(minutes=10), delivered_at=delivered)
+        update(StateTransition)
+        .where(StateTransition.entity_type == "work_order", StateTransition.entity_id == wo.id)
+        .values(at=steps_at)
     )
     session.execute(
         update(Invoice).where(Invoice.work_order_id == wo.id).values(issued_at=delivered)
@@ -343,9 +351,4 @@ def _backdate(session: Session, wo: WorkOrder, when: datetime) -> None:
         update(Complaint)
         .where(Complaint.work_order_id == wo.id)
         .values(created_at=delivered + timedelta(days=1))
-    )
-    session.execute(
-        update(StateTransition)
-        .where(StateTransition.entity_type == "work_order", StateTransition.entity_id == wo.id)
-        .values(at=when + timedelta(minutes=20))
     )
