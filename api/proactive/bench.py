@@ -12,6 +12,7 @@ batteries in stock for most cars; the rest are ordered). Two phases with the sam
 from __future__ import annotations
 
 import itertools
+import random
 import secrets
 import statistics
 import threading
@@ -21,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
@@ -29,6 +31,7 @@ from api.errors import Conflict
 from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
 from api.proactive.flows import SEARCH_ROUNDS
 from api.proactive.models import TriagePolicy
+from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
 from api.service import service as service_api
 from api.service.testing import make_bay, make_operation, make_technician, open_every_day
@@ -98,9 +101,16 @@ def _ceiling(factory, stores, threads: int) -> list[float]:
                     return
                 store_id, customer_id, vehicle_id = jobs.pop()
             began = time.perf_counter()
-            with factory() as session:
-                _bare_booking(session, store_id, customer_id, vehicle_id)
-                session.commit()
+            for attempt in range(1, DEADLOCK_RETRIES + 1):
+                with factory() as session:
+                    try:
+                        _bare_booking(session, store_id, customer_id, vehicle_id)
+                        session.commit()
+                        break
+                    except OperationalError:  # racing inserts on the exclusion constraints
+                        session.rollback()
+                        if attempt == DEADLOCK_RETRIES:
+                            raise
             with lock:
                 latencies.append(time.perf_counter() - began)
 
@@ -182,6 +192,7 @@ def bench_proactive(
         runner = threading.Thread(target=worker.run)
         runner.start()
         vins = [vin for _, fleet in loop_stores for _, _, vin in fleet]
+        random.Random(0).shuffle(vins)  # alerts come from every store, not one store at a time
         began = time.monotonic()
         with console.status(f"loop: {cars} alerts within {seconds:.0f} s"):
             _emit(url, vins, seconds)
