@@ -16,18 +16,16 @@ from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store, User
 from api.auth.roles import Role
-from api.auth.security import hash_password
 from api.crm.models import Customer, Interaction, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
 from api.notifications.seed import seed_notifications
 from api.parts.seed import seed_parts
 from api.proactive.seed import seed_proactive
 from api.sales.seed import seed_sales
-from api.seeding import walk
+from api.seeding import DEMO_PASSWORD, demo_password_hash, walk
 from api.service.seed import seed_service
 from core.vin import validate_vin, with_check_digit
 
-DEMO_PASSWORD = "pitstop-demo"
 DEMO_CUSTOMERS = 200
 SEED = 4  # fixed, so every run builds the same people and cars
 
@@ -181,7 +179,7 @@ def _stores(session: Session, group: DealerGroup, report: SeedReport) -> dict[st
 def _staff(
     session: Session, group: DealerGroup, stores: dict[str, Store], report: SeedReport
 ) -> User:
-    hashed = hash_password(DEMO_PASSWORD)
+    hashed = demo_password_hash()
     for username, name, role, codes in DEMO_STAFF:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             session.add(
@@ -402,7 +400,7 @@ def _customer_user(
             username=DEMO_CUSTOMER_USER,
             full_name=customer.name,
             role=Role.customer.value,
-            hashed_password=hash_password(DEMO_PASSWORD),
+            hashed_password=demo_password_hash(),
             is_active=True,
             token_version=0,
             customer_id=customer.id,

@@ -10,12 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from api.audit.models import StateTransition
+from api.auth.security import hash_password
 from api.state_machine import StateMachine
+
+DEMO_PASSWORD = "pitstop-demo"  # every demo user's; the README lists them
+
+
+@cache
+def demo_password_hash() -> str:
+    """The demo password, hashed once per process: argon2 is slow on purpose."""
+    return hash_password(DEMO_PASSWORD)
 
 
 def walk(

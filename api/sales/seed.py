@@ -19,7 +19,6 @@ from api.audit.models import StateTransition
 from api.auth.models import DealerGroup, Store, User
 from api.auth.roles import Role
 from api.auth.scope import Scope
-from api.auth.security import hash_password
 from api.crm.models import Vehicle
 from api.sales import service, stock
 from api.sales.constants import NEW_CAR_WARRANTY_YEARS
@@ -45,6 +44,7 @@ from api.sales.seed_data import (
     SOURCES,
 )
 from api.sales.states import STOCK_FLOW
+from api.seeding import demo_password_hash
 from core.vin import with_check_digit
 
 SEED = 11  # fixed, so every run tells the same sales story
@@ -136,8 +136,6 @@ def _catalogue(session: Session, group: DealerGroup, report: SalesSeedReport) ->
 def _consultants(
     session: Session, group: DealerGroup, stores: dict[str, Store], report: SalesSeedReport
 ) -> None:
-    from api.seed import DEMO_PASSWORD  # the demo seed imports this module
-
     for username, name, code in CONSULTANTS:
         if session.scalar(select(User.id).where(User.username == username)) is None:
             session.add(
@@ -146,7 +144,7 @@ def _consultants(
                     username=username,
                     full_name=name,
                     role=Role.sales_consultant.value,
-                    hashed_password=hash_password(DEMO_PASSWORD),
+                    hashed_password=demo_password_hash(),
                     is_active=True,
                     token_version=0,
                     stores=[stores[code]],

@@ -18,10 +18,9 @@ from sqlalchemy.orm import Session
 from api.audit.models import StateTransition
 from api.auth.models import DealerGroup, Store, User
 from api.auth.roles import Role
-from api.auth.security import hash_password
 from api.crm.models import Vehicle
 from api.parts.models import Part
-from api.seeding import walk
+from api.seeding import demo_password_hash, walk
 from api.service import feedback, settlement, work_orders
 from api.service.constants import SURVEY_VALID_DAYS
 from api.service.models import Bay, ClosedDay, LabourOperation, OpeningHours, Technician
@@ -168,19 +167,15 @@ def _operations(session: Session, group: DealerGroup, report: ServiceSeedReport)
 def _technicians(
     session: Session, group: DealerGroup, stores: dict[str, Store], report: ServiceSeedReport
 ) -> None:
-    from api.seed import DEMO_PASSWORD  # the demo's one password; api.seed imports us
-
-    hashed = None
     for username, name, code, level, skills in TECHNICIANS:
         user = session.scalar(select(User).where(User.username == username))
         if user is None:
-            hashed = hashed or hash_password(DEMO_PASSWORD)
             user = User(
                 dealer_group_id=group.id,
                 username=username,
                 full_name=name,
                 role=Role.technician.value,
-                hashed_password=hashed,
+                hashed_password=demo_password_hash(),
                 is_active=True,
                 token_version=0,
                 stores=[stores[code]],
