@@ -26,3 +26,10 @@ class TransitionRead(BaseModel):
 
 
 TransitionPage = Page[TransitionRead]
+
+
+class StatusChange(BaseModel):
+    """A step of a record's state machine: the state to move to, and why (some steps need it)."""
+
+    to: str = Field(max_length=40, examples=["confirmed"])
+    reason: str | None = Field(default=None, max_length=2000, examples=["客户电话确认"])

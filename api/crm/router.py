@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.audit.schemas import TransitionRead
+from api.audit.schemas import StatusChange, TransitionRead
 from api.crm import overview, service
 from api.crm.constants import CustomerStatus, InteractionKind, Source
 from api.crm.dependencies import CustomerDep
@@ -19,7 +19,6 @@ from api.crm.schemas import (
     InteractionCreate,
     InteractionPage,
     InteractionRead,
-    StatusChange,
     VehicleCreate,
     VehiclePage,
     VehicleRead,

@@ -110,13 +110,6 @@ class CustomerRead(CustomerBase):
 CustomerPage = Page[CustomerRead]
 
 
-class StatusChange(BaseModel):
-    """A step of a record's state machine."""
-
-    to: str = Field(max_length=40, examples=["active"])
-    reason: str | None = Field(default=None, max_length=2000, examples=["moved to another city"])
-
-
 class VehicleBase(BaseModel):
     """Fields of a vehicle that staff edit."""
 

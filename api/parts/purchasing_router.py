@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from api.audit.schemas import TransitionRead
+from api.audit.schemas import StatusChange, TransitionRead
 from api.deps import SessionDep
 from api.pagination import PageParamsDep
 from api.parts import purchasing, reports
@@ -28,7 +28,6 @@ from api.parts.purchasing_schemas import (
     ReceiptCreate,
     ReceiptPage,
     ReceiptRead,
-    StatusChange,
 )
 from api.parts.report_schemas import AbcPage, CostPage, ProposalOrders, SupplierProposal
 from api.types import MAX_ID, IdPath, IdQuery

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from api.pagination import Page
 from api.parts.constants import MAX_LINES, MatchStatus, SupplierKind
-from api.parts.schemas import Code, Name, Number, Price, Qty, Reason
+from api.parts.schemas import Code, Name, Number, Price, Qty
 from api.types import DbId
 
 Phone = Annotated[
@@ -114,13 +114,6 @@ class OrderDetail(OrderRead):
 
 
 OrderPage = Page[OrderRead]
-
-
-class StatusChange(BaseModel):
-    """A step of the purchase order; cancelling or closing short needs a reason."""
-
-    to: str = Field(max_length=40, examples=["sent"])
-    reason: Reason | None = None
 
 
 class ReceiptLineIn(BaseModel):

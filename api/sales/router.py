@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
 
-from api.audit.schemas import TransitionRead
+from api.audit.schemas import StatusChange, TransitionRead
 from api.deps import CurrentUser, SessionDep, StaffUser
 from api.pagination import PageParamsDep
 from api.sales import board, checklists, service, stock
@@ -37,7 +37,6 @@ from api.sales.schemas import (
     SalesModelCreate,
     SalesModelPage,
     SalesModelRead,
-    StatusChange,
     StockArrival,
     StockCreate,
     StockPage,

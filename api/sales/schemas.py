@@ -109,13 +109,6 @@ class StockRead(BaseModel):
 StockPage = Page[StockRead]
 
 
-class StatusChange(BaseModel):
-    """A step of a record's state machine."""
-
-    to: str = Field(max_length=40, examples=["in_showroom"])
-    reason: str | None = Field(default=None, max_length=2000, examples=["客户改买其他车型"])
-
-
 # Leads -------------------------------------------------------------------------------------
 
 

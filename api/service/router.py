@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 
-from api.audit.schemas import TransitionRead
+from api.audit.schemas import StatusChange, TransitionRead
 from api.deps import CurrentUser, ManagerUser, SessionDep, StaffUser
 from api.pagination import PageParamsDep
 from api.service import appointments, catalogue
@@ -28,7 +28,6 @@ from api.service.schemas import (
     Reschedule,
     SlotAnswer,
     SlotSearch,
-    StatusChange,
     StoreHours,
     TechnicianCreate,
     TechnicianPage,

@@ -241,10 +241,3 @@ class AppointmentRead(BaseModel):
 
 
 AppointmentPage = Page[AppointmentRead]
-
-
-class StatusChange(BaseModel):
-    """A step of a record's state machine."""
-
-    to: str = Field(max_length=40, examples=["confirmed"])
-    reason: str | None = Field(default=None, max_length=2000, examples=["客户电话确认"])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, status
 
-from api.audit.schemas import TransitionRead
+from api.audit.schemas import StatusChange, TransitionRead
 from api.deps import SessionDep
 from api.errors import InvalidInput
 from api.pagination import PageParamsDep
@@ -14,7 +14,6 @@ from api.service import feedback, lines, settlement, work_orders
 from api.service.catalogue import operations_by_code, technician_of_user
 from api.service.constants import ComplaintStatus, SurveyStatus, WorkOrderSource
 from api.service.dependencies import InvoiceReader, PartsDesk, Reader, ServiceDesk, Workshop
-from api.service.schemas import StatusChange
 from api.service.work_schemas import (
     CheckIn,
     ClockIn,
