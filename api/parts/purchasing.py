@@ -31,7 +31,12 @@ from api.parts.purchasing_models import (
     SupplierInvoice,
     SupplierInvoiceLine,
 )
-from api.parts.purchasing_schemas import InvoiceCreate, OrderCreate, OrderLineIn, ReceiptCreate
+from api.parts.purchasing_schemas import (
+    OrderLineIn,
+    PurchaseOrderCreate,
+    ReceiptCreate,
+    SupplierInvoiceCreate,
+)
 from api.parts.service import LotIn, receipt_lots
 from api.parts.states import PURCHASE_ORDER, outstanding
 
@@ -114,7 +119,11 @@ def _lines(session: Session, access: Any, lines: list[OrderLineIn]) -> list[Purc
 
 
 def create_order(
-    session: Session, *, scope_or_store: ScopeOrStore, data: OrderCreate, actor_id: int | None
+    session: Session,
+    *,
+    scope_or_store: ScopeOrStore,
+    data: PurchaseOrderCreate,
+    actor_id: int | None,
 ) -> PurchaseOrder:
     """A draft purchase order; lines of the same part are merged into one."""
     access = access_of(session, scope_or_store)
@@ -319,7 +328,11 @@ def _line_status(qty_ok: bool, price_ok: bool) -> str:
 
 
 def register_invoice(
-    session: Session, *, scope_or_store: ScopeOrStore, data: InvoiceCreate, actor_id: int | None
+    session: Session,
+    *,
+    scope_or_store: ScopeOrStore,
+    data: SupplierInvoiceCreate,
+    actor_id: int | None,
 ) -> SupplierInvoice:
     """Record a supplier invoice and match each line three ways: order, receipts, invoice.
 

@@ -15,19 +15,19 @@ from api.parts.constants import AbcClass
 from api.parts.dependencies import PartsWriter
 from api.parts.purchasing_models import PO_STATES, PurchaseOrder
 from api.parts.purchasing_schemas import (
-    InvoiceCreate,
-    InvoicePage,
-    InvoiceRead,
     MismatchPage,
-    OrderCreate,
-    OrderDetail,
     OrderLineRead,
     OrderLines,
-    OrderPage,
-    OrderRead,
+    PurchaseOrderCreate,
+    PurchaseOrderDetail,
+    PurchaseOrderPage,
+    PurchaseOrderRead,
     ReceiptCreate,
     ReceiptPage,
     ReceiptRead,
+    SupplierInvoiceCreate,
+    SupplierInvoicePage,
+    SupplierInvoiceRead,
 )
 from api.parts.report_schemas import AbcPage, CostPage, ProposalOrders, SupplierProposal
 from api.types import MAX_ID, IdPath, IdQuery
@@ -40,17 +40,17 @@ DateFrom = Annotated[date, Query(description="First day of the period")]
 DateTo = Annotated[date, Query(description="Day after the period")]
 
 
-def _detail(session: Any, order: PurchaseOrder) -> OrderDetail:
+def _detail(session: Any, order: PurchaseOrder) -> PurchaseOrderDetail:
     lines = [
         OrderLineRead.model_validate(r, from_attributes=True)
         for r in purchasing.order_lines(session, order_id=order.id)
     ]
-    return OrderDetail.model_validate(
-        OrderRead.model_validate(order).model_dump() | {"lines": lines}
+    return PurchaseOrderDetail.model_validate(
+        PurchaseOrderRead.model_validate(order).model_dump() | {"lines": lines}
     )
 
 
-@router.get("/purchase-orders", response_model=OrderPage)
+@router.get("/purchase-orders", response_model=PurchaseOrderPage)
 def list_orders(
     session: SessionDep,
     user: PartsWriter,
@@ -58,7 +58,7 @@ def list_orders(
     status: OrderStatus = None,
     supplier_id: IdQuery = None,
     warehouse_id: IdQuery = None,
-) -> OrderPage:
+) -> PurchaseOrderPage:
     """Purchase orders of your warehouses, newest first."""
     paged = purchasing.list_orders(
         session,
@@ -68,27 +68,31 @@ def list_orders(
         supplier_id=supplier_id,
         warehouse_id=warehouse_id,
     )
-    return OrderPage.model_validate(paged, from_attributes=True)
+    return PurchaseOrderPage.model_validate(paged, from_attributes=True)
 
 
-@router.post("/purchase-orders", response_model=OrderDetail, status_code=status.HTTP_201_CREATED)
-def create_order(session: SessionDep, user: PartsWriter, body: OrderCreate) -> OrderDetail:
+@router.post(
+    "/purchase-orders", response_model=PurchaseOrderDetail, status_code=status.HTTP_201_CREATED
+)
+def create_order(
+    session: SessionDep, user: PartsWriter, body: PurchaseOrderCreate
+) -> PurchaseOrderDetail:
     """A draft purchase order; prices default to the parts' standard cost."""
     order = purchasing.create_order(session, scope_or_store=user.scope, data=body, actor_id=user.id)
     return _detail(session, order)
 
 
-@router.get("/purchase-orders/{order_id}", response_model=OrderDetail)
-def get_order(session: SessionDep, user: PartsWriter, order_id: IdPath) -> OrderDetail:
+@router.get("/purchase-orders/{order_id}", response_model=PurchaseOrderDetail)
+def get_order(session: SessionDep, user: PartsWriter, order_id: IdPath) -> PurchaseOrderDetail:
     """A purchase order with received and invoiced quantities per line."""
     order = purchasing.get_order(session, scope_or_store=user.scope, order_id=order_id)
     return _detail(session, order)
 
 
-@router.put("/purchase-orders/{order_id}/lines", response_model=OrderDetail)
+@router.put("/purchase-orders/{order_id}/lines", response_model=PurchaseOrderDetail)
 def replace_lines(
     session: SessionDep, user: PartsWriter, order_id: IdPath, body: OrderLines
-) -> OrderDetail:
+) -> PurchaseOrderDetail:
     """Replace the lines of a draft order (409 once it is sent)."""
     order = purchasing.replace_lines(
         session, scope_or_store=user.scope, order_id=order_id, lines=body.lines
@@ -96,10 +100,10 @@ def replace_lines(
     return _detail(session, order)
 
 
-@router.post("/purchase-orders/{order_id}/status", response_model=OrderDetail)
+@router.post("/purchase-orders/{order_id}/status", response_model=PurchaseOrderDetail)
 def change_status(
     session: SessionDep, user: PartsWriter, order_id: IdPath, body: StatusChange
-) -> OrderDetail:
+) -> PurchaseOrderDetail:
     """Move the order: draft → sent → confirmed → (partly_)received → closed, or cancelled."""
     order = purchasing.change_status(
         session,
@@ -146,16 +150,18 @@ def list_receipts(
     return ReceiptPage.model_validate(paged, from_attributes=True)
 
 
-@router.post("/invoices", response_model=InvoiceRead, status_code=status.HTTP_201_CREATED)
-def register_invoice(session: SessionDep, user: PartsWriter, body: InvoiceCreate) -> InvoiceRead:
+@router.post("/invoices", response_model=SupplierInvoiceRead, status_code=status.HTTP_201_CREATED)
+def register_invoice(
+    session: SessionDep, user: PartsWriter, body: SupplierInvoiceCreate
+) -> SupplierInvoiceRead:
     """Record a supplier invoice and match it three ways (order, receipts, invoice)."""
     invoice = purchasing.register_invoice(
         session, scope_or_store=user.scope, data=body, actor_id=user.id
     )
-    return InvoiceRead.model_validate(invoice)
+    return SupplierInvoiceRead.model_validate(invoice)
 
 
-@router.get("/invoices", response_model=InvoicePage)
+@router.get("/invoices", response_model=SupplierInvoicePage)
 def list_invoices(
     session: SessionDep,
     user: PartsWriter,
@@ -163,7 +169,7 @@ def list_invoices(
     supplier_id: IdQuery = None,
     purchase_order_id: IdQuery = None,
     match_status: Annotated[str | None, Query(pattern="^(matched|mismatch)$")] = None,
-) -> InvoicePage:
+) -> SupplierInvoicePage:
     """Supplier invoices, newest first."""
     paged = purchasing.list_invoices(
         session,
@@ -173,7 +179,7 @@ def list_invoices(
         purchase_order_id=purchase_order_id,
         match_status=match_status,
     )
-    return InvoicePage.model_validate(paged, from_attributes=True)
+    return SupplierInvoicePage.model_validate(paged, from_attributes=True)
 
 
 @router.get("/invoice-mismatches", response_model=MismatchPage)
@@ -206,7 +212,7 @@ def order_proposal(
     orders = reports.order_proposal(
         session, scope_or_store=user.scope, warehouse_id=warehouse_id, actor_id=user.id
     )
-    return ProposalOrders(orders=[OrderRead.model_validate(o) for o in orders])
+    return ProposalOrders(orders=[PurchaseOrderRead.model_validate(o) for o in orders])
 
 
 @router.get("/abc", response_model=AbcPage)

@@ -61,7 +61,7 @@ class OrderLineIn(BaseModel):
     unit_price: Price | None = None
 
 
-class OrderCreate(BaseModel):
+class PurchaseOrderCreate(BaseModel):
     """A new purchase order (created as draft)."""
 
     supplier_id: DbId
@@ -91,7 +91,7 @@ class OrderLineRead(BaseModel):
     invoiced_quantity: Number
 
 
-class OrderRead(BaseModel):
+class PurchaseOrderRead(BaseModel):
     """A purchase order."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -107,13 +107,13 @@ class OrderRead(BaseModel):
     created_at: datetime
 
 
-class OrderDetail(OrderRead):
+class PurchaseOrderDetail(PurchaseOrderRead):
     """A purchase order with its lines."""
 
     lines: list[OrderLineRead]
 
 
-OrderPage = Page[OrderRead]
+PurchaseOrderPage = Page[PurchaseOrderRead]
 
 
 class ReceiptLineIn(BaseModel):
@@ -173,7 +173,7 @@ class InvoiceLineIn(BaseModel):
     unit_price: Price
 
 
-class InvoiceCreate(BaseModel):
+class SupplierInvoiceCreate(BaseModel):
     """A supplier invoice for one purchase order."""
 
     supplier_id: DbId
@@ -199,7 +199,7 @@ class InvoiceLineRead(InvoiceLineIn):
     match_status: MatchStatus
 
 
-class InvoiceRead(BaseModel):
+class SupplierInvoiceRead(BaseModel):
     """A supplier invoice."""
 
     model_config = ConfigDict(from_attributes=True)
@@ -213,7 +213,7 @@ class InvoiceRead(BaseModel):
     lines: list[InvoiceLineRead]
 
 
-InvoicePage = Page[InvoiceRead]
+SupplierInvoicePage = Page[SupplierInvoiceRead]
 
 
 class Mismatch(BaseModel):
@@ -239,3 +239,6 @@ class Mismatch(BaseModel):
 
 
 MismatchPage = Page[Mismatch]
+
+
+OrderCreate = PurchaseOrderCreate  # the earlier name, still imported by api.proactive.purchasing

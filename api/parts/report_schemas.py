@@ -6,7 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
 from api.parts.constants import AbcClass
-from api.parts.purchasing_schemas import OrderRead
+from api.parts.purchasing_schemas import PurchaseOrderRead
 from api.parts.schemas import Number
 
 
@@ -42,7 +42,7 @@ class SupplierProposal(BaseModel):
 class ProposalOrders(BaseModel):
     """The draft purchase orders made from a proposal."""
 
-    orders: list[OrderRead]
+    orders: list[PurchaseOrderRead]
 
 
 class AbcRow(BaseModel):

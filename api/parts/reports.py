@@ -25,7 +25,7 @@ from api.parts.purchasing_models import (
     PurchaseOrderLine,
     Supplier,
 )
-from api.parts.purchasing_schemas import OrderCreate, OrderLineIn
+from api.parts.purchasing_schemas import OrderLineIn, PurchaseOrderCreate
 from api.parts.queries import levels_select
 
 OPEN_ORDER_STATES = ("draft", "sent", "confirmed", "partly_received")
@@ -140,7 +140,7 @@ def order_proposal(
             OrderLineIn(part_id=r.part_id, quantity=r.quantity, unit_price=r.unit_price)
             for r in group.lines
         ]
-        data = OrderCreate(
+        data = PurchaseOrderCreate(
             supplier_id=group.supplier_id,
             warehouse_id=warehouse_id,
             notes="补货建议自动生成 / from the reorder proposal",

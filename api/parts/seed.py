@@ -27,12 +27,12 @@ from api.parts.ledger import lot_balances, today
 from api.parts.models import Bin, Lot, Part, Reservation, StockItem, StockMove, Warehouse
 from api.parts.purchasing_models import Supplier
 from api.parts.purchasing_schemas import (
-    InvoiceCreate,
     InvoiceLineIn,
-    OrderCreate,
     OrderLineIn,
+    PurchaseOrderCreate,
     ReceiptCreate,
     ReceiptLineIn,
+    SupplierInvoiceCreate,
 )
 from api.parts.schemas import StockPolicy
 from api.parts.seed_catalogue import SUPPLIERS, SeedPart, catalogue
@@ -239,7 +239,7 @@ def _purchase_history(
             order = purchasing.create_order(
                 session,
                 scope_or_store=access,
-                data=OrderCreate(
+                data=PurchaseOrderCreate(
                     supplier_id=supplier_id,
                     warehouse_id=warehouse.id,
                     lines=[
@@ -315,7 +315,7 @@ def _receive(
     purchasing.register_invoice(
         session,
         scope_or_store=access,
-        data=InvoiceCreate(
+        data=SupplierInvoiceCreate(
             supplier_id=order.supplier_id,
             purchase_order_id=order.id,
             number=f"FP{order.id:08d}",
