@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 
 from api.alerts import service
 from api.alerts.schemas import AlertClear, AlertDetail, AlertPage, AlertRead, Severity, State
 from api.crm.schemas import Vin
 from api.deps import LanguageDep, SessionDep, StaffUser
 from api.pagination import PageParamsDep
+from api.types import IdPath, IdQuery
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
-AlertId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 @router.get("", response_model=AlertPage)
@@ -25,7 +23,7 @@ def list_alerts(
     state: State | None = None,
     severity: Severity | None = None,
     vin: Vin | None = None,
-    store_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    store_id: IdQuery = None,
     acknowledged: bool | None = None,
 ) -> AlertPage:
     """Alerts on the cars of your stores, newest first."""
@@ -38,7 +36,7 @@ def list_alerts(
 
 @router.get("/{alert_id}", response_model=AlertDetail)
 def get_alert(
-    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: AlertId
+    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: IdPath
 ) -> AlertDetail:
     """One alert, with why it was raised in your language."""
     alert = service.get_alert(session, scope=user.scope, alert_id=alert_id, language=language)
@@ -47,7 +45,7 @@ def get_alert(
 
 @router.post("/{alert_id}/acknowledge", response_model=AlertRead)
 def acknowledge(
-    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: AlertId
+    session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: IdPath
 ) -> AlertRead:
     """Acknowledge an alert: someone is on it."""
     alert = service.acknowledge(
@@ -61,7 +59,7 @@ def clear(
     session: SessionDep,
     user: StaffUser,
     language: LanguageDep,
-    alert_id: AlertId,
+    alert_id: IdPath,
     body: AlertClear | None = None,
 ) -> AlertRead:
     """Clear an active alert by hand; it opens again if the condition recurs."""

@@ -14,6 +14,8 @@ State = Literal["active", "cleared"]
 
 
 class AlertRead(BaseModel):
+    """A predictive-maintenance alert on a car, explained in the request language."""
+
     id: int
     vin: str
     store_id: int | None
@@ -37,6 +39,8 @@ class AlertRead(BaseModel):
 
 
 class AlertDetail(AlertRead):
+    """An alert with the structured explanation behind its reasons."""
+
     explanation: dict = Field(description="The structured explanation the reasons render")
 
 
@@ -44,4 +48,8 @@ AlertPage = Page[AlertRead]
 
 
 class AlertClear(BaseModel):
-    reason: str | None = Field(default=None, max_length=2000)
+    """Why an alert is cleared by hand."""
+
+    reason: str | None = Field(
+        default=None, max_length=2000, examples=["电瓶已更换 / battery replaced"]
+    )
