@@ -139,12 +139,13 @@ def test_each_role_sees_only_the_sections_its_endpoints_allow(client):
     mine = _view(client, customer_id, "customer")
     assert mine["customer"]["id"] == customer_id
     assert mine["open_alerts"] == [] and mine["satisfaction"] is None
+    assert mine["recent_interactions"] == [], "staff notes stay with the staff"
     assert all(v["owner_id"] == customer_id for v in mine["vehicles"])
     other = customer_id + 1
     refused = client.get(f"/crm/customers/{other}/360", headers=_headers(client, "customer"))
     assert refused.status_code == 403
     sales = _view(client, customer_id, "sales")
-    assert sales["satisfaction"] is None
+    assert sales["satisfaction"] is None and sales["recent_interactions"]
     assert all(v["invoice"] is None for v in sales["service_history"])
     advisor = _view(client, customer_id, "advisor")
     assert advisor["satisfaction"] is not None

@@ -23,6 +23,7 @@ from api.service.work_schemas import SurveyRead
 
 RECENT = 20  # entries per section; the full lists are paged by each domain's own endpoint
 SECTION_ROLES: dict[str, frozenset[Role]] = {  # who reads what, as the domains' routes allow
+    "recent_interactions": STAFF,  # staff notes of calls and visits
     "purchases": ALL_ROLES,
     "service_history": READERS,
     "invoices": SERVICE_DESK | {Role.customer},
@@ -45,9 +46,11 @@ def customer_360(
     vehicles = crm_service.list_vehicles(
         session, scope=scope, page=PageParams(limit=MAX_LIMIT), owner_id=customer.id
     ).items
-    interactions = crm_service.list_interactions(
-        session, scope=scope, page=recent, customer_id=customer.id
-    ).items
+    interactions = []
+    if _may(scope, "recent_interactions"):
+        interactions = crm_service.list_interactions(
+            session, scope=scope, page=recent, customer_id=customer.id
+        ).items
     return {
         "customer": customer,
         "vehicles": vehicles,

@@ -45,7 +45,9 @@ class Customer360(BaseModel):
 
     customer: CustomerRead
     vehicles: list[VehicleRead]
-    recent_interactions: list[InteractionRead] = Field(description="Newest first, at most 20")
+    recent_interactions: list[InteractionRead] = Field(
+        description="Calls, visits and messages, newest first, at most 20 (staff only)"
+    )
     purchases: list[OrderRead] = Field(
         description="Vehicle orders and deliveries (整车销售), newest first, at most 20"
     )
