@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from diagnostics.models.fleetdata import Windows
-from simulators.faults import DAY_MS
+from simulators.faults import DAY_MS, KINDS
 
 # Online, a detector sees one snapshot at a time (no history), so alerts are judged per row.
 PERSIST_HOURS = 1  # rows averaged before a threshold is applied
@@ -153,7 +153,9 @@ def format_report(report: dict) -> list[str]:
         f"{'mode':<14}{'cars':>5}{'caught':>7}{'recall':>8}{'precision':>10}"
         f"{'lead_days':>10}{'false/1000':>11}{'threshold':>10}",
     ]
-    for mode, r in report["modes"].items():
+    # Stored reports come back from jsonb with their keys reordered: print in KINDS order.
+    order = {k: i for i, k in enumerate(KINDS)}
+    for mode, r in sorted(report["modes"].items(), key=lambda kv: order.get(kv[0], len(order))):
         lines.append(
             f"{mode:<14}{r['cars']:>5}{r['caught']:>7}{r['recall']:>8.2f}{r['precision']:>10.2f}"
             f"{r['lead_days']:>10.1f}{r['false_per_1000']:>11.2f}{r['threshold']:>10.3f}"
