@@ -2,8 +2,11 @@
 
 Each car keeps small running aggregates (count, sum, sum of squares, min, max) in time
 buckets: 5-minute buckets for the last hour and hourly buckets for the last day. A snapshot
-merges the buckets of a window, so its cost does not grow with history. Events that happen
-once per trip (the cranking dip, the warm-up time) go into the same buckets as observations.
+merges the buckets of a window, so its cost does not grow with history. Samples arrive in time
+order, so every bucket older than the newest is closed for good: a window's closed buckets are
+merged once and kept, and a snapshot merges that with the one bucket still filling. Events that
+happen once per trip (the cranking dip, the warm-up time) go into the same buckets as
+observations.
 
 What each feature means physically (units are those of the signal catalogue):
 
@@ -14,6 +17,10 @@ What each feature means physically (units are those of the signal catalogue):
     coolant_max_*   hottest coolant while running (°C)
     coolant_warm_*  mean coolant once the engine has run 10 minutes (°C): low = stuck open
     warmup_s_*      seconds from a cold start to 80 °C (censored at 30 min)
+    climb_s_trips   seconds from 60 to 80 °C (censored at 20 min), mean of the last trips that
+                    started below 60 °C: a thermostat stuck slightly open slows this first
+    *_trips         means over the last TRIP_MEMORY trips, however old: a car driven once a
+                    week keeps its evidence between trips, when its day window is empty
     ltft_*          long-term fuel trim at warm running; ltft_idle_* at warm idle (%)
     rpm_idle_std_*  spread of RPM at warm idle: roughness, as from a misfire (rpm)
     load_idle_std_* spread of engine load at warm idle (%)
@@ -52,6 +59,10 @@ O2_MIN_CROSSINGS = 10  # fewer upstream crossings give no switching ratio
 BASELINE_ALPHA = 1 / 14  # weight of a new day in the car's baseline after the first days
 BASELINE_WARM_DAYS = 7  # plain mean over the first days, then exponential
 VOLT_RANGE = (5.0, 20.0)  # readings outside are adapter glitches, not the battery
+CLIMB_FROM_C = 60.0  # the climb is timed from here to WARMUP_TARGET_C ...
+CLIMB_CENSOR_S = 1200.0  # ... and recorded as this long when not done by then
+TRIP_MEMORY = 3  # trips remembered for the *_trips features
+TRIP_STATS = ("climb_s", "warmup_s", "coolant_warm")
 
 # Scalar statistics kept per bucket, each as (n, sum, sum of squares, min, max).
 STATS = (
@@ -59,6 +70,7 @@ STATS = (
     "ltft", "ltft_idle", "rpm_idle", "load_idle",
 )  # fmt: skip
 _IDX = {name: i * 5 for i, name in enumerate(STATS)}
+_MINMAX = tuple(i + 3 for i in _IDX.values())
 _O2 = len(STATS) * 5  # n, sx, sy, sxx, syy, sxy
 _CROSS = _O2 + 6  # upstream crossings, downstream crossings
 _COUNT = _CROSS + 2  # samples, running samples
@@ -80,6 +92,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     *(f"{stem}_{w}" for w in WINDOWS for stem, _, _ in _WINDOWED),
     *(f"{stem}_{w}" for w in WINDOWS for stem in ("o2_corr", "o2_switch", "samples", "running")),
     "rest_v_trend", "dtc_stored", "dtc_pending",
+    *(f"{stat}_trips" for stat in TRIP_STATS),
 )  # fmt: skip
 NAN = math.nan
 _RANGES = {s.name: (s.minimum, s.maximum) for s in SIGNALS}  # outside: a bad reading, skipped
@@ -101,6 +114,14 @@ def _merge(into: list[float], other: list[float]) -> None:
         into[i + 4] = max(into[i + 4], other[i + 4])
     for i in range(_O2, WIDTH):
         into[i] += other[i]
+
+
+def _merged(a: list[float], b: list[float]) -> list[float]:
+    """A new bucket holding both (a and b are left as they are)."""
+    out = [x + y for x, y in zip(a, b, strict=True)]
+    for i in _MINMAX:
+        out[i], out[i + 1] = min(a[i], b[i]), max(a[i + 1], b[i + 1])
+    return out
 
 
 def _aggregate(bucket: list[float], stat: str, how: str) -> float:
@@ -163,6 +184,11 @@ class CarFeatures:
         self.dtc_pending: float = NAN
         self.baseline: dict[str, list[float]] = {}  # feature -> [days, mean, variance]
         self.baseline_ts: int | None = None
+        self.trips: dict[str, list[float]] = {}  # stat -> its last TRIP_MEMORY trip values
+        self.climb: list = [False, None, False]  # [armed, time 60 °C was reached, done]
+        self.trip_warm = [0.0, 0.0]  # this trip's settled coolant: n, sum
+        # window -> (first index, last closed index, their merge); rebuilt, never saved
+        self._closed: dict[str, tuple[int, int, list[float]]] = {}
 
     # ---- input -------------------------------------------------------------------------------
 
@@ -225,8 +251,18 @@ class CarFeatures:
         self.cold_start = None if coolant is None else coolant < COLD_START_C
         self.warmup_done = False
         self.prev_o2 = None
+        self.climb = [coolant is not None and coolant < CLIMB_FROM_C, None, False]
+        self.trip_warm = [0.0, 0.0]
+
+    def _remember(self, stat: str, value: float) -> None:
+        kept = self.trips.setdefault(stat, [])
+        kept.append(value)
+        del kept[:-TRIP_MEMORY]
 
     def _end_trip(self, ts_ms: int) -> None:
+        if self.trip_warm[0]:
+            self._remember("coolant_warm", self.trip_warm[1] / self.trip_warm[0])
+        self.trip_warm = [0.0, 0.0]
         self.running = False
         self.stopped_at = ts_ms
         self.trip_start = None
@@ -244,9 +280,13 @@ class CarFeatures:
         done = coolant >= WARMUP_TARGET_C or run_s >= WARMUP_CENSOR_S
         if self.cold_start and not self.warmup_done and done:
             obs.append(("warmup_s", min(run_s, WARMUP_CENSOR_S)))
+            self._remember("warmup_s", min(run_s, WARMUP_CENSOR_S))
             self.warmup_done = True
+        self._time_climb(ts_ms, coolant)
         if run_s >= SETTLED_RUN_S:
             obs.append(("coolant_warm", coolant))
+            self.trip_warm[0] += 1
+            self.trip_warm[1] += coolant
         if coolant < WARM_C or run_s < WARM_RUN_S:
             return obs
         idle = speed is not None and speed == 0
@@ -263,6 +303,19 @@ class CarFeatures:
             obs.append(("o2", up))
             obs.append(("o2_down", down))
         return obs
+
+    def _time_climb(self, ts_ms: int, coolant: float) -> None:
+        armed, since, done = self.climb
+        if not armed or done:
+            return
+        if since is None:
+            if coolant >= CLIMB_FROM_C:
+                self.climb[1] = ts_ms
+            return
+        took = (ts_ms - since) / 1000
+        if coolant >= WARMUP_TARGET_C or took >= CLIMB_CENSOR_S:
+            self._remember("climb_s", min(took, CLIMB_CENSOR_S))
+            self.climb[2] = True
 
     def _record(self, ts_ms: int, obs: list[tuple[str, float]], running: bool) -> None:
         fine = self._bucket(self.fine, ts_ms // FINE_MS, HOUR_MS // FINE_MS)
@@ -319,8 +372,8 @@ class CarFeatures:
         """FEATURE_NAMES over the hour and the day ending at ts_ms (NaN where unknown)."""
         out: dict[str, float] = {}
         windows = {
-            "1h": self._window(self.fine, ts_ms, FINE_MS, HOUR_MS),
-            "1d": self._window(self.coarse, ts_ms, COARSE_MS, DAY_MS),
+            "1h": self._window("1h", self.fine, ts_ms, FINE_MS, HOUR_MS),
+            "1d": self._window("1d", self.coarse, ts_ms, COARSE_MS, DAY_MS),
         }
         for w, bucket in windows.items():
             for stem, stat, how in _WINDOWED:
@@ -332,15 +385,28 @@ class CarFeatures:
         out["rest_v_trend"] = self._rest_trend(ts_ms)
         out["dtc_stored"] = self.dtc_stored
         out["dtc_pending"] = self.dtc_pending
+        for stat in TRIP_STATS:
+            kept = self.trips.get(stat)
+            out[f"{stat}_trips"] = sum(kept) / len(kept) if kept else NAN
         return out
 
-    @staticmethod
-    def _window(buckets: dict[int, list[float]], ts_ms: int, size: int, span: int) -> list[float]:
-        merged = _empty()
+    def _window(
+        self, name: str, buckets: dict[int, list[float]], ts_ms: int, size: int, span: int
+    ) -> list[float]:
         first, last = (ts_ms - span) // size + 1, ts_ms // size
-        for index, bucket in buckets.items():
-            if first <= index <= last:
-                _merge(merged, bucket)
+        newest = last if self.last_ts is None else self.last_ts // size
+        closed_end = min(last, newest) - 1  # buckets up to here can no longer change
+        cached = self._closed.get(name)
+        if cached is None or cached[0] != first or cached[1] != closed_end:
+            closed = _empty()
+            for index, bucket in buckets.items():
+                if first <= index <= closed_end:
+                    _merge(closed, bucket)
+            cached = self._closed[name] = (first, closed_end, closed)
+        merged = cached[2]
+        for index in range(max(first, closed_end + 1), last + 1):
+            if (bucket := buckets.get(index)) is not None:
+                merged = _merged(merged, bucket)
         return merged
 
     def _rest_trend(self, ts_ms: int) -> float:
@@ -365,7 +431,7 @@ class CarFeatures:
             return
         self.baseline_ts = ts_ms
         for name, value in self.snapshot(ts_ms).items():
-            if name.endswith("_1d") and math.isfinite(value):
+            if name.endswith(("_1d", "_trips")) and math.isfinite(value):
                 days, mean, var = self.baseline.get(name, (0.0, 0.0, 0.0))
                 alpha = 1 / (days + 1) if days < BASELINE_WARM_DAYS else BASELINE_ALPHA
                 delta = value - mean
@@ -374,7 +440,7 @@ class CarFeatures:
                 self.baseline[name] = [days + 1, mean, var]
 
     def baseline_of(self, name: str) -> tuple[float, float] | None:
-        """The car's own long-run (mean, standard deviation) of a daily feature, if known."""
+        """The car's own long-run (mean, standard deviation) of a daily or trips feature."""
         row = self.baseline.get(name)
         return (row[1], math.sqrt(row[2])) if row else None
 
@@ -403,6 +469,8 @@ class CarFeatures:
             ),
             "prev_o2": list(self.prev_o2) if self.prev_o2 else None,
             "baseline": self.baseline,
+            "trips": self.trips,
+            "trip": {"climb": self.climb, "warm": self.trip_warm},
         }
 
     @classmethod
@@ -421,6 +489,10 @@ class CarFeatures:
         car.dtc_pending = NAN if pending is None else pending
         car.prev_o2 = tuple(data["prev_o2"]) if data["prev_o2"] else None
         car.baseline = {k: list(v) for k, v in data["baseline"].items()}
+        car.trips = {k: list(v) for k, v in data.get("trips", {}).items()}  # older states: none
+        trip = data.get("trip")
+        if trip:
+            car.climb, car.trip_warm = list(trip["climb"]), list(trip["warm"])
         return car
 
 

@@ -115,6 +115,9 @@ def evaluate(
             other = features.get(feature, math.nan)
             if other is None or not math.isfinite(other) or not _beyond(other, op, limit):
                 status = "hold"
+    if status == "healthy":
+        # Only raising findings carry reasons; this runs for every rule and car each round.
+        return Finding(rule.mode, f"rule:{rule.name}", status, rule.severity)
     explanation = {
         "kind": "rule",
         "rule": rule.name,
