@@ -7,6 +7,7 @@ runs as its own `pitstop` process, exactly as it would in production.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -26,6 +27,7 @@ console = Console()
 # Time the fleet gets to hand over its last samples, and ingest to commit them, on the way out.
 FLEET_STOP_GRACE_S = 20
 INGEST_STOP_GRACE_S = 20
+DIAGNOSTICS_STOP_GRACE_S = 20  # its scoring processes save their per-car state on the way out
 FIRST_CARS_TIMEOUT_S = 30
 
 
@@ -37,20 +39,23 @@ class Processes:
     def start(self, name: str, *args: str) -> None:
         """Run `pitstop ARGS` as a child process named NAME."""
         command = [sys.executable, "-m", "cli", *args]
-        self.running[name] = subprocess.Popen(command, env=self.env)
+        # A session of its own: the child's own workers can be ended with it, as a group.
+        self.running[name] = subprocess.Popen(command, env=self.env, start_new_session=True)
 
     def stop(self, name: str, grace_s: float) -> None:
-        """SIGTERM, then SIGKILL after grace_s."""
+        """SIGTERM, then SIGKILL after grace_s; then end whatever the child left behind."""
         process = self.running.pop(name, None)
-        if process is None or process.poll() is not None:
+        if process is None:
             return
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(grace_s)
-        except subprocess.TimeoutExpired:
-            console.print(f"[yellow]{name} did not stop in {grace_s} s; killing it[/]")
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(grace_s)
+            except subprocess.TimeoutExpired:
+                console.print(f"[yellow]{name} did not stop in {grace_s} s; killing it[/]")
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
     def check(self) -> None:
         """Raise when a child died on its own."""
@@ -120,7 +125,7 @@ def demo(
         children.stop("fleet", FLEET_STOP_GRACE_S)
         children.stop("api", 5)
         children.stop("worker", 10)
-        children.stop("diagnostics", 5)
+        children.stop("diagnostics", DIAGNOSTICS_STOP_GRACE_S)
         children.stop("ingest", INGEST_STOP_GRACE_S)
         if broker:
             broker.stop()
