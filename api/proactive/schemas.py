@@ -136,8 +136,10 @@ class PublicAppointment(BaseModel):
 class RescheduleBody(BaseModel):
     """The slot the customer picked from the reschedule page."""
 
-    token: str = Field(min_length=10, max_length=2000)
-    starts_at: datetime
+    token: str = Field(
+        min_length=10, max_length=2000, examples=["eyJhcHBvaW50bWVudCI6NDIsImN1c3RvbWVyIjo3fQ.sig"]
+    )
+    starts_at: datetime = Field(examples=["2026-12-02T09:30:00+08:00"])
 
 
 class FirstTimeFix(BaseModel):
