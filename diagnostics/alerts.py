@@ -76,7 +76,33 @@ def apply(
     changes: list[Raise | Clear],
     received_at: dict[str, dt.datetime] | None = None,
 ) -> dict[str, int]:
-    """Write alert changes (merged per car and mode); counts of events by kind."""
+    """Write alert changes in order (merged per car and mode); counts of events by kind.
+
+    Changes are written in batches; a raise and a clear of the same alert go into separate
+    batches, so an alert that opened and closed within one round (a backlog of hours scored
+    at once) is still written, as opened and then cleared.
+    """
+    counts: dict[str, int] = {}
+    batch: list[Raise | Clear] = []
+    kinds: dict[tuple[str, str], type] = {}
+    for ch in changes:
+        key = (ch.vin, ch.mode)
+        if kinds.get(key, type(ch)) is not type(ch):
+            for kind, n in _apply_batch(conn, batch, received_at).items():
+                counts[kind] = counts.get(kind, 0) + n
+            batch, kinds = [], {}
+        batch.append(ch)
+        kinds[key] = type(ch)
+    for kind, n in _apply_batch(conn, batch, received_at).items():
+        counts[kind] = counts.get(kind, 0) + n
+    return counts
+
+
+def _apply_batch(
+    conn: psycopg.Connection,
+    changes: list[Raise | Clear],
+    received_at: dict[str, dt.datetime] | None = None,
+) -> dict[str, int]:
     raises: dict[tuple[str, str], Raise] = {}
     clears: dict[tuple[str, str], Clear] = {}
     for ch in changes:

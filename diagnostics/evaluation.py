@@ -1,8 +1,9 @@
 """Measuring the models: alert episodes per car, thresholds from validation data, and reports.
 
-An alert for a mode is raised when the mean probability over the last PERSIST_HOURS rows
-reaches the mode's threshold, and it clears below CLEAR_RATIO of it (so one wobbling score is
-one alert, as the alert lifecycle merges repeats). Per failure mode:
+Each hourly row's score goes through the same persistence Gate as the service's alert path
+(diagnostics.persistence): a row is active at the mode's threshold, healthy below CLEAR_RATIO
+of it, and an alert opens once k of the car's last n hours were active, so one wobbling score
+is neither an alert nor a new one. Per failure mode:
   recall          faulty cars with an alert of their mode between onset and failure
   precision       of the cars alerted for a mode, the share that had that fault
   lead_days       median time from that alert to the failure
@@ -17,42 +18,17 @@ import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from diagnostics.models.fleetdata import Windows
+from diagnostics.persistence import IMMEDIATE, Gate, alert_starts, gated_statuses
 from simulators.faults import DAY_MS, KINDS
 
-# Online, a detector sees one snapshot at a time (no history), so alerts are judged per row.
-PERSIST_HOURS = 1  # rows averaged before a threshold is applied
-CLEAR_RATIO = 0.7  # an alert clears when the smoothed score falls below this share of it
+CLEAR_RATIO = 0.7  # an hour is healthy when its score falls below this share of the threshold
 FALSE_BUDGET_PER_1000 = 0.5  # false alerts allowed per 1,000 healthy car-days, all modes
 ROWS_PER_DAY = 24
 
 
-def smooth(scores: np.ndarray, car: np.ndarray) -> np.ndarray:
-    """Each row's mean score over its car's last PERSIST_HOURS rows (rows in time order)."""
-    out = np.empty_like(scores, dtype=float)
-    for c in np.unique(car):
-        idx = np.flatnonzero(car == c)
-        s = np.nan_to_num(scores[idx], nan=0.0)
-        csum = np.cumsum(np.concatenate([[0.0], s]))
-        k = np.arange(1, len(s) + 1)
-        lo = np.maximum(0, k - PERSIST_HOURS)
-        out[idx] = (csum[k] - csum[lo]) / (k - lo)
-    return out
-
-
-def alert_starts(smoothed: np.ndarray, car: np.ndarray, threshold: float) -> np.ndarray:
-    """Row indices where an alert opens (with hysteresis), per car in row order."""
-    starts = []
-    clear = threshold * CLEAR_RATIO
-    for c in np.unique(car):
-        idx = np.flatnonzero(car == c)
-        active = False
-        for i, s in zip(idx, smoothed[idx], strict=True):
-            if not active and s >= threshold:
-                active = True
-                starts.append(i)
-            elif active and s < clear:
-                active = False
-    return np.asarray(starts, dtype=int)
+def statuses(w: Windows, scores: np.ndarray, threshold: float, gate: Gate = IMMEDIATE):
+    """Each row's gated status at this threshold."""
+    return gated_statuses(scores, w.car, threshold, CLEAR_RATIO, gate)
 
 
 def healthy_car_days(w: Windows) -> float:
@@ -60,10 +36,13 @@ def healthy_car_days(w: Windows) -> float:
     return float((w.mode == "").sum()) / ROWS_PER_DAY
 
 
-def choose_threshold(w: Windows, smoothed: np.ndarray, allowed_false: int) -> float:
+def choose_threshold(
+    w: Windows, scores: np.ndarray, allowed_false: int, gate: Gate = IMMEDIATE
+) -> float:
     """The lowest threshold whose alerts start in healthy time at most allowed_false times."""
     healthy = w.mode == ""
-    candidates = np.unique(np.round(smoothed[healthy], 4))[::-1]
+    known = scores[healthy]
+    candidates = np.unique(np.round(known[np.isfinite(known)], 4))[::-1]
     if len(candidates) == 0:
         return 0.5
     best = float(min(1.0, candidates[0] + 1e-4))  # above every healthy score: no false alert
@@ -72,7 +51,7 @@ def choose_threshold(w: Windows, smoothed: np.ndarray, allowed_false: int) -> fl
     while lo <= hi:
         mid = (lo + hi) // 2
         t = float(candidates[mid]) + 1e-4
-        starts = alert_starts(smoothed, w.car, t)
+        starts = alert_starts(statuses(w, scores, t, gate), w.car)
         if int(healthy[starts].sum()) <= allowed_false:
             best, lo = t, mid + 1
         else:
@@ -85,11 +64,14 @@ def allowed_false_alerts(w: Windows, modes: int) -> int:
     return math.floor(FALSE_BUDGET_PER_1000 * healthy_car_days(w) / 1000 / max(1, modes))
 
 
-def mode_report(w: Windows, mode: str | None, smoothed: np.ndarray, threshold: float) -> dict:
+def mode_report(
+    w: Windows, mode: str | None, scores: np.ndarray, threshold: float, gate: Gate = IMMEDIATE
+) -> dict:
     """Recall, precision, lead and false alerts of one mode (mode None: any fault, anomaly)."""
-    starts = alert_starts(smoothed, w.car, threshold)
+    status = statuses(w, scores, threshold, gate)
+    starts = alert_starts(status, w.car)
     healthy = w.mode == ""
-    on = smoothed >= threshold
+    on = status == "active"
     target = (w.mode != "") if mode is None else (w.mode == mode)
     faulty_cars = {
         s.index for s in w.cars

@@ -51,7 +51,16 @@ def render_reason(key: str, reason: dict[str, Any], lang: str) -> str:
         if (ttf := reason.get("time_to_failure_days")) is not None:
             head += f",预计 {ttf:.1f} 天内故障" if zh else f", failure expected in {ttf:.1f} days"
         lead = ";偏离本车常态:" if zh else "; off this car's baseline: "
-        return head + (lead + ", ".join(parts) if parts else "")
+        text = head + (lead + ", ".join(parts) if parts else "")
+        if watch := reason.get("watch"):
+            shown = [
+                f"{s['feature']}={s['value']:.2f} ({s.get('z', 0):+.1f}σ)"
+                for s in watch.get("signals", [])[:MAX_MODEL_SIGNALS]
+            ]
+            text += (";异常模型亦提示:" if zh else "; the anomaly model also finds unusual: ") + (
+                ", ".join(shown) if shown else f"score {watch.get('score')}"
+            )
+        return text
     if kind == "stale":
         minutes = reason.get("silent_minutes")
         return (f"车辆在线但已 {minutes} 分钟无数据" if zh

@@ -23,6 +23,11 @@ that raised it has been healthy for CLEAR_HOLD_MS of the car's time, so a model 
 never says "healthy" never clears anything on its own. key names the source ("rule:<name>",
 "dtc:<code>", "model:<name>") and must be stable between calls.
 
+A detector may carry a `gate` (diagnostics.persistence.Gate): the scoring service then scores
+it once per hour of the car's time and passes on the gated status, so its finding alerts only
+when it persists (k of the last n hours). Rules and trouble codes have none: they judge the
+newest snapshot every round.
+
 Model detectors are loaded only when diagnostics.registry exists and offers
 `load_detectors(conn) -> list[Detector]` returning at least one; otherwise the service runs on
 rules and trouble codes alone.

@@ -6,6 +6,12 @@ each car's CarFeatures in memory and reads only rows that arrived after its curs
 (telemetry.received_at, vehicle_latest.last_seen). It rereads a short overlap, because an
 ingest transaction that began earlier may commit later; features skip samples they have seen.
 Features and cursors are saved together every few seconds, so a restart resumes, not rescans.
+
+Detectors without a persistence gate (rules, trouble codes) judge the newest snapshot of every
+car each round. Gated detectors (the models) are scored once per hour of the car's own time,
+on the snapshot at the hour boundary, just before the first sample past it is folded in, as
+the training rows are; their hourly statuses go through the gate (diagnostics.persistence),
+whose short history is saved with the car's features.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import logging
 import multiprocessing as mp
 import os
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import psycopg
 
@@ -24,7 +30,8 @@ from core.db import connect
 from core.signals import COLUMNS, SIGNAL_NAMES
 from diagnostics import alerts, dtc
 from diagnostics.features import CarFeatures
-from diagnostics.scoring import Judge, load_detectors, run_detectors
+from diagnostics.persistence import hours_crossed
+from diagnostics.scoring import Clear, Finding, Judge, Raise, load_detectors, run_detectors
 
 log = logging.getLogger(__name__)
 
@@ -87,9 +94,14 @@ class Scorer:
         self.shard, self.shards = shard, shards
         self.where = shard_sql(shard, shards)
         self.conn: psycopg.Connection = connect(config.database_url)
-        self.detectors = load_detectors(self.conn)
+        detectors = load_detectors(self.conn)
+        self.detectors = [d for d in detectors if getattr(d, "gate", None) is None]
+        self.hourly = [d for d in detectors if getattr(d, "gate", None) is not None]
+        self.keep_hours = max((d.gate.n for d in self.hourly), default=0)
         self.judge = Judge()
         self.cars: dict[str, CarFeatures] = {}
+        self.gates: dict[str, dict[str, str]] = {}  # vin -> finding key -> hourly marks
+        self.hourly_changes: list[Raise | Clear] = []  # judged at hour boundaries this round
         self.dtcs: dict[str, tuple] = {}  # vin -> (dtc_ts, stored, pending)
         self.dirty: set[str] = set()
         self.telemetry_at, self.latest_at = self._load_cursor()
@@ -123,7 +135,7 @@ class Scorer:
         changed: dict[str, dt.datetime] = {}  # vin -> newest arrival among its new rows
         stats.rows = self._read_telemetry(changed)
         self._read_latest(changed)
-        changes = []
+        changes, self.hourly_changes = self.hourly_changes, []
         open_keys: dict[str, set[str]] = {}
         for (v, _), keys in self.judge.open.items():
             open_keys.setdefault(v, set()).update(keys)
@@ -157,7 +169,20 @@ class Scorer:
                 "SELECT state FROM diagnostics_car_state WHERE vin = %s", (vin,)
             ).fetchone()
             car = self.cars[vin] = CarFeatures.from_dict(row[0]) if row else CarFeatures()
+            self.gates[vin] = dict(row[0].get("gates", {})) if row else {}
         return car
+
+    def _score_hours(self, vin: str, car: CarFeatures, ts_ms: int) -> None:
+        """Score the gated detectors at each hour boundary the next sample (ts_ms) crosses."""
+        for hour_ms in hours_crossed(car.last_ts, ts_ms, self.keep_hours):
+            snapshot, baseline = car.snapshot(hour_ms), _base(car)
+            marks = self.gates.setdefault(vin, {})
+            gated: list[Finding] = []
+            for detector in self.hourly:
+                for f in run_detectors([detector], vin, snapshot, baseline):
+                    marks[f.key] = history = detector.gate.push(marks.get(f.key, ""), f.status)
+                    gated.append(replace(f, status=detector.gate.status(history)))
+            self.hourly_changes += self.judge.judge(vin, hour_ms, gated)
 
     def _read_telemetry(self, changed: dict[str, dt.datetime]) -> int:
         since = self.telemetry_at - dt.timedelta(seconds=OVERLAP_S)
@@ -174,6 +199,8 @@ class Scorer:
                 newest = max(newest, received)
                 if car.last_ts is not None and ts_ms <= car.last_ts:
                     continue
+                if self.hourly:
+                    self._score_hours(vin, car, ts_ms)
                 values = {n: v for n, v in zip(SIGNAL_NAMES, row[3:], strict=True) if v is not None}
                 car.update(ts_ms, values)
                 rows += 1
@@ -211,7 +238,11 @@ class Scorer:
 
     def persist(self) -> None:
         """Save the features of cars that changed, and the cursors, in one transaction."""
-        states = [{"vin": v, "state": self.cars[v].to_dict()} for v in self.dirty if v in self.cars]
+        states = [
+            {"vin": v, "state": self.cars[v].to_dict() | {"gates": self.gates.get(v, {})}}
+            for v in self.dirty
+            if v in self.cars
+        ]
         if states:
             self.conn.execute(_SAVE_STATE, (json.dumps(states),))
         self.conn.execute(

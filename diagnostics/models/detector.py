@@ -1,18 +1,24 @@
 """The learned layer as a scoring Detector (see diagnostics.scoring): per failure mode, the
 probability, time to failure and the signals that drove it, plus the anomaly model's verdict.
+
+It carries the persistence gate its bundle was tuned with, so the scoring service scores it
+once per hour of car time and alerts only on findings that persist (diagnostics.persistence).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from dataclasses import replace
 
+import numpy as np
 from threadpoolctl import threadpool_limits
 
 from diagnostics.models import predictor
 from diagnostics.models.fleetdata import MODEL_LINE
-from diagnostics.models.inputs import INPUT_NAMES, model_row
+from diagnostics.models.inputs import INPUT_NAMES, baseline_key, judged, model_row
 from diagnostics.modes import FAULT_KIND_MODES
+from diagnostics.persistence import Gate, raw_status
 from diagnostics.scoring import Finding
 
 MAX_SIGNALS = 4  # signals listed per finding, strongest first
@@ -34,7 +40,7 @@ def explain(
     weights = bundle["weights"].get(kind) if kind else None
     out = []
     for i, name in enumerate(bundle["baselined"]):
-        known = baseline.get(name[:-3] + "_1d")
+        known = baseline.get(baseline_key(name))
         value = snapshot.get(name, math.nan)
         if not known or not math.isfinite(value) or not math.isfinite(known[0]):
             continue
@@ -77,11 +83,11 @@ class ModelDetector:
         self.version = version
         self.name = f"model:{model}"
         self.clear_ratio = float(bundle["clear_ratio"])
+        k, n = bundle.get("gate", (1, 1))  # bundles from before persistence: none
+        self.gate = Gate(int(k), int(n))
 
     def _status(self, value: float, threshold: float) -> str:
-        if value >= threshold:
-            return "active"
-        return "hold" if value >= threshold * self.clear_ratio else "healthy"
+        return raw_status(value, threshold, self.clear_ratio)
 
     def detect(
         self,
@@ -93,41 +99,56 @@ class ModelDetector:
         if not baseline:
             return []
         x = model_row(features, baseline)[None, :]
-        proba = {k: m.predict_proba(x)[:, 1] for k, m in self.bundle["classifiers"].items()}
+        # NaN where the row holds no evidence for the kind: its status is then hold
+        proba = {
+            k: m.predict_proba(x)[:, 1] if judged(x, k)[0] else np.array([math.nan])
+            for k, m in self.bundle["classifiers"].items()
+        }
         thresholds = self.bundle["thresholds"]
         # Several fault kinds can name one alert mode (thermostat and leak: cooling).
         best: dict[str, str] = {}
         for kind in proba:
             mode = FAULT_KIND_MODES.get(kind, kind)
-            ratio = proba[kind][0] / thresholds[kind]
-            if mode not in best or ratio > proba[best[mode]][0] / thresholds[best[mode]]:
+            ratio = np.nan_to_num(proba[kind][0] / thresholds[kind], nan=-1.0)
+            if mode not in best or ratio > np.nan_to_num(
+                proba[best[mode]][0] / thresholds[best[mode]], nan=-1.0
+            ):
                 best[mode] = kind
         findings = []
         for mode, kind in best.items():
             p = float(proba[kind][0])
             status = self._status(p, thresholds[kind])
-            explanation: dict = {}
-            severity = "minor"
-            if status == "active":
-                ttf = self.bundle["ttf"].get(kind)
-                days = max(0.0, float(ttf.predict(x)[0])) if ttf is not None else None
-                if days is not None and days <= URGENT_DAYS:
-                    severity = "major"
-                explanation = self._explanation(kind, p, days, features, baseline)
+            # Explained at every status: the gate may alert on earlier hours' scores, and a
+            # repeat's reasons replace the stored ones.
+            ttf = self.bundle["ttf"].get(kind)
+            days = max(0.0, float(ttf.predict(x)[0])) if ttf is not None else None
+            severity = "major" if days is not None and days <= URGENT_DAYS else "minor"
+            explanation = self._explanation(kind, p, days, features, baseline)
             findings.append(Finding(mode, f"{self.name}:{mode}", status, severity, p, explanation))
-        findings.append(self._anomaly(x, features, baseline))
-        return findings
+        anomaly = self._anomaly(x, features, baseline)
+        if anomaly.explanation and not self.bundle.get("anomaly_alerts", True):
+            watch = {
+                "score": anomaly.explanation["score"],
+                "signals": anomaly.explanation["signals"],
+            }
+            findings = [replace(f, explanation=f.explanation | {"watch": watch}) for f in findings]
+        return [*findings, anomaly]
 
     def _anomaly(self, x, features, baseline) -> Finding:
+        """The anomaly model's finding; as a watch signal it never alerts (see training)."""
         forest = self.bundle["anomaly"][MODEL_LINE]
         filled = predictor.fill_missing(x, self.bundle["anomaly_medians"])
-        score = float(-forest.score_samples(filled)[0])
+        score = float(-forest.score_samples(filled)[0]) if judged(x, None)[0] else math.nan
         status = self._status(score, self.bundle["anomaly_threshold"][MODEL_LINE])
+        unusual = status == "active"
         explanation = (
             self._explanation(None, None, None, features, baseline) | {"score": round(score, 4)}
-            if status == "active"
+            if unusual
             else {}
         )
+        if not self.bundle.get("anomaly_alerts", True):
+            # healthy, so that anomaly alerts opened by earlier versions clear
+            status = "healthy"
         return Finding("anomaly", f"{self.name}:anomaly", status, "warning", None, explanation)
 
     def _explanation(self, kind, p, days, features, baseline) -> dict:
@@ -136,7 +157,7 @@ class ModelDetector:
             "model": self.model,
             "version": self.version,
             "fault": kind,
-            "probability": None if p is None else round(p, 4),
+            "probability": None if p is None or math.isnan(p) else round(p, 4),
             "time_to_failure_days": None if days is None else round(days, 2),
             "signals": explain(self.bundle, features, baseline, kind),
         }

@@ -61,16 +61,23 @@ def fit_classifiers(
     *,
     seed: int = 0,
     sample_weight: np.ndarray | None = None,
+    rows: dict[str, np.ndarray] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, HistGradientBoostingClassifier]:
-    """One binary classifier per mode (mode vs everything else), skipping unlearnable modes."""
+    """One binary classifier per mode (mode vs everything else), skipping unlearnable modes.
+
+    rows, when given, limits each mode's fit to the rows (a boolean mask) it may judge.
+    """
     models = {}
     for mode, y in labels.items():
         if progress:
             progress(f"classifier {mode}")
+        use = rows[mode] if rows is not None and mode in rows else np.ones(len(y), dtype=bool)
+        y = y[use]
         if int(y.sum()) < MIN_POSITIVES or int((~y).sum()) < MIN_POSITIVES:
             continue
-        models[mode] = _classifier(seed).fit(X, y, sample_weight=sample_weight)
+        weight = sample_weight[use] if sample_weight is not None else None
+        models[mode] = _classifier(seed).fit(X[use], y, sample_weight=weight)
     return models
 
 
@@ -89,6 +96,7 @@ def out_of_fold_proba(
     folds: int = 3,
     seed: int = 0,
     sample_weight: np.ndarray | None = None,
+    rows: dict[str, np.ndarray] | None = None,
     progress: Progress | None = None,
 ) -> dict[str, np.ndarray]:
     """Each row's probabilities from models that never saw its group (its car), for thresholds."""
@@ -97,9 +105,11 @@ def out_of_fold_proba(
         fold_labels = {mode: y[fit_idx] for mode, y in labels.items()}
         weights = sample_weight[fit_idx] if sample_weight is not None else None
         step = (lambda what, k=k: progress(f"fold {k + 1}/{folds}: {what}")) if progress else None
+        fold_rows = {m: r[fit_idx] for m, r in rows.items()} if rows is not None else None
         models = fit_classifiers(
-            X[fit_idx], fold_labels, seed=seed, sample_weight=weights, progress=step
-        )
+            X[fit_idx], fold_labels, seed=seed, sample_weight=weights, rows=fold_rows,
+            progress=step,
+        )  # fmt: skip
         for mode, p in predict_proba(models, X[val_idx]).items():
             out[mode][val_idx] = p
     return out
@@ -107,12 +117,19 @@ def out_of_fold_proba(
 
 @single_threaded
 def fit_time_to_failure(
-    X: np.ndarray, labels: dict[str, np.ndarray], ttf_days: np.ndarray, *, seed: int = 0
+    X: np.ndarray,
+    labels: dict[str, np.ndarray],
+    ttf_days: np.ndarray,
+    *,
+    seed: int = 0,
+    judged: dict[str, np.ndarray] | None = None,
 ) -> dict[str, HistGradientBoostingRegressor]:
-    """Per mode, a regressor of days to failure, fitted on that mode's positive rows."""
+    """Per mode, a regressor of days to failure, fitted on that mode's (judged) positive rows."""
     models = {}
     for mode, y in labels.items():
         rows = y & np.isfinite(ttf_days)
+        if judged is not None and mode in judged:
+            rows &= judged[mode]
         if rows.sum() < MIN_POSITIVES:
             continue
         models[mode] = HistGradientBoostingRegressor(
