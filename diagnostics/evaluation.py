@@ -132,16 +132,17 @@ def format_report(report: dict) -> list[str]:
     lines = [
         f"held-out fleet: {report['cars']} cars, seed {report['seed']}, "
         f"{report['healthy_car_days']:.0f} healthy car-days",
-        f"{'mode':<14}{'cars':>5}{'caught':>7}{'recall':>8}{'precision':>10}"
+        f"{'mode':<16}{'cars':>5}{'caught':>7}{'recall':>8}{'precision':>10}"
         f"{'lead_days':>10}{'false/1000':>11}{'threshold':>10}",
     ]
     # Stored reports come back from jsonb with their keys reordered: print in KINDS order.
     order = {k: i for i, k in enumerate(KINDS)}
     for mode, r in sorted(report["modes"].items(), key=lambda kv: order.get(kv[0], len(order))):
         lines.append(
-            f"{mode:<14}{r['cars']:>5}{r['caught']:>7}{r['recall']:>8.2f}{r['precision']:>10.2f}"
+            f"{mode:<16}{r['cars']:>5}{r['caught']:>7}{r['recall']:>8.2f}{r['precision']:>10.2f}"
             f"{r['lead_days']:>10.1f}{r['false_per_1000']:>11.2f}{r['threshold']:>10.3f}"
         )
+    lines += report.get("notes", [])
     if "ttf_mae_days" in report:
         lines.append(f"time-to-failure error (median absolute): {report['ttf_mae_days']:.1f} days")
     lines.append(summary_line(report["summary"]))
