@@ -61,6 +61,34 @@ def test_snapshot_has_every_feature_and_survives_a_round_trip():
     assert again.baseline_of("rest_v_mean_1d") is not None
 
 
+def test_cached_windows_equal_a_fresh_merge():
+    feats = CarFeatures()
+    car = Car(start_ms=START, seed=8, profile="commuter")
+    checked = 0
+    for s in feed(car, START + 2 * DAY_MS):
+        feats.update(s.ts_ms, s.values)
+        if s.ts_ms % 7 == 0:  # a scattering of moments, hour boundaries among them
+            for ts in (s.ts_ms, (s.ts_ms // 3_600_000 + 1) * 3_600_000):
+                fresh = CarFeatures.from_dict(feats.to_dict())  # no cached merge yet
+                for name, value in feats.snapshot(ts).items():
+                    other = fresh.snapshot(ts)[name]
+                    assert math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9) or (
+                        math.isnan(value) and math.isnan(other)
+                    ), (name, ts)
+                checked += 1
+    assert checked > 20
+
+
+def test_a_sticking_thermostat_slows_the_climb_before_the_engine_runs_cold():
+    # a third of the way to failure: the warm engine is still at its usual temperature ...
+    feats, snap = _features("thermostat", days=3)
+    _, healthy = _features(None, days=3)
+    assert abs(snap["coolant_warm_mean_1d"] - healthy["coolant_warm_mean_1d"]) < 2
+    # ... but the last trips' climb from 60 to 80 °C already takes far longer than its own
+    assert snap["climb_s_trips"] > 1.5 * healthy["climb_s_trips"], (snap, healthy)
+    assert feats.baseline_of("climb_s_trips") is not None
+
+
 def test_nan_gaps_and_missing_signals_are_tolerated():
     feats = CarFeatures()
     feats.update(START, {"RPM": math.nan, "COOLANT_TEMP": math.inf})
