@@ -71,13 +71,17 @@ def test_service_alerts_at_the_hour_the_evaluation_replay_does(db_url):
     expected = alert_starts(evaluation.statuses(w, np.asarray(scores), THRESHOLD, GATE), w.car)
     assert expected.tolist() == [12]
 
-    start = now_ms() - 2 * DAY_MS
+    # A fixed weekday and time of day (a Monday, 08:30 in Shanghai): the car's trips, and so
+    # the hours that get scored, depend on both.
+    day = now_ms() // DAY_MS - 14
+    day -= (day + 3) % 7  # epoch day 0 was a Thursday
+    start = day * DAY_MS + 30 * 60_000
     car = Car(start_ms=start, seed=3, profile="commuter")
     store, score = Store(db_url), scorer(db_url)
     detector = ScheduledDetector(scores)
     score.hourly, score.keep_hours = [detector], GATE.n
     try:
-        drive(store, score, [CarWriter(car)], start + DAY_MS + 6 * HOUR_MS)
+        drive(store, score, [CarWriter(car)], start + DAY_MS + 7 * HOUR_MS)
     finally:
         score.close()
         store.close()
