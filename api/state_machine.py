@@ -4,13 +4,13 @@ A domain declares its machine once, as a table:
 
     WORK_ORDER = StateMachine(
         entity_type="work_order",
-        states=("booked", "checked_in", ...),
+        states=("booked", "checked_in", "in_repair", "quality_check", "settled", "delivered"),
         initial="booked",
         transitions=(
             Transition("booked", "checked_in"),
             Transition("quality_check", "in_repair", requires_reason=True),
             Transition("settled", "delivered", guard=invoice_paid),
-            ...
+            # one row per allowed step
         ),
     )
 
