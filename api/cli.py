@@ -20,7 +20,7 @@ def api(
     import uvicorn
 
     from api.main import create_app
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
     from core.db.migrate import upgrade
     from core.settings import get_settings
 

@@ -28,7 +28,7 @@ def diagnostics(
     """Run the scoring service until SIGTERM or Ctrl-C (when no subcommand is given)."""
     if ctx.invoked_subcommand is not None:
         return
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
     from diagnostics.service import DiagnosticsService, ServiceConfig
 
     config = ServiceConfig(database_url=resolve_database_url())

@@ -71,3 +71,11 @@ def edge(
         agent.run(stop)
     finally:
         agent.stop()
+
+
+def main() -> None:
+    """`pitstop-edge`: the agent alone, for a car's gateway; it imports no server part."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    typer.run(edge)

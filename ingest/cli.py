@@ -21,7 +21,7 @@ def ingest(
     ),
 ) -> None:
     """Subscribe to the cars' telemetry, DTC and status messages and write them to PostgreSQL."""
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
     from ingest.service import Ingest, IngestConfig
 
     settings = get_settings()

@@ -26,12 +26,12 @@ from sqlalchemy import select, text
 from api.crm.models import Vehicle
 from api.main import create_app
 from api.seed import DEMO_PASSWORD, seed_demo
-from api.testing import make_vin, settings_for_tests
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Raise
 from tests.conftest import create_database, drop_database
+from tests.factories import make_vin, settings_for_tests
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

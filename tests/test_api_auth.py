@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from api.auth.roles import Role
 from api.auth.security import issue_token
 from api.main import create_app
-from api.testing import (
+from tests.factories import (
     TEST_PASSWORD,
     auth_headers,
     login,

@@ -11,7 +11,7 @@ from sqlalchemy import text
 
 from api.auth.roles import Role
 from api.main import create_app
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,

@@ -12,11 +12,11 @@ from api.main import create_app
 from api.sales.models import SalesOrder
 from api.seed import DEMO_PASSWORD, seed_demo
 from api.service.work_models import Complaint, Survey, WorkOrder
-from api.testing import make_vin, settings_for_tests
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Clear, Raise
+from tests.factories import make_vin, settings_for_tests
 
 EN = {"Accept-Language": "en"}
 

@@ -7,8 +7,8 @@ from pydantic import ValidationError
 
 from api.i18n import Text, pick_language, register, translate
 from api.main import create_app
-from api.testing import settings_for_tests
 from core.settings import PLACEHOLDER_JWT_SECRET, Settings
+from tests.factories import settings_for_tests
 
 
 def test_placeholder_jwt_secret_is_refused_outside_development():

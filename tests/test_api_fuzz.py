@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from api.main import create_app
 from api.notifications.vapid import new_private_key
 from api.seed import DEMO_PASSWORD, seed_demo
-from api.testing import make_vin, settings_for_tests
+from tests.factories import make_vin, settings_for_tests
 
 EXAMPLES = 8  # per operation and role; reaches the validators and keeps the run to minutes
 ROLES = ("admin", "manager", "sales", "advisor", "technician", "customer")  # demo usernames

@@ -22,7 +22,10 @@ from api.notifications.models import Delivery
 from api.notifications.service import notify
 from api.notifications.templates import TEMPLATES, check_templates, render
 from api.notifications.vapid import KEY_FILE, VapidKeysMissing, new_private_key, vapid_keys
-from api.testing import (
+from core.db import connect, sqlalchemy_url
+from core.db.migrate import downgrade, upgrade
+from core.settings import Settings
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -30,9 +33,6 @@ from api.testing import (
     make_user,
     settings_for_tests,
 )
-from core.db import connect, sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
-from core.settings import Settings
 from tests.notifications_support import Browser
 
 VAPID_KEY = new_private_key()

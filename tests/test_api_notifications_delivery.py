@@ -23,7 +23,7 @@ from api.notifications.models import Delivery, Notification, NotificationPrefere
 from api.notifications.service import NO_EMAIL, NO_PUSH, notify
 from api.notifications.staff import set_quiet_hours
 from api.notifications.vapid import new_private_key, vapid_keys
-from api.testing import make_customer, make_group, make_store, make_user, settings_for_tests
+from tests.factories import make_customer, make_group, make_store, make_user, settings_for_tests
 from tests.notifications_support import Browser, Mailbox, parts, push_endpoint, smtp_server
 
 # 12:00 and 23:00 in Shanghai: outside and inside the default quiet hours (21:00-08:00).

@@ -11,7 +11,7 @@ from api.auth.roles import Role
 from api.main import create_app
 from api.notifications.models import Delivery, Notification
 from api.notifications.seed import seed_notifications
-from api.testing import (
+from tests.factories import (
     TEST_PASSWORD,
     make_customer,
     make_group,

@@ -10,7 +10,7 @@ import jsonschema
 import pytest
 
 from api.main import create_app
-from api.testing import settings_for_tests
+from tests.factories import settings_for_tests
 
 PAGE_FIELDS = {"items", "total", "limit", "offset"}
 PAGE_PARAMS = {"limit", "offset"}

@@ -16,8 +16,8 @@ from api.parts import catalogue
 from api.parts.ledger import quantities, today
 from api.parts.models import Lot
 from api.parts.schemas import StockPolicy
-from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
-from api.testing import auth_headers, make_group, make_store, make_user, settings_for_tests
+from tests.factories import auth_headers, make_group, make_store, make_user, settings_for_tests
+from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
 

@@ -17,10 +17,10 @@ from api.models_base import Base
 from api.parts import service
 from api.parts.ledger import today
 from api.parts.models import Lot
-from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
-from api.testing import auth_headers, make_group, make_store, make_user, settings_for_tests
 from core.db import sqlalchemy_url
 from core.db.migrate import downgrade, upgrade
+from tests.factories import auth_headers, make_group, make_store, make_user, settings_for_tests
+from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
 PARTS_TABLES = {

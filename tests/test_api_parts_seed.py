@@ -17,7 +17,7 @@ from api.parts.access import Access
 from api.parts.ledger import today
 from api.parts.models import StockMove, Warehouse
 from api.parts.seed import seed_parts
-from api.testing import make_group, make_store, settings_for_tests
+from tests.factories import make_group, make_store, settings_for_tests
 
 ALL = PageParams(limit=200, offset=0)
 

@@ -17,8 +17,7 @@ from api.main import create_app
 from api.parts import service
 from api.parts.ledger import quantities, today
 from api.parts.models import Lot, Reservation, StockMove
-from api.parts.testing import make_part, make_warehouse, stock_in
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -26,6 +25,7 @@ from api.testing import (
     make_user,
     settings_for_tests,
 )
+from tests.factories.parts import make_part, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
 THREADS = 10

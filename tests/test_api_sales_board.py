@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from api.auth.roles import Role
 from api.main import create_app
 from api.sales.models import Lead, Quote, SalesOrder
-from api.sales.testing import make_sales_model, make_stock
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -21,6 +20,7 @@ from api.testing import (
     make_user,
     settings_for_tests,
 )
+from tests.factories.sales import make_sales_model, make_stock
 
 EN = {"Accept-Language": "en"}
 JAN, FEB = date(2026, 1, 1), date(2026, 2, 1)

@@ -15,8 +15,7 @@ from api.crm.models import Customer, Vehicle
 from api.main import create_app
 from api.sales.constants import DELIVERY_ITEMS, PDI_ITEMS
 from api.sales.models import StockVehicle
-from api.sales.testing import make_sales_model, make_stock
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -24,6 +23,7 @@ from api.testing import (
     make_user,
     settings_for_tests,
 )
+from tests.factories.sales import make_sales_model, make_stock
 
 EN = {"Accept-Language": "en"}
 

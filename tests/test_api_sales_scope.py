@@ -14,8 +14,9 @@ from api.main import create_app
 from api.models_base import Base
 from api.sales.models import Lead
 from api.sales.states import LEAD_FLOW
-from api.sales.testing import make_sales_model, make_stock
-from api.testing import (
+from core.db import connect, sqlalchemy_url
+from core.db.migrate import downgrade, upgrade
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -23,8 +24,7 @@ from api.testing import (
     make_user,
     settings_for_tests,
 )
-from core.db import connect, sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
+from tests.factories.sales import make_sales_model, make_stock
 
 EN = {"Accept-Language": "en"}
 

@@ -17,7 +17,7 @@ from api.sales.models import Lead, SalesModel, SalesOrder, StockVehicle
 from api.sales.seed import seed_sales
 from api.sales.seed_data import CATALOGUE
 from api.seed import DEMO_PASSWORD, seed_demo
-from api.testing import make_vin, settings_for_tests
+from tests.factories import make_vin, settings_for_tests
 
 
 @pytest.fixture(scope="module")

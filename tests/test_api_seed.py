@@ -11,7 +11,7 @@ from api.auth.models import Store, User
 from api.crm.models import Customer, Interaction, Vehicle
 from api.main import create_app
 from api.seed import DEMO_PASSWORD, DEMO_STAFF, seed_demo
-from api.testing import make_vin, settings_for_tests
+from tests.factories import make_vin, settings_for_tests
 
 CUSTOMERS = 24  # the real demo seeds 200; a small run exercises the same code
 

@@ -16,20 +16,11 @@ from api.auth.roles import Role
 from api.main import create_app
 from api.parts.ledger import today
 from api.parts.models import Lot, Reservation, StockMove
-from api.parts.testing import make_part, make_warehouse, stock_in
 from api.service import service
 from api.service.models import Appointment
 from api.service.pricing import PricedLine, totals
-from api.service.testing import (
-    local,
-    make_bay,
-    make_operation,
-    make_technician,
-    next_weekday,
-    open_every_day,
-)
 from api.service.work_models import Complaint, Invoice, Survey, WorkOrder
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -37,6 +28,15 @@ from api.testing import (
     make_user,
     make_vehicle,
     settings_for_tests,
+)
+from tests.factories.parts import make_part, make_warehouse, stock_in
+from tests.factories.service import (
+    local,
+    make_bay,
+    make_operation,
+    make_technician,
+    next_weekday,
+    open_every_day,
 )
 
 EN = {"Accept-Language": "en"}

@@ -14,15 +14,9 @@ from api.auth.roles import Role
 from api.main import create_app
 from api.models_base import Base
 from api.service import service
-from api.service.testing import (
-    local,
-    make_bay,
-    make_operation,
-    make_technician,
-    next_weekday,
-    open_every_day,
-)
-from api.testing import (
+from core.db import connect, sqlalchemy_url
+from core.db.migrate import downgrade, upgrade
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -31,8 +25,14 @@ from api.testing import (
     make_vehicle,
     settings_for_tests,
 )
-from core.db import connect, sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
+from tests.factories.service import (
+    local,
+    make_bay,
+    make_operation,
+    make_technician,
+    next_weekday,
+    open_every_day,
+)
 
 EN = {"Accept-Language": "en"}
 SERVICE_TABLES = ("service_", "work_order")

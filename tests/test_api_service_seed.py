@@ -14,9 +14,8 @@ from api.main import create_app
 from api.service import service
 from api.service.models import Bay, LabourOperation, OpeningHours, Technician
 from api.service.seed import OPERATIONS, seed_service
-from api.service.testing import local, next_weekday
 from api.service.work_models import Invoice, Survey, WorkOrder
-from api.testing import (
+from tests.factories import (
     make_customer,
     make_group,
     make_store,
@@ -24,6 +23,7 @@ from api.testing import (
     make_vehicle,
     settings_for_tests,
 )
+from tests.factories.service import local, next_weekday
 
 REQUIRED = {
     "OIL-SVC",

@@ -16,7 +16,7 @@ from api.crm.models import Customer
 from api.crm.states import CUSTOMER_LIFECYCLE
 from api.main import create_app
 from api.state_machine import IllegalTransition, StateMachine, Transition, chain
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,

@@ -7,7 +7,11 @@ from fastapi.testclient import TestClient
 
 from api.auth.roles import Role
 from api.main import create_app
-from api.testing import (
+from core.db import connect
+from core.wire import now_ms
+from diagnostics import alerts
+from diagnostics.scoring import Raise
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -16,10 +20,6 @@ from api.testing import (
     make_vehicle,
     settings_for_tests,
 )
-from core.db import connect
-from core.wire import now_ms
-from diagnostics import alerts
-from diagnostics.scoring import Raise
 
 
 @pytest.fixture(scope="module")

@@ -23,9 +23,9 @@ from api.proactive.models import Proposal
 from api.proactive.worker import Worker, WorkerConfig
 from api.service.models import Appointment, Bay, Technician
 from api.service.work_models import WorkOrder
-from api.testing import make_user, settings_for_tests
 from simulators.fleet import Fleet
 from tests.diag_support import scorer
+from tests.factories import make_user, settings_for_tests
 from tests.ingest_support import config, running, wait_for
 from tests.notifications_support import (
     Browser,

@@ -19,7 +19,7 @@ from api.proactive.models import HandledAlertEvent, Proposal
 from api.proactive.worker import drain
 from api.service.models import Appointment
 from api.service.work_models import PartLine, WorkOrder
-from api.testing import settings_for_tests
+from tests.factories import settings_for_tests
 from tests.proactive_support import make_car, make_dealer, raise_alerts
 
 CARS = 12

@@ -15,7 +15,7 @@ def worker(
 ) -> None:
     """React to alerts, send due notifications, close delivered jobs, remind due services."""
     from api.proactive.worker import Worker, WorkerConfig
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
     from core.db.migrate import upgrade
     from core.settings import get_settings
 

@@ -30,3 +30,11 @@ def ensure_database(admin_url: str, name: str) -> None:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def resolve_database_url() -> str:
+    """PITSTOP_DATABASE_URL, or embedded PostgreSQL under PITSTOP_HOME when it is unset."""
+    from core.settings import get_settings
+
+    settings = get_settings()
+    return settings.database_url or start_embedded_postgres(settings.home)

@@ -44,8 +44,8 @@ def train_command(
     activate: bool = typer.Option(True, help="Make the new version the one scoring uses"),
 ) -> None:
     """Simulate labelled fleets, train, evaluate on held-out cars, store the model."""
-    from cli.services import resolve_database_url
     from core.db import connect
+    from core.db.embedded import resolve_database_url
     from diagnostics import evaluation, registry, training
     from diagnostics.models.feedback import feedback_windows
 
@@ -100,8 +100,8 @@ def evaluate_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
-    from cli.services import resolve_database_url
     from core.db import connect
+    from core.db.embedded import resolve_database_url
     from diagnostics import evaluation, registry, training
 
     with connect(resolve_database_url()) as conn:

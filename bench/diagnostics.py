@@ -69,13 +69,9 @@ def _serve(url: str, shard: int, shards: int, stop) -> None:
     Scorer(config, shard, shards).run(stop)
 
 
-def bench_diagnostics(
-    cars: int = typer.Option(1000, help="Simulated cars"),
-    workers: int = typer.Option(2, help="Scoring shards (processes)"),
-    live_seconds: float = typer.Option(15.0, help="Length of the live phase"),
-) -> None:
+def run(*, cars: int, workers: int, live_seconds: float) -> None:
     """Measure cars scored per second and the delay from a sample's arrival to its alert."""
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
 
     server_url = resolve_database_url()
     name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"

@@ -7,7 +7,9 @@ typing. Each returns the ORM object it made.
 from __future__ import annotations
 
 import uuid
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from api.crm.states import CUSTOMER_LIFECYCLE
 from core.settings import Settings
 from core.vin import with_check_digit
 
+STORE_ZONE = "Asia/Shanghai"  # every factory-made store's time zone
 TEST_PASSWORD = "test-password-1"
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
@@ -28,6 +31,11 @@ def settings_for_tests(database_url: str, **overrides: Any) -> Settings:
     """Settings for an app on the test database."""
     values: dict[str, Any] = {"environment": "test", "jwt_secret": TEST_JWT_SECRET}
     return Settings(database_url=database_url, **(values | overrides))
+
+
+def store_today(zone: str = STORE_ZONE) -> date:
+    """Today in the store's time zone: the day its staff and its reports mean."""
+    return datetime.now(ZoneInfo(zone)).date()
 
 
 def _token() -> str:
@@ -50,7 +58,7 @@ def make_store(session: Session, group: DealerGroup, *, name: str = "测试门�
         name_zh=name,
         name_en="Test store",
         city="上海",
-        timezone="Asia/Shanghai",
+        timezone=STORE_ZONE,
     )
     session.add(store)
     session.flush()

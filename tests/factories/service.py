@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from api.auth.models import DealerGroup, Store
 from api.auth.roles import Role
 from api.service.models import Bay, LabourOperation, OpeningHours, Technician
-from api.testing import make_user
+from tests.factories import make_user
 
 
 def make_operation(

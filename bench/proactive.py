@@ -11,77 +11,34 @@ batteries in stock for most cars; the rest are ordered). Two phases with the sam
 
 from __future__ import annotations
 
-import itertools
 import random
 import secrets
 import statistics
 import threading
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import typer
 from rich.console import Console
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api.auth.roles import Role
-from api.crm.models import Vehicle
 from api.errors import Conflict
-from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
 from api.proactive.flows import SEARCH_ROUNDS
-from api.proactive.models import TriagePolicy
 from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
 from api.service import service as service_api
-from api.service.testing import make_bay, make_operation, make_technician, open_every_day
-from api.testing import make_customer, make_group, make_store, make_user
+from bench.proactive_world import OPERATION_CODES, WITHIN_DAYS, BenchStore, build_group
 from core.db import connect, with_database
 from core.db.migrate import upgrade
 from core.settings import Settings
-from core.vin import with_check_digit
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Raise
 
 console = Console()
-CARS_PER_STORE = 100
-TECHNICIANS = 8  # per store, each with a quick bay: 8 jobs at once
-IN_STOCK_SHARE = 0.8  # batteries on the shelf for this share of a store's cars
-WITHIN_DAYS = 21  # the benchmark policy's deadline for a battery visit
-OPERATIONS = ("BAT-TEST", "BAT-REPL")
-SERIALS = itertools.count(1)  # unique VIN serials (random ones collide among thousands)
 REASONS = {"rule:battery_crank_dip": {"kind": "rule", "rule": "battery_crank_dip", "value": 9.1}}
-
-
-def _stores(session: Session, group, part, count: int, cars: int) -> list[tuple[int, list]]:
-    """Stores with workshop, stock and policy; (store_id, [(customer_id, vehicle_id, vin)])."""
-    out = []
-    for s in range(count):
-        store = make_store(session, group, name=f"门店{s}")
-        open_every_day(session, store)
-        for _ in range(TECHNICIANS):
-            make_technician(session, group, store, skills=("electrical",))
-            make_bay(session, store, kind="quick")
-        warehouse = make_warehouse(session, group, store=store)
-        in_stock = int(IN_STOCK_SHARE * min(cars, CARS_PER_STORE))
-        stock_in(session, warehouse, part, in_stock, expires_on=date.today() + timedelta(days=400))
-        rule = {"failure_mode": "battery", "action": "schedule", "within_days": WITHIN_DAYS}
-        session.add(TriagePolicy(store_id=store.id, mode="auto", rules=[rule]))
-        fleet = []
-        for _ in range(min(cars - s * CARS_PER_STORE, CARS_PER_STORE)):
-            customer = make_customer(session, store)
-            customer.consents = {"in_app": True}
-            vehicle = Vehicle(
-                store_id=store.id, vin=with_check_digit(f"LBNCH0180NT{next(SERIALS):06d}"),
-                make="Volkswagen", model="Passat", year=2021, owner_id=customer.id,
-            )  # fmt: skip
-            session.add(vehicle)
-            session.flush()
-            fleet.append((customer.id, vehicle.id, vehicle.vin))
-        out.append((store.id, fleet))
-        make_user(session, group, Role.service_advisor, stores=[store])
-    return out
 
 
 def _percentiles(values: list[float]) -> tuple[float, float]:
@@ -89,9 +46,9 @@ def _percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-def _ceiling(factory, stores, threads: int) -> list[float]:
+def _ceiling(factory, stores: list[BenchStore], threads: int) -> list[float]:
     """Latency of a bare book_best_slot + commit per car, with `threads` at once."""
-    jobs = [(store_id, c, v) for store_id, fleet in stores for c, v, _ in fleet]
+    jobs = [(s.store_id, c, v) for s in stores for c, v, _ in s.cars]
     lock, latencies = threading.Lock(), []
 
     def run() -> None:
@@ -130,7 +87,7 @@ def _bare_booking(session: Session, store_id: int, customer_id: int, vehicle_id:
             with session.begin_nested():
                 service_api.book_best_slot(
                     session, actor=store_id, store_id=store_id, customer_id=customer_id,
-                    vehicle_id=vehicle_id, operations=OPERATIONS, earliest=now,
+                    vehicle_id=vehicle_id, operations=OPERATION_CODES, earliest=now,
                     latest=now + timedelta(days=WITHIN_DAYS), source="alert",
                 )  # fmt: skip
             return
@@ -156,13 +113,9 @@ def _emit(url: str, vins: list[str], seconds: float) -> None:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
 
 
-def bench_proactive(
-    cars: int = typer.Option(1000, min=1, help="Cars alerting"),
-    seconds: float = typer.Option(60.0, min=1, help="The alerts arrive within this long"),
-    threads: int = typer.Option(4, min=1, max=64, help="Reactor threads (as pitstop worker)"),
-) -> None:
+def run(*, cars: int, seconds: float, threads: int) -> None:
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
 
     server_url = resolve_database_url()
     name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"
@@ -175,23 +128,17 @@ def bench_proactive(
         settings = Settings(database_url=url, environment="development", jwt_secret=secret)
         worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
         factory = worker.session_factory
-        count = -(-cars // CARS_PER_STORE)
-        with console.status(f"building {2 * count} stores and {2 * cars} cars"), factory() as s:
-            group = make_group(s)
-            for code, hours, bay in (("BAT-TEST", "0.3", None), ("BAT-REPL", "0.5", "quick")):
-                make_operation(s, group, code=code, hours=hours, skill="electrical", bay_kind=bay)
-            part = make_part(s, group, kind="battery", cost="520", supplier=make_supplier(s, group))
-            part.part_number = "VARTA-C22-60AH"
-            twins = _stores(s, group, part, count, cars)
-            loop_stores = _stores(s, group, part, count, cars)
-            s.commit()
+        building = console.status(f"building two like sets of stores for {cars} cars each")
+        with building, factory() as session:
+            twins, loop_stores = build_group(session, cars)
+            session.commit()
         with console.status(f"ceiling: {cars} bare bookings on {threads} threads"):
             ceiling = _ceiling(factory, twins, threads)
         done: dict[int, float] = {}
         worker.on_handled = lambda event_id: done.__setitem__(event_id, time.time())
         runner = threading.Thread(target=worker.run)
         runner.start()
-        vins = [vin for _, fleet in loop_stores for _, _, vin in fleet]
+        vins = [vin for s in loop_stores for _, _, vin in s.cars]
         random.Random(0).shuffle(vins)  # alerts come from every store, not one store at a time
         began = time.monotonic()
         with console.status(f"loop: {cars} alerts within {seconds:.0f} s"):

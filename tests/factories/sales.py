@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from api.auth.models import DealerGroup, Store
 from api.sales.models import SalesModel, StockVehicle
 from api.sales.states import STOCK_FLOW
-from api.testing import make_vin
+from tests.factories import make_vin
 
 
 def make_sales_model(

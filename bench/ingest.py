@@ -19,13 +19,13 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bench.ingest_load import BareSubscriber, Fleet, make_fleet, publish_all, publish_paced
 from core.broker import LocalBroker, free_port
 from core.db import connect, with_database
 from core.db.migrate import upgrade
 from core.signals import COLUMNS
 from core.vin import with_check_digit
 from core.wire import TOPIC_ROOT, Sample, Telemetry, encode, now_ms, topic
-from ingest.bench_load import BareSubscriber, Fleet, make_fleet, publish_all, publish_paced
 
 PHASE_TIMEOUT_S = 300  # a phase that takes longer than this is reported as failed
 POLL_S = 0.05
@@ -43,20 +43,19 @@ class Figures:
     peak_rss_mb: float = 0.0
 
 
-def bench_ingest(
-    vehicles: int = typer.Option(500, help="Simulated cars"),
-    seconds: float = typer.Option(60.0, help="Seconds of driving per car in the data set"),
-    hz: float = typer.Option(10.0, help="Samples per second per car"),
-    signals: int = typer.Option(
-        len(COLUMNS), min=1, max=len(COLUMNS), help="Signals (datapoints) per sample"
-    ),
-    message_samples: int = typer.Option(50, help="Samples per MQTT message"),
-    publishers: int = typer.Option(1, help="Publisher processes"),
-    rate: float = typer.Option(100_000, help="Datapoints/s offered in the paced latency run"),
-    paced_seconds: float = typer.Option(10.0, help="Length of the paced latency run"),
+def run(
+    *,
+    vehicles: int,
+    seconds: float,
+    hz: float,
+    signals: int,
+    message_samples: int,
+    publishers: int,
+    rate: float,
+    paced_seconds: float,
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
-    from cli.services import resolve_database_url
+    from core.db.embedded import resolve_database_url
 
     server_url = resolve_database_url()
     name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"
@@ -249,7 +248,7 @@ def _wait_rows(ingest: IngestProcess, base: int, target: int, progress, task) ->
 
 def _probe(ingest: IngestProcess, mqtt_url: str) -> int:
     """Publish one message until a row commits: the ingest is subscribed. Its row count."""
-    from ingest.bench_load import _publisher
+    from bench.ingest_load import _publisher
 
     client = _publisher(mqtt_url)
     vin = with_check_digit("LBNCH0000PR0BE000")

@@ -1,0 +1,56 @@
+"""`pitstop bench`: each benchmark's module is imported only when it runs."""
+
+from __future__ import annotations
+
+import typer
+
+from core.signals import COLUMNS
+
+bench_app = typer.Typer(help="Benchmarks, each against a ceiling measured in the same run.")
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    vehicles: int = typer.Option(500, help="Simulated cars"),
+    seconds: float = typer.Option(60.0, help="Seconds of driving per car in the data set"),
+    hz: float = typer.Option(10.0, help="Samples per second per car"),
+    signals: int = typer.Option(
+        len(COLUMNS), min=1, max=len(COLUMNS), help="Signals (datapoints) per sample"
+    ),
+    message_samples: int = typer.Option(50, help="Samples per MQTT message"),
+    publishers: int = typer.Option(1, help="Publisher processes"),
+    rate: float = typer.Option(100_000, help="Datapoints/s offered in the paced latency run"),
+    paced_seconds: float = typer.Option(10.0, help="Length of the paced latency run"),
+) -> None:
+    """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
+    from bench import ingest
+
+    ingest.run(
+        vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
+        message_samples=message_samples, publishers=publishers, rate=rate,
+        paced_seconds=paced_seconds,
+    )  # fmt: skip
+
+
+@bench_app.command("diagnostics")
+def bench_diagnostics(
+    cars: int = typer.Option(1000, help="Simulated cars"),
+    workers: int = typer.Option(2, help="Scoring shards (processes)"),
+    live_seconds: float = typer.Option(15.0, help="Length of the live phase"),
+) -> None:
+    """Measure cars scored per second and the delay from a sample's arrival to its alert."""
+    from bench import diagnostics
+
+    diagnostics.run(cars=cars, workers=workers, live_seconds=live_seconds)
+
+
+@bench_app.command("proactive")
+def bench_proactive(
+    cars: int = typer.Option(1000, min=1, help="Cars alerting"),
+    seconds: float = typer.Option(60.0, min=1, help="The alerts arrive within this long"),
+    threads: int = typer.Option(4, min=1, max=64, help="Reactor threads (as pitstop worker)"),
+) -> None:
+    """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
+    from bench import proactive
+
+    proactive.run(cars=cars, seconds=seconds, threads=threads)

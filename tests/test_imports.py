@@ -1,0 +1,102 @@
+"""What product code may import: never test code or test-only packages, never `cli`; and the
+edge agent, which ships to a car, nothing of the server."""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+import sys
+import tomllib
+from importlib.metadata import packages_distributions
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
+PRODUCT = [p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]]
+TEST_MODULES = {"tests", "fastapi.testclient", "starlette.testclient"}
+SERVER = {"api", "ingest", "diagnostics", "simulators", "bench", "cli", "dashboards"}
+SERVER_LIBRARIES = {"sqlalchemy", "fastapi", "sklearn", "alembic", "uvicorn", "psycopg"}
+
+
+def _names(requirements: list[str]) -> set[str]:
+    return {re.split(r"[\s\[<>=!~;]", r, maxsplit=1)[0].lower() for r in requirements}
+
+
+def only_for_tests() -> set[str]:
+    """Import names of the distributions that only the test extra brings."""
+    extra = _names(PYPROJECT["project"]["optional-dependencies"]["test"])
+    only = extra - _names(PYPROJECT["project"]["dependencies"]) - {"pitstop"}
+    return {
+        module
+        for module, dists in packages_distributions().items()
+        if any(d.lower().replace("_", "-") in only for d in dists)
+    }
+
+
+def imports_of(path: Path) -> set[str]:
+    """Every module a file imports, at any depth (inside functions too)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            found.add(node.module)
+            found |= {f"{node.module}.{alias.name}" for alias in node.names}
+    return found
+
+
+def product_files() -> list[Path]:
+    return [f for package in PRODUCT for f in sorted((ROOT / package).rglob("*.py"))]
+
+
+def forbidden(imports: set[str], banned: set[str]) -> set[str]:
+    return {m for m in imports if any(m == b or m.startswith(b + ".") for b in banned)}
+
+
+def test_the_test_only_list_is_not_empty():
+    banned = only_for_tests()
+    assert {"pytest", "hypothesis", "schemathesis", "playwright"} <= banned, banned
+
+
+def test_product_code_imports_no_test_code_or_test_only_package():
+    banned = only_for_tests() | TEST_MODULES
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(forbidden(imports_of(f), banned)) for f in product_files()
+    }
+    assert not {f: m for f, m in offenders.items() if m}
+
+
+def test_nothing_but_the_command_line_imports_cli():
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in product_files()
+        if f.parts[len(ROOT.parts)] != "cli" and forbidden(imports_of(f), {"cli"})
+    ]
+    assert not offenders
+
+
+def test_the_edge_agent_imports_no_server_part():
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(forbidden(imports_of(f), SERVER | SERVER_LIBRARIES))
+        for f in sorted((ROOT / "edge_agent").rglob("*.py"))
+    }
+    assert not {f: m for f, m in offenders.items() if m}
+
+
+def test_pitstop_edge_loads_no_server_library():
+    code = "import sys, edge_agent.cli, edge_agent.agent; print(' '.join(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not forbidden(set(loaded), SERVER | SERVER_LIBRARIES)
+
+
+def test_the_checks_catch_an_offender(tmp_path):
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        "def f():\n    from fastapi.testclient import TestClient\n    import pytest\n"
+    )
+    assert forbidden(imports_of(sample), TEST_MODULES | {"pytest"}) == {
+        "fastapi.testclient", "fastapi.testclient.TestClient", "pytest",
+    }  # fmt: skip
