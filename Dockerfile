@@ -1,19 +1,21 @@
 # One image for every server part: `pitstop db upgrade`, `pitstop ingest`, `pitstop api`,
-# `pitstop diagnostics` (docker-compose.yml picks the subcommand).
+# `pitstop diagnostics`, `pitstop worker` (docker-compose.yml picks the subcommand).
+# Every dependency comes from the same pinned, hashed lock as the README's first command.
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements/run.lock requirements/run.lock
+RUN python -m venv /opt/pitstop \
+ && /opt/pitstop/bin/pip install --no-cache-dir -r requirements/run.lock
 COPY . .
-RUN pip install --no-cache-dir --upgrade pip \
- && pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN /opt/pitstop/bin/pip install --no-cache-dir --no-deps --no-build-isolation .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    PITSTOP_HOME=/var/lib/pitstop
-COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl \
- && rm -rf /wheels \
- && useradd --system --uid 10001 --home-dir /var/lib/pitstop --create-home pitstop
+    PITSTOP_HOME=/var/lib/pitstop \
+    PATH=/opt/pitstop/bin:$PATH
+COPY --from=build /opt/pitstop /opt/pitstop
+RUN useradd --system --uid 10001 --home-dir /var/lib/pitstop --create-home pitstop
 USER pitstop
 WORKDIR /var/lib/pitstop
 ENTRYPOINT ["pitstop"]

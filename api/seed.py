@@ -45,6 +45,9 @@ DEMO_STAFF = (
     ("advisor.mh", "孙婷", Role.service_advisor, ("SH-MH",)),
 )
 DEMO_CUSTOMER_USER = "customer"  # linked to the owner of the first VIN
+# What the owners of the demo's faulty cars agreed to: the channels the demo delivers on (it
+# runs no mail server, and a Web Push subscription exists only once made in a browser).
+WATCHED_CONSENTS = {"in_app": True, "sms": True}
 
 SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
@@ -123,8 +126,18 @@ def demo_vin(serial: int) -> str:
     return with_check_digit(f"LSVAU2180PD{serial:06d}")
 
 
-def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOMERS) -> SeedReport:
-    """Add the demo dealer group to the database (idempotent); the caller commits."""
+def seed_demo(
+    session: Session,
+    vins: list[str],
+    *,
+    customers: int = DEMO_CUSTOMERS,
+    consenting: frozenset[str] = frozenset(),
+) -> SeedReport:
+    """Add the demo dealer group to the database (idempotent); the caller commits.
+
+    The VINs go to the first customers in order; new owners of `consenting` VINs agree to
+    the channels the demo delivers on, so that its messages about those cars reach them.
+    """
     rng = random.Random(SEED)
     report = SeedReport()
     group = _group(session)
@@ -133,7 +146,9 @@ def seed_demo(session: Session, vins: list[str], *, customers: int = DEMO_CUSTOM
     fleet = [validate_vin(v) for v in vins]
     fleet += [demo_vin(i) for i in range(max(0, customers + customers // 6 - len(fleet)))]
     staff_ids = {code: _staff_of(session, code) for code in stores}
-    first_owner = _customers(session, rng, fleet, customers, stores, staff_ids, admin, report)
+    first_owner = _customers(
+        session, rng, fleet, customers, stores, staff_ids, admin, report, consenting
+    )
     if first_owner is not None:
         _customer_user(session, group, first_owner, report)
     seed_sales(session, group, stores)
@@ -223,6 +238,7 @@ def _customers(
     staff_ids: dict[str, list[int]],
     admin: User,
     report: SeedReport,
+    consenting: frozenset[str],
 ) -> Customer | None:
     """The demo customers with their cars, lifecycle and interactions, written in bulk.
 
@@ -250,6 +266,8 @@ def _customers(
             vin = next(next_vin, None)
             if vin is not None and vin not in taken:
                 _vehicle(rng, vin, stores[code], plan.customer, report)
+        if plan.new and any(v.vin in consenting for v in plan.customer.vehicles):
+            plan.customer.consents = dict(plan.customer.consents, **WATCHED_CONSENTS)
         if plan.customer.status in (None, "prospect"):
             plan.path = _lifecycle(rng, owns_a_car=bool(plan.customer.vehicles))
         if plan.new or plan.customer.id not in talked:
@@ -416,3 +434,17 @@ def fleet_vins(session: Session) -> list[str]:
 
     vins = session.scalars(select(vehicle_latest.c.vin).order_by(vehicle_latest.c.vin))
     return [vin for vin in vins if is_valid_vin(vin)]
+
+
+def seed_demo_database(
+    database_url: str, vins: list[str], *, consenting: frozenset[str] = frozenset()
+) -> SeedReport:
+    """seed_demo in a transaction of its own on the database."""
+    from api.db import make_engine, make_session_factory
+
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return seed_demo(session, vins, consenting=consenting)
+    finally:
+        engine.dispose()

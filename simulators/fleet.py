@@ -58,6 +58,29 @@ def parse_faults(spec: str | None, cars: int, rng: random.Random) -> list[str | 
 
 
 @dataclass
+class CarPlan:
+    """Who a fleet's car will be, known before anything runs: the same seed, the same plan."""
+
+    vin: str
+    seed: int
+    profile: str
+    fault: str | None
+    rng: random.Random = field(repr=False, compare=False)  # the car's own, past its VIN
+
+
+def fleet_plan(cars: int, faults: str | None = None, seed: int = 0) -> list[CarPlan]:
+    """The fleet's cars in order: VIN, profile and fault kind, as Fleet(...) will build them."""
+    rng = random.Random(seed)
+    plans = []
+    for index, kind in enumerate(parse_faults(faults, cars, rng)):
+        car_seed = rng.randrange(2**32)
+        car_rng = random.Random(car_seed)
+        vin = random_vin(car_rng)
+        plans.append(CarPlan(vin, car_seed, PROFILE_MIX[index % len(PROFILE_MIX)], kind, car_rng))
+    return plans
+
+
+@dataclass
 class Member:
     car: Car
     link: SimLink
@@ -97,35 +120,30 @@ class Fleet:
             start_ms if start_ms is not None else wire.now_ms() - int(start_days_ago * DAY_MS)
         )
         self.members: list[Member] = []
-        rng = random.Random(seed)
-        kinds = parse_faults(faults, cars, rng)
         onset_within, develop = _fault_timing(start_days_ago)
-        for index, kind in enumerate(kinds):
-            car_seed = rng.randrange(2**32)
-            car_rng = random.Random(car_seed)
-            vin = random_vin(car_rng)
-            fault = (
-                make_fault(kind, self.start_ms, car_rng, onset_within, develop) if kind else None
+        for plan in fleet_plan(cars, faults, seed):
+            fault = plan.fault and make_fault(
+                plan.fault, self.start_ms, plan.rng, onset_within, develop
             )
             car = Car(
                 start_ms=self.start_ms,
-                seed=car_seed,
-                vin=vin,
-                profile=PROFILE_MIX[index % len(PROFILE_MIX)],
+                seed=plan.seed,
+                vin=plan.vin,
+                profile=plan.profile,
                 faults=[fault] if fault else [],
             )
             link_flakiness = flakiness and Flakiness(
-                flakiness.no_answer, flakiness.drop, flakiness.connect_failure, car_seed
+                flakiness.no_answer, flakiness.drop, flakiness.connect_failure, plan.seed
             )
             lock = threading.Lock()
             link = SimLink(car, flakiness=link_flakiness, lock=lock)
             agent = Agent(
                 link=link,
                 mqtt_url=mqtt_url,
-                buffer_path=self.workdir / f"{vin}.sqlite",
+                buffer_path=self.workdir / f"{plan.vin}.sqlite",
                 config=config,
                 clock=_clock_of(car),
-                client_id=f"pitstop-sim-{vin}",
+                client_id=f"pitstop-sim-{plan.vin}",
             )
             self.members.append(Member(car, link, agent, fault, lock))
 

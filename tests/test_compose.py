@@ -205,8 +205,8 @@ def test_dockerfile_installs_the_project():
     bases = [args for op, args in steps if op == "FROM"]
     assert re.match(r"python:3\.(1[1-9])", bases[-1]), "the runtime image needs Python 3.11+"
     runs = " ".join(args for op, args in steps if op == "RUN")
-    assert re.search(r"pip (wheel|install)[^&]* \.(\s|$)", runs), "the project itself is built"
-    assert re.search(r"pip install [^&]*/wheels/\*\.whl", runs)
+    assert re.search(r"pip install [^&]*-r requirements/run\.lock", runs), "from the lock"
+    assert re.search(r"pip install [^&]*--no-deps[^&]* \.(\s|$)", runs), "and nothing else"
     assert ("COPY", ". .") in steps
     assert entrypoint() == ["pitstop"]
     assert any(op == "USER" for op, _ in steps), "services must not run as root"
@@ -218,7 +218,7 @@ def test_dockerfile_installs_the_project():
     readme = PYPROJECT["project"].get("readme")
     if readme:
         assert (ROOT / readme).is_file(), f"pyproject.toml names {readme}; pip wheel . needs it"
-    needed = ["pyproject.toml", *([readme] if readme else [])] + [
+    needed = ["pyproject.toml", "requirements/run.lock", *([readme] if readme else [])] + [
         f"{package.rstrip('*')}/__init__.py"
         for package in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]
     ]
