@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -20,15 +19,16 @@ from api.main import create_app
 from api.sales import service
 from api.sales.models import Lead, Quote, SalesOrder, StockVehicle
 from api.sales.states import LEAD_FLOW
-from api.sales.testing import make_sales_model, make_stock
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
     make_store,
     make_user,
     settings_for_tests,
+    store_today,
 )
+from tests.factories.sales import make_sales_model, make_stock
 
 RACERS = 6  # concurrent requests for one car
 
@@ -72,7 +72,7 @@ def _ordered_leads(app, world, count: int) -> list[int]:
                 discount=Decimal(0),
                 trade_in_value=Decimal(0),
                 total=Decimal("209900"),
-                valid_until=date.today(),
+                valid_until=store_today(),
             )
             session.add(quote)
             session.flush()

@@ -4,7 +4,7 @@ preferences; the state machine; and the double-booking race, won by exactly one.
 from __future__ import annotations
 
 import threading
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -16,18 +16,10 @@ from api.auth.roles import Role
 from api.errors import Conflict
 from api.main import create_app
 from api.parts.purchasing_models import PurchaseOrder, PurchaseOrderLine
-from api.parts.testing import make_part, make_supplier, make_warehouse, stock_in
 from api.service import service
 from api.service.models import Appointment, ClosedDay, OpeningHours
 from api.service.slots import Preferences
-from api.service.testing import (
-    local,
-    make_bay,
-    make_operation,
-    make_technician,
-    next_weekday,
-)
-from api.testing import (
+from tests.factories import (
     auth_headers,
     make_customer,
     make_group,
@@ -35,6 +27,14 @@ from api.testing import (
     make_user,
     make_vehicle,
     settings_for_tests,
+)
+from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
+from tests.factories.service import (
+    local,
+    make_bay,
+    make_operation,
+    make_technician,
+    next_weekday,
 )
 
 EN = {"Accept-Language": "en"}
@@ -367,7 +367,7 @@ def test_appointment_state_machine_confirm_reschedule_cancel(app, client, world)
     )
     assert moved.status_code == 200, moved.text
     assert moved.json()["status"] == "booked"  # a moved visit is confirmed again
-    assert moved.json()["starts_at"].startswith(local(day, 15).astimezone().isoformat()[:10])
+    assert datetime.fromisoformat(moved.json()["starts_at"]) == local(day, 15)
     unexplained = client.post(f"{url}/status", json={"to": "cancelled"}, headers=customer)
     assert unexplained.status_code == 409
     assert unexplained.json()["details"]["rule"] == "reason_required"

@@ -5,8 +5,12 @@ step with the API's reason, the day view, and the language toggle."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
+
+from tests.factories import STORE_ZONE
 
 # The console fixtures: a seeded live server, Chromium, a fresh tab per test.
 pytest_plugins = ("tests.console_support",)
@@ -84,8 +88,8 @@ def test_day_view_places_appointments_on_their_bay(page, console_world, sign_in)
     sign_in("advisor")
     page.click("#nav-appointments")
     first = console_world["appointments"][0]
-    day = first["starts_at"][:10]
-    page.fill("#day", day)
+    day = datetime.fromisoformat(first["starts_at"]).astimezone(ZoneInfo(STORE_ZONE)).date()
+    page.fill("#day", day.isoformat())
     page.dispatch_event("#day", "change")
     block = page.locator(f'[data-appointment="{first["id"]}"]')
     expect(block).to_be_visible()

@@ -4,7 +4,7 @@ customer's confirm and reschedule links (and not for someone else's visit), clos
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -22,9 +22,9 @@ from api.proactive.models import FeedEvent, Proposal, TriagePolicy
 from api.proactive.worker import drain
 from api.service.models import Appointment
 from api.service.work_models import WorkOrder
-from api.testing import auth_headers, settings_for_tests
 from core.db import connect, sqlalchemy_url
 from core.db.migrate import downgrade, upgrade
+from tests.factories import auth_headers, settings_for_tests, store_today
 from tests.proactive_support import clear_alerts, make_car, make_dealer, raise_alerts
 
 EMAIL = {"email": True, "in_app": True}
@@ -216,7 +216,7 @@ def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, db_url):
             )
             == "booked"
         )
-    today = date.today()
+    today = store_today()
     kpi = client.get(
         "/proactive/kpi/first-time-fix",
         params={"store_id": dealer.store.id, "date_from": str(today - timedelta(days=1)),

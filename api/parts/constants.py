@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 from typing import Literal
-from zoneinfo import ZoneInfo
 
 from api.auth.roles import Role
+from core.clock import zone
 
 PartKind = Literal["standard", "fluid", "battery", "tyre"]
 PART_KINDS: tuple[str, ...] = ("standard", "fluid", "battery", "tyre")
@@ -59,7 +59,7 @@ ABC_B_SHARE = Decimal("0.95")  # the next 15% are B; the rest (and no consumptio
 PRICE_TOLERANCE = Decimal("0.02")
 QUANTITY_TOLERANCE = Decimal("0")
 
-STOCK_TIMEZONE = ZoneInfo("Asia/Shanghai")  # lots expire at the end of their day, local time
+STOCK_TIMEZONE = zone()  # lots expire at the end of their day, local time
 EXPIRY_WARNING_DAYS = 60  # the default horizon of the expiry warning list (效期预警)
 MAX_LINES = 200  # lines on one purchase order, receipt or invoice
 MAX_QUANTITY = Decimal("999999999.999")  # fits NUMERIC(12, 3)

@@ -4,9 +4,8 @@ the parts clerk reviews and sends; later shortages are added to it while it is a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -17,6 +16,7 @@ from api.parts.models import Part, Warehouse
 from api.parts.purchasing_models import PurchaseOrder, PurchaseOrderLine, Supplier
 from api.parts.purchasing_schemas import OrderCreate, OrderLineIn
 from api.service.constants import DEFAULT_PARTS_LEAD_DAYS
+from core.clock import local_today
 
 MARKER = "预测性维护缺件 / proactive maintenance shortage"  # notes of the orders this raises
 
@@ -79,11 +79,11 @@ def _new_order(
     lead = session.scalar(
         select(Supplier.lead_time_days).where(Supplier.id == part.preferred_supplier_id)
     )
-    local_today = datetime.now(UTC).astimezone(ZoneInfo(store.timezone or "Asia/Shanghai")).date()
     data = OrderCreate(
         supplier_id=part.preferred_supplier_id,
         warehouse_id=warehouse.id,
-        expected_on=local_today + timedelta(days=DEFAULT_PARTS_LEAD_DAYS if lead is None else lead),
+        expected_on=local_today(store.timezone)
+        + timedelta(days=DEFAULT_PARTS_LEAD_DAYS if lead is None else lead),
         notes=MARKER,
         lines=[OrderLineIn(part_id=part.id, quantity=quantity)],
     )

@@ -44,6 +44,7 @@ from api.sales.schemas import (
     StockUpdate,
 )
 from api.types import IdPath, IdQuery
+from core.clock import local_today
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
@@ -360,7 +361,7 @@ def performance_board(
     consultant_id: IdQuery = None,
 ) -> Board:
     """Leads, conversion, units and gross margin per consultant and period (consultants: own)."""
-    date_to = date_to or date.today()
+    date_to = date_to or local_today()
     if date_from is None:
         days = min(DEFAULT_BOARD_DAYS, date_to.toordinal() - 1)  # date.min has no 90 days before
         date_from = date_to - timedelta(days=days)

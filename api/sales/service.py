@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from api.audit.models import StateTransition
 from api.audit.service import history
-from api.auth.models import User
+from api.auth.models import Store, User
 from api.auth.roles import MANAGERS, Role
 from api.auth.scope import Scope
 from api.crm import service as crm_service
@@ -25,6 +25,7 @@ from api.sales.constants import day_after
 from api.sales.models import Lead, Quote, SalesOrder
 from api.sales.schemas import LeadCreate, LeadUpdate, OrderCreate, QuoteCreate
 from api.sales.states import LEAD_FLOW
+from core.clock import local_today
 
 CENT = Decimal("0.01")
 QUOTABLE_STATES = ("lead", "opportunity", "quote")
@@ -263,7 +264,7 @@ def create_quote(
         trade_in_value=trade_in_value,
         financing=financing,
         total=total,
-        valid_until=date.today() + timedelta(days=data.valid_days),
+        valid_until=local_today(_zone_of(session, lead.store_id)) + timedelta(days=data.valid_days),
         created_by_id=actor_id,
     )
     session.add(quote)
@@ -294,7 +295,7 @@ def place_order(
         raise InvalidInput(
             field="quote_id", problem=Text("sales.quote_other_lead", {"quote_id": data.quote_id})
         )
-    if quote.valid_until < date.today():
+    if quote.valid_until < local_today(_zone_of(session, lead.store_id)):
         raise Conflict(
             why=Text(
                 "sales.quote_expired",
@@ -396,3 +397,7 @@ def list_orders(
         stmt = stmt.where(SalesOrder.delivered_at < day_after(delivered_to))
     order_by = (SalesOrder.ordered_at.desc(), SalesOrder.id.desc())
     return paginate(session, stmt.order_by(*order_by), page)
+
+
+def _zone_of(session: Session, store_id: int) -> str | None:
+    return session.scalar(select(Store.timezone).where(Store.id == store_id))

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -47,6 +46,7 @@ from api.service.models import (
     OpeningHours,
     Technician,
 )
+from core import clock
 
 PREFERENCE_WEIGHT = 100.0  # one met preference outweighs any difference in earliness
 
@@ -129,7 +129,7 @@ class Calendar:
         end: datetime,
         ignore_appointment_id: int | None = None,
     ) -> None:
-        self.zone = ZoneInfo(store.timezone or "Asia/Shanghai")
+        self.zone = clock.zone(store.timezone)
         self.needs = needs
         self.hours = {
             h.weekday: h
@@ -252,7 +252,7 @@ def parts_ready_at(
     the store's warehouses, else after its preferred supplier's lead time.
     """
     ready: datetime | None = None
-    zone = ZoneInfo(store.timezone or "Asia/Shanghai")
+    zone = clock.zone(store.timezone)
     for part_id, quantity in parts:
         try:
             available = parts_service.availability(

@@ -1,0 +1,18 @@
+"""The store's day: "today" is a date in the store's own time zone, never UTC's."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+DEFAULT_ZONE = "Asia/Shanghai"  # a store's zone unless it names another
+
+
+def zone(name: str | None = None) -> ZoneInfo:
+    """The named time zone, or the default stores' zone."""
+    return ZoneInfo(name or DEFAULT_ZONE)
+
+
+def local_today(zone_name: str | None = None) -> date:
+    """Today's date in the zone (the default stores' zone when none is given)."""
+    return datetime.now(UTC).astimezone(zone(zone_name)).date()
