@@ -293,11 +293,13 @@ def cost_report(
         .group_by(StockMove.part_id, Lot.supplier_id)
         .subquery()
     )
+    # A FULL JOIN needs a merge- or hash-joinable condition (PostgreSQL 18 refuses IS NOT
+    # DISTINCT FROM there): lots without a supplier meet on 0, which is never a supplier's id.
     joined = lost.join(
         bought,
         and_(
             bought.c.part_id == lost.c.part_id,
-            bought.c.supplier_id.is_not_distinct_from(lost.c.supplier_id),
+            func.coalesce(bought.c.supplier_id, 0) == func.coalesce(lost.c.supplier_id, 0),
         ),
         full=True,
     )

@@ -45,6 +45,9 @@ SELECT e.id, e.alert_id, e.vin, e.failure_mode, e.kind, e.severity FROM alert_ev
 WHERE e.id > :floor AND e.kind IN {REACTED_KINDS}
   AND NOT EXISTS (SELECT 1 FROM proactive_handled_events h WHERE h.alert_event_id = e.id)
 ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED""")
+# Asked again once the event is locked: the claim's snapshot predates the lock, so a worker
+# that handled the event and committed in between is seen only by a new statement.
+_HANDLED = text("SELECT 1 FROM proactive_handled_events WHERE alert_event_id = :id")
 _ALERT = text("""SELECT id, vin, failure_mode, severity, state, explanation, probability
 FROM alerts WHERE id = :id""")
 
@@ -64,13 +67,17 @@ def handle_next(
     session_factory: Callable[[], Session], settings: Settings, floor: int = 0
 ) -> int | None:
     """React to the oldest unhandled alert event; its id, or None when there is none."""
-    for attempt in range(RETRIES):
+    conflicts = 0
+    while True:
         with session_factory() as session:
             try:
                 row = session.execute(_CLAIM, {"floor": floor}).mappings().first()
                 if row is None:
                     session.rollback()
                     return None
+                if session.execute(_HANDLED, {"id": row["id"]}).first():
+                    session.rollback()
+                    continue
                 event = dict(row)
                 alert = dict(session.execute(_ALERT, {"id": event["alert_id"]}).mappings().one())
                 outcome = _react(session, settings, event, alert)
@@ -85,10 +92,10 @@ def handle_next(
                 return event["id"]
             except OperationalError:
                 session.rollback()
-                if attempt == RETRIES - 1:
+                conflicts += 1
+                if conflicts == RETRIES:
                     raise
                 log.warning("retrying an alert event after a lock conflict", exc_info=True)
-    return None
 
 
 def _react(session: Session, settings: Settings, event: dict, alert: dict) -> flows.Outcome:
