@@ -60,7 +60,10 @@ class Caller:
         return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
     def send(self, case) -> Any:
+        """The case's response; None for a case no HTTP client can send (non-ASCII headers)."""
         kwargs = case.as_transport_kwargs(headers=self.headers)
+        if not all(str(v).isascii() for v in (kwargs.get("headers") or {}).values()):
+            return None
         body: dict[str, Any] = {}
         if "json" in kwargs:
             body["json"] = kwargs["json"]
@@ -93,13 +96,14 @@ def test_no_generated_request_gets_a_server_error(app, username):
             max_examples=EXAMPLES,
             deadline=None,
             database=None,
+            derandomize=True,  # the same cases on every run: CI judges the code, not the draw
             phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck),
         )
         @given(case=operation.as_strategy())
         def call(case) -> None:
             response = caller.send(case)
-            if response.status_code >= 500:
+            if response is not None and response.status_code >= 500:
                 sent = {"path": case.path_parameters, "query": case.query, "body": case.body}
                 errors.append(
                     f"{response.status_code} {case.method} {case.path} {sent!r:.{REPORT_BODY}} "
