@@ -12,3 +12,4 @@ MAX_ID = 2**63 - 1  # BIGINT: a larger id could never exist, and must be a 422, 
 DbId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
+Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]

@@ -1,4 +1,4 @@
-"""The store's day: "today" is a date in the store's own time zone, never UTC's."""
+"""Days: "today" is a date in the store's own time zone, never UTC's; a day in milliseconds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 DEFAULT_ZONE = "Asia/Shanghai"  # a store's zone unless it names another
+DAY_MS = 86_400_000
 
 
 def zone(name: str | None = None) -> ZoneInfo:

@@ -19,7 +19,8 @@ from core.vin import InvalidVin, validate_vin
 
 PROTOCOL_VERSION = 1
 TOPIC_ROOT = f"pitstop/v{PROTOCOL_VERSION}"
-KINDS = ("telemetry", "dtc", "status", "config")
+UPLINK_KINDS = ("telemetry", "dtc", "status")  # from the car; ingest takes these
+KINDS = (*UPLINK_KINDS, "config")  # config goes down to the car
 
 # Limits that make a message implausible rather than merely unusual.
 MAX_PAYLOAD_BYTES = 256 * 1024

@@ -17,9 +17,10 @@ import math
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
+from core.clock import DAY_MS
 from diagnostics.models.fleetdata import Windows
 from diagnostics.persistence import IMMEDIATE, Gate, alert_starts, gated_statuses
-from simulators.faults import DAY_MS, KINDS
+from simulators.faults import KINDS
 
 CLEAR_RATIO = 0.7  # an hour is healthy when its score falls below this share of the threshold
 FALSE_BUDGET_PER_1000 = 0.5  # false alerts allowed per 1,000 healthy car-days, all modes

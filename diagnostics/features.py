@@ -34,10 +34,10 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from core.clock import DAY_MS
 from core.signals import SIGNALS
 
 HOUR_MS = 3_600_000
-DAY_MS = 86_400_000
 FINE_MS = 300_000  # buckets of the hour window
 COARSE_MS = HOUR_MS  # buckets of the day window
 REST_SETTLE_MS = HOUR_MS  # surface charge has faded to a few mV an hour after the engine stops

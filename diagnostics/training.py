@@ -13,12 +13,13 @@ from dataclasses import replace
 
 import numpy as np
 
+from core.clock import DAY_MS
 from diagnostics import evaluation
 from diagnostics.models import predictor
-from diagnostics.models.fleetdata import MODEL_LINE, Windows
-from diagnostics.models.inputs import BASELINED, DELTA_NAMES, INPUT_NAMES, judged
+from diagnostics.models.fleetdata import Windows
+from diagnostics.models.inputs import BASELINED, DELTA_NAMES, INPUT_NAMES, MODEL_LINE, judged
 from diagnostics.persistence import IMMEDIATE, Gate
-from simulators.faults import DAY_MS, KINDS
+from simulators.faults import KINDS
 
 MODEL_NAME = "failure_predictor"
 MODEL_KIND = "hgb-per-mode+isolation-forest"

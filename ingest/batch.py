@@ -16,6 +16,7 @@ from core.signals import SIGNAL_NAMES
 from core.wire import (
     MAX_PAYLOAD_BYTES,
     MAX_SAMPLES_PER_MESSAGE,
+    UPLINK_KINDS,
     DtcReport,
     Sample,
     Status,
@@ -102,7 +103,7 @@ class Batch:
         self.messages.append(message)
         try:
             vin, kind = parse_topic(message.topic)
-            if kind not in ("telemetry", "dtc", "status"):
+            if kind not in UPLINK_KINDS:
                 raise WireError(f"ingest does not accept {kind!r} messages on {message.topic}")
             self.kinds[kind] = self.kinds.get(kind, 0) + 1
             if kind == "telemetry":

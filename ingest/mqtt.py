@@ -13,11 +13,10 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from core.broker import MqttUrl
-from core.wire import TOPIC_ROOT
+from core.wire import TOPIC_ROOT, UPLINK_KINDS
 
 log = logging.getLogger(__name__)
 
-KINDS = ("telemetry", "dtc", "status")
 SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our messages through a week of downtime
 KEEPALIVE_S = 30
 CONNACK_TIMEOUT_S = 5.0  # amqtt never answers an MQTT 5 CONNECT; give up on v5 after this
@@ -42,7 +41,7 @@ def receive_maximum(max_batch_rows: int) -> int:
 def topic_filters(group: str, shared: bool) -> list[str]:
     """The subscriptions: shared across the group's processes when the broker can share."""
     prefix = f"$share/{group}/" if shared else ""
-    return [f"{prefix}{TOPIC_ROOT}/+/{kind}" for kind in KINDS]
+    return [f"{prefix}{TOPIC_ROOT}/+/{kind}" for kind in UPLINK_KINDS]
 
 
 @dataclass

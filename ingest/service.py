@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import psycopg
 
 from core.settings import Settings
+from core.wire import UPLINK_KINDS
 from ingest.batch import Batch, Message, reason_class
 from ingest.metrics import Metrics
 from ingest.mqtt import Session, open_session
@@ -21,7 +22,6 @@ log = logging.getLogger(__name__)
 PARTITION_DAYS_AHEAD = 14  # partitions exist two weeks ahead, so a normal day never waits
 STOP_POLL_S = 0.2  # how often an idle loop notices a stop request
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the database is unreachable
-_KNOWN_KINDS = frozenset(("telemetry", "dtc", "status"))
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class Ingest:
 
     def _on_message(self, client, userdata, msg) -> None:
         kind = msg.topic.rsplit("/", 1)[-1]
-        self.metrics.messages.labels(kind if kind in _KNOWN_KINDS else "other").inc()
+        self.metrics.messages.labels(kind if kind in UPLINK_KINDS else "other").inc()
         with self._cond:
             try:
                 self._batch.add(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
@@ -187,7 +187,7 @@ class Ingest:
                 single = Batch()
                 single.dead_letter(message.topic, message.payload, f"database refused it: {exc}")
                 written = self.store.write(single)
-            for name in ("telemetry", "dtc", "status", "dead_letters"):
+            for name in (*UPLINK_KINDS, "dead_letters"):
                 setattr(total, name, getattr(total, name) + getattr(written, name))
         return total
 

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import msgspec
 import psycopg
 
+from core.clock import DAY_MS
 from core.db import connect
 from core.signals import COLUMNS
 from ingest.batch import Batch
 
 log = logging.getLogger(__name__)
 
-DAY_MS = 86_400_000
 STAGE = "ingest_stage"
 STAGE_COLUMNS = ("vin", "ts_ms", "seq", *COLUMNS)
 STAGE_TYPES = ["text", "int8", "int8", *["float8"] * len(COLUMNS)]

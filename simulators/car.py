@@ -10,11 +10,12 @@ import math
 import random
 from collections import deque
 
+from core.clock import DAY_MS
 from core.vin import with_check_digit
 from simulators.drive import Driver, gear_rpm
 from simulators.ecu import DtcMemory
 from simulators.faults import Fault
-from simulators.profiles import DAY_MS, PROFILES, Profile, Trip, local_midnight, plan_day
+from simulators.profiles import PROFILES, Profile, Trip, local_midnight, plan_day
 
 RUN_STEP_S = 1.0  # physics step while the engine runs
 MONITOR_PERIOD_S = 10.0  # how often the engine computer runs its fault monitors

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import typer
 
+from core.clock import DAY_MS
 from core.settings import get_settings
 from core.wire import now_ms
-from simulators.faults import DAY_MS
 
 ACCELERATED_START_DAYS_AGO = 7.0  # accelerated runs replay the last week by default
 WARM_UP_S = 300  # a served car starts with its engine running and warm

@@ -11,10 +11,11 @@ import random
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
+from core.clock import DAY_MS
+
 if TYPE_CHECKING:
     from simulators.car import Car
 
-DAY_MS = 86_400_000
 DEFAULT_DEVELOP_DAYS = (3.0, 8.0)  # from onset to failure
 
 KINDS = ("battery", "thermostat", "coolant_leak", "misfire", "vacuum_leak", "catalyst")

@@ -16,9 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core import wire
+from core.clock import DAY_MS
 from edge_agent.agent import Agent
 from simulators.car import Car, random_vin
-from simulators.faults import DAY_MS, DEFAULT_DEVELOP_DAYS, KINDS, Fault, make_fault, normalise_kind
+from simulators.faults import DEFAULT_DEVELOP_DAYS, KINDS, Fault, make_fault, normalise_kind
 from simulators.link import Flakiness, SimLink
 
 log = logging.getLogger(__name__)

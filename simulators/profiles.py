@@ -5,7 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-DAY_MS = 86_400_000
+from core.clock import DAY_MS
+
 LOCAL_OFFSET_MS = 8 * 3_600_000  # China Standard Time (UTC+8): preferred hours are local
 
 

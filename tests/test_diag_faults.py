@@ -6,12 +6,13 @@ import random
 
 import pytest
 
+from core.clock import DAY_MS
 from core.db import connect
 from core.wire import now_ms
 from diagnostics.modes import FAULT_KIND_MODES
 from ingest.store import Store
 from simulators.car import Car
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 from tests.diag_support import CarWriter, drive, scorer
 
 KINDS = ("battery", "thermostat", "coolant_leak", "misfire", "vacuum_leak", "catalyst")

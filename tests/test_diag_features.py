@@ -7,11 +7,12 @@ import math
 
 import pytest
 
+from core.clock import DAY_MS
 from diagnostics.dtc import findings, known_codes, lookup, translate
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 from diagnostics.simfeed import feed
 from simulators.car import Car
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 
 START = 1_700_000_000_000
 # fault -> (feature, direction) that must move against a healthy car by the end of day 5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+from core.clock import DAY_MS
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import alerts
@@ -12,7 +13,7 @@ from diagnostics.explain import render
 from diagnostics.scoring import Raise
 from ingest.store import Store
 from simulators.car import Car
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 from tests.diag_support import CarWriter, drive, scorer
 
 VIN = "LSVAU2180N2183294"

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from core.clock import DAY_MS
 from core.db import connect
 from diagnostics import evaluation, persistence, registry, training
 from diagnostics.explain import render_reason
@@ -16,7 +17,7 @@ from diagnostics.models.inputs import car_baseline
 from diagnostics.scoring import STATUSES
 from diagnostics.simfeed import feed
 from simulators.car import Car
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 
 TRAIN_SEED, TEST_SEED = 21, 22
 

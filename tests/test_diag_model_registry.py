@@ -12,12 +12,13 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from sqlalchemy import create_engine
 from sqlalchemy.orm import Session
 
+from core.clock import DAY_MS
 from core.db import connect, sqlalchemy_url
 from diagnostics import registry
 from diagnostics.models.feedback import feedback_windows
 from diagnostics.simfeed import feed
 from simulators.car import Car
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 
 START_MS = 1_767_225_600_000  # 2026-01-01 UTC
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core.clock import DAY_MS
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import evaluation
@@ -13,7 +14,6 @@ from diagnostics.persistence import HOUR_MS, Gate, alert_starts, hours_crossed, 
 from diagnostics.scoring import Finding
 from ingest.store import Store
 from simulators.car import Car
-from simulators.faults import DAY_MS
 from tests.diag_support import CarWriter, drive, scorer
 
 GATE = Gate(2, 3)

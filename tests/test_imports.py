@@ -100,3 +100,14 @@ def test_the_checks_catch_an_offender(tmp_path):
     assert forbidden(imports_of(sample), TEST_MODULES | {"pytest"}) == {
         "fastapi.testclient", "fastapi.testclient.TestClient", "pytest",
     }  # fmt: skip
+
+
+def test_the_scoring_process_loads_no_simulator():
+    code = (
+        "import sys, diagnostics.service, diagnostics.models.detector, diagnostics.registry; "
+        "print(' '.join(sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert not forbidden(set(loaded), {"simulators", "bench", "cli", "tests"})

@@ -8,12 +8,13 @@ import threading
 import obd
 import pytest
 
+from core.clock import DAY_MS
 from core.wire import now_ms
 from edge_agent.link import LinkError
 from simulators.car import Car
 from simulators.elm327 import Elm327, can_frames, encode_dtc, pid_bitmask
 from simulators.elm327_server import Elm327TcpServer, serve_pty
-from simulators.faults import DAY_MS, Fault
+from simulators.faults import Fault
 from simulators.link import Flakiness, SimLink
 
 obd.logger.setLevel(logging.WARNING)

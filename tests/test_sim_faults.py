@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from core.clock import DAY_MS
 from core.signals import out_of_range
 from simulators.car import Car
-from simulators.faults import DAY_MS, KINDS, Fault, make_fault, normalise_kind
+from simulators.faults import KINDS, Fault, make_fault, normalise_kind
 from simulators.fleet import parse_faults
 
 START_MS = 1_767_225_600_000  # 2026-01-01 00:00 UTC

@@ -13,7 +13,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from core import wire
 from core.broker import MqttUrl
-from simulators.faults import DAY_MS
+from core.clock import DAY_MS
 from simulators.fleet import Fleet
 from simulators.link import Flakiness
 

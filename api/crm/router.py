@@ -26,11 +26,9 @@ from api.crm.schemas import (
 )
 from api.deps import CrmEditor, CurrentUser, LanguageDep, SessionDep, StaffUser
 from api.pagination import PageParamsDep
-from api.types import IdPath, IdQuery
+from api.types import IdPath, IdQuery, Search
 
 router = APIRouter(prefix="/crm", tags=["crm"])
-
-Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
 
 
 @router.get("/customers", response_model=CustomerPage)

@@ -3,9 +3,7 @@ Thin: services do the work."""
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 
 from api.deps import SessionDep
 from api.pagination import PageParamsDep
@@ -33,11 +31,9 @@ from api.parts.schemas import (
     WarehouseRead,
 )
 from api.parts.stock_router import router as stock_router
-from api.types import IdPath, IdQuery
+from api.types import IdPath, IdQuery, Search
 
 router = APIRouter(prefix="/parts", tags=["parts"])
-
-Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
 
 
 @router.get("/catalogue", response_model=PartPage)

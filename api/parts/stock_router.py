@@ -31,11 +31,10 @@ from api.parts.schemas import (
     TransferCreate,
 )
 from api.parts.states import RESERVATION
-from api.types import MAX_ID, IdPath, IdQuery
+from api.types import MAX_ID, IdPath, IdQuery, Search
 
 router = APIRouter()
 
-Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
 ReservationStatus = Annotated[str | None, Query(pattern="^(active|issued|released)$")]
 
 

@@ -43,12 +43,11 @@ from api.sales.schemas import (
     StockRead,
     StockUpdate,
 )
-from api.types import IdPath, IdQuery
+from api.types import IdPath, IdQuery, Search
 from core.clock import local_today
 
 router = APIRouter(prefix="/sales", tags=["sales"])
 
-Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
 Code = Annotated[str, Path(max_length=40)]
 DEFAULT_BOARD_DAYS = 90
 

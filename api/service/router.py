@@ -3,9 +3,7 @@ services do the work. Work orders, invoices and the follow-up are in `work_route
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, status
 from pydantic import AwareDatetime
 
 from api.audit.schemas import StatusChange, TransitionRead
@@ -36,10 +34,9 @@ from api.service.schemas import (
 )
 from api.service.slots import Preferences, find_slots
 from api.service.work_router import router as work_router
-from api.types import IdPath, IdQuery
+from api.types import IdPath, IdQuery, Search
 
 router = APIRouter(prefix="/service", tags=["service"])
-Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
 
 
 @router.get("/operations", response_model=OperationPage)

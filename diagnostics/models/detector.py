@@ -15,8 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from diagnostics.models import predictor
-from diagnostics.models.fleetdata import MODEL_LINE
-from diagnostics.models.inputs import INPUT_NAMES, baseline_key, judged, model_row
+from diagnostics.models.inputs import INPUT_NAMES, MODEL_LINE, baseline_key, judged, model_row
 from diagnostics.modes import FAULT_KIND_MODES
 from diagnostics.persistence import Gate, raw_status
 from diagnostics.scoring import Finding

@@ -13,13 +13,20 @@ from typing import Any
 
 import numpy as np
 
+from core.clock import DAY_MS
 from core.signals import SIGNALS
 from diagnostics.features import CarFeatures
-from diagnostics.models.fleetdata import MODEL_LINE, SNAPSHOT_EVERY_MS, CarSpec, Windows, label
-from diagnostics.models.inputs import INPUT_NAMES, SCORE_AFTER_DAYS, car_baseline, model_row
+from diagnostics.models.fleetdata import SNAPSHOT_EVERY_MS, CarSpec, Windows, label
+from diagnostics.models.inputs import (
+    INPUT_NAMES,
+    MODEL_LINE,
+    SCORE_AFTER_DAYS,
+    car_baseline,
+    model_row,
+)
 from diagnostics.modes import FAULT_KIND_MODES
 from diagnostics.registry import OutcomeLabel, _run
-from simulators.faults import DAY_MS, KINDS, Fault
+from simulators.faults import KINDS, Fault
 
 log = logging.getLogger(__name__)
 

@@ -15,11 +15,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.clock import DAY_MS
 from diagnostics.features import CarFeatures
-from diagnostics.models.inputs import INPUT_NAMES, SCORE_AFTER_DAYS, car_baseline, model_row
+from diagnostics.models.inputs import (
+    INPUT_NAMES,
+    MODEL_LINE,
+    SCORE_AFTER_DAYS,
+    car_baseline,
+    model_row,
+)
 from diagnostics.simfeed import feed
 from simulators.car import Car, random_vin
-from simulators.faults import DAY_MS, DEFAULT_DEVELOP_DAYS, KINDS, Fault
+from simulators.faults import DEFAULT_DEVELOP_DAYS, KINDS, Fault
 
 HOUR_MS = 3_600_000
 SNAPSHOT_EVERY_MS = HOUR_MS  # one labelled row per simulated hour
@@ -28,7 +35,6 @@ HEALTHY_CAR_DAYS = 14.0
 FAULT_SHARE = 0.6  # of the cars in a fleet; the kinds take turns
 PROFILE_MIX = ("commuter", "commuter", "taxi", "weekend")  # as simulators.fleet
 FLEET_START_MS = 1_767_225_600_000  # 2026-01-01 UTC: fixed, so a seed is a whole fleet
-MODEL_LINE = "sim-1.6L"  # the simulator models one engine and body
 
 
 @dataclass(frozen=True)

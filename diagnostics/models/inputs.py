@@ -13,6 +13,8 @@ import numpy as np
 
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 
+MODEL_LINE = "sim-1.6L"  # the one engine and body the training fleets have; a key of the bundle
+
 # Counts that depend on how often the car is sampled, not on its health.
 _USAGE_PREFIXES = ("samples_", "running_")
 WINDOW_FEATURES: tuple[str, ...] = tuple(
