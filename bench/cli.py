@@ -54,3 +54,14 @@ def bench_proactive(
     from bench import proactive
 
     proactive.run(cars=cars, seconds=seconds, threads=threads)
+
+
+@bench_app.command("edge")
+def bench_edge(
+    pids: int = typer.Option(15, min=1, max=16, help="PIDs read per second"),
+    seconds: float = typer.Option(30.0, min=5, help="Length of each measured run"),
+) -> None:
+    """Measure the edge agent's CPU share and memory against a bare python-OBD loop."""
+    from bench import edge
+
+    edge.run(pids=pids, seconds=seconds)
