@@ -212,6 +212,7 @@ def _without_password(url: str) -> str:
 
 def _watch(database_url: str, children: Processes, seconds: float) -> None:
     """Print the feed's cards as they come, and when every car has reported, until the end."""
+    from api.proactive.constants import REMINDER_MODE
     from core.db import connect
 
     deadline = time.monotonic() + seconds if seconds else None
@@ -230,7 +231,8 @@ def _watch(database_url: str, children: Processes, seconds: float) -> None:
             ).fetchall()
             for card_id, store, zone, kind, data in cards:
                 last_card = card_id
-                if kind in SHOWN_FEED:
+                # service reminders are counted at the end, not shown one by one
+                if kind in SHOWN_FEED and data.get("failure_mode") != REMINDER_MODE:
                     _line(_card(store, ZoneInfo(zone), data))
             time.sleep(WATCH_EVERY_S)
 
@@ -261,6 +263,7 @@ class Outcome:
 
 def _report(database_url: str, fleet: int) -> Outcome:
     """Print what reached the database and what the loop made of it."""
+    from api.proactive.constants import REMINDER_MODE
     from core.db import connect
 
     with connect(database_url) as conn:
@@ -269,9 +272,14 @@ def _report(database_url: str, fleet: int) -> Outcome:
         alerts = conn.execute(
             "SELECT failure_mode, count(*) FROM alerts WHERE state = 'active' GROUP BY 1 ORDER BY 1"
         ).fetchall()
-        booked, proposed = conn.execute(
-            "SELECT count(*) FILTER (WHERE kind IN ('appointment_booked', 'proposal_accepted')),"
-            " count(*) FILTER (WHERE kind = 'proposal_created') FROM feed_events"
+        booked, proposed, reminders = conn.execute(
+            "SELECT count(*) FILTER (WHERE NOT reminder AND kind IN"
+            " ('appointment_booked', 'proposal_accepted')),"
+            " count(*) FILTER (WHERE NOT reminder AND kind = 'proposal_created'),"
+            " count(*) FILTER (WHERE reminder AND kind = 'proposal_created')"
+            " FROM (SELECT kind, data->>'failure_mode' IS NOT DISTINCT FROM %s AS reminder"
+            " FROM feed_events) cards",
+            (REMINDER_MODE,),
         ).fetchone()
     table = Table(title="What the demo did", show_header=False, title_justify="left")
     table.add_row("telemetry", f"{rows:,} samples from {cars} of {fleet} cars")
@@ -279,5 +287,6 @@ def _report(database_url: str, fleet: int) -> Outcome:
     table.add_row("open alerts", ", ".join(f"{m} {n}" for m, n in alerts) or "none")
     table.add_row("visits booked by the loop", str(booked))
     table.add_row("proposals for an advisor", str(proposed))
+    table.add_row("service reminders proposed", str(reminders))
     console.print(table)
     return Outcome(rows, cars, sum(n for _, n in alerts), booked)

@@ -39,6 +39,7 @@ POLL_S = 0.5  # pause between reads when nothing new arrived
 OVERLAP_S = 5.0  # reread this much before the cursor: ingest commits can land out of order
 PERSIST_S = 30.0  # save features and cursors this often
 SWEEP_S = 30.0  # look for stale cars this often
+STOP_POLL_S = 0.5  # how soon the service notices a stop request
 FETCH_ROWS = 20_000  # rows per round trip while streaming new telemetry
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -286,22 +287,26 @@ class DiagnosticsService:
         self.config = config
         self.ctx = mp.get_context("spawn")
         self.stop_event = self.ctx.Event()
+        self.stopping = False
 
     def stop(self) -> None:
-        """Ask every shard to save and stop."""
-        self.stop_event.set()
+        """Ask every shard to save and stop; safe to call from a signal handler."""
+        # Only a flag: setting the multiprocessing Event here would deadlock when the signal
+        # lands while this very thread waits on that Event.
+        self.stopping = True
 
     def run(self) -> None:
         """Start the shards and wait for them; a shard that dies is restarted."""
         n = self.config.workers
         procs = {k: self._start(k, n) for k in range(n)}
         log.info("diagnostics: scoring with %d shard(s)", n)
-        while not self.stop_event.is_set():
-            self.stop_event.wait(1.0)
+        while not self.stopping:
+            time.sleep(STOP_POLL_S)
             for k, proc in procs.items():
-                if not proc.is_alive() and not self.stop_event.is_set():
+                if not proc.is_alive() and not self.stopping:
                     log.warning("shard %d exited with %s; restarting it", k, proc.exitcode)
                     procs[k] = self._start(k, n)
+        self.stop_event.set()
         for proc in procs.values():
             proc.join(timeout=30)
 

@@ -11,6 +11,7 @@ the event in hand.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -188,7 +189,7 @@ class Worker:
             (self.config.closing_s, self._close),
             (self.config.reminders_s, self._remind),
         ]
-        last = [0.0] * len(jobs)
+        last = [-math.inf] * len(jobs)  # each job runs at start, then every `every` seconds
         while not self.stop.is_set():
             for i, (every, job) in enumerate(jobs):
                 if time.monotonic() - last[i] >= every:
