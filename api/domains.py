@@ -1,11 +1,13 @@
 """The domain packages of the API. A new domain plugs in by adding its name here.
 
-Each name is a package `api.<name>` with `models.py` (its tables, on `Base.metadata`) and
-`router.py` (an `APIRouter` called `router`). Order is the order of the OpenAPI tags.
+Each name is a package `api.<name>` with `models.py` (its tables, on `Base.metadata`; a domain
+may add `<topic>_models.py` modules beside it) and `router.py` (an `APIRouter` called `router`).
+Order is the order of the OpenAPI tags.
 """
 
 from __future__ import annotations
 
+import pkgutil
 from importlib import import_module
 
 from fastapi import APIRouter
@@ -17,9 +19,12 @@ DOMAINS: tuple[str, ...] = (
 
 
 def import_models() -> None:
-    """Import every domain's models module (registers its tables on Base.metadata)."""
+    """Import every domain's models modules (registers their tables on Base.metadata)."""
     for name in DOMAINS:
-        import_module(f"api.{name}.models")
+        package = import_module(f"api.{name}")
+        for module in pkgutil.iter_modules(package.__path__):
+            if module.name == "models" or module.name.endswith("_models"):
+                import_module(f"api.{name}.{module.name}")
 
 
 def routers() -> list[APIRouter]:

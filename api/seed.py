@@ -22,7 +22,7 @@ from api.notifications.seed import seed_notifications
 from api.parts.seed import seed_parts
 from api.proactive.seed import seed_proactive
 from api.sales.seed import seed_sales
-from api.seeding import DEMO_PASSWORD, demo_password_hash, walk
+from api.seeding import DEMO_PASSWORD, GIVEN, SURNAMES, demo_password_hash, walk
 from api.service.seed import seed_service
 from core.vin import validate_vin, with_check_digit
 
@@ -49,39 +49,6 @@ DEMO_CUSTOMER_USER = "customer"  # linked to the owner of the first VIN
 # runs no mail server, and a Web Push subscription exists only once made in a browser).
 WATCHED_CONSENTS = {"in_app": True, "sms": True}
 
-SURNAMES = (
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
-)
-GIVEN = (
-    "伟",
-    "芳",
-    "娜",
-    "敏",
-    "静",
-    "丽",
-    "强",
-    "磊",
-    "军",
-    "洋",
-    "勇",
-    "艳",
-    "杰",
-    "娟",
-    "涛",
-    "明",
-    "超",
-    "秀英",
-    "霞",
-    "平",
-    "刚",
-    "桂英",
-    "建华",
-    "志强",
-    "海燕",
-    "晓东",
-    "文博",
-    "雨桐",
-)
 MODELS = (  # make, model, share of the fleet
     ("Volkswagen", "Lavida", 14),
     ("Volkswagen", "Passat", 10),
@@ -441,7 +408,9 @@ def seed_demo_database(
 ) -> SeedReport:
     """seed_demo in a transaction of its own on the database."""
     from api.db import make_engine, make_session_factory
+    from api.models_base import load_all_models
 
+    load_all_models()
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine).begin() as session:

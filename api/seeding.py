@@ -20,6 +20,40 @@ from api.auth.security import hash_password
 from api.state_machine import StateMachine
 
 DEMO_PASSWORD = "pitstop-demo"  # every demo user's; the README lists them
+# Names for seeded people: a surname and a given name.
+SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程"
+)
+GIVEN = (
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "海燕",
+    "晓东",
+    "文博",
+    "雨桐",
+)
 
 
 @cache

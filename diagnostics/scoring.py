@@ -28,9 +28,8 @@ it once per hour of the car's time and passes on the gated status, so its findin
 when it persists (k of the last n hours). Rules and trouble codes have none: they judge the
 newest snapshot every round.
 
-Model detectors are loaded only when diagnostics.registry exists and offers
-`load_detectors(conn) -> list[Detector]` returning at least one; otherwise the service runs on
-rules and trouble codes alone.
+diagnostics.detectors.load_detectors gives the service its detectors: the rules, plus the
+active learned model's when the registry has one; otherwise rules and trouble codes alone.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from importlib import import_module
 from typing import Any, Protocol
 
 from diagnostics.modes import SEVERITY_RANK, higher
@@ -90,27 +88,6 @@ class Clear:
     mode: str
     reason: str
     ts_ms: int
-
-
-def load_detectors(conn: Any = None) -> list[Detector]:
-    """The rule detector, plus the registry's model detectors when there are any."""
-    from diagnostics.rules import RuleDetector
-
-    detectors: list[Detector] = [RuleDetector()]
-    try:
-        registry = import_module("diagnostics.registry")
-    except ImportError:
-        return detectors
-    loader = getattr(registry, "load_detectors", None)
-    if loader is None or conn is None:
-        return detectors
-    try:
-        models = list(loader(conn))
-    except Exception as exc:  # a broken model must not stop rule scoring
-        log.warning("model detectors not loaded (%s); scoring with rules and DTCs only", exc)
-        return detectors
-    log.info("loaded %d model detector(s)", len(models))
-    return detectors + models
 
 
 def run_detectors(

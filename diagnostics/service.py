@@ -29,9 +29,10 @@ import psycopg
 from core.db import connect
 from core.signals import COLUMNS, SIGNAL_NAMES
 from diagnostics import alerts, dtc
+from diagnostics.detectors import load_detectors
 from diagnostics.features import CarFeatures
 from diagnostics.persistence import hours_crossed
-from diagnostics.scoring import Clear, Finding, Judge, Raise, load_detectors, run_detectors
+from diagnostics.scoring import Clear, Finding, Judge, Raise, run_detectors
 
 log = logging.getLogger(__name__)
 

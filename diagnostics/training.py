@@ -17,11 +17,16 @@ from core.clock import DAY_MS
 from diagnostics import evaluation
 from diagnostics.models import predictor
 from diagnostics.models.fleetdata import Windows
-from diagnostics.models.inputs import BASELINED, DELTA_NAMES, INPUT_NAMES, MODEL_LINE, judged
+from diagnostics.models.inputs import (
+    BASELINED,
+    DELTA_NAMES,
+    INPUT_NAMES,
+    MODEL_LINE,
+    judged,
+)
 from diagnostics.persistence import IMMEDIATE, Gate
 from simulators.faults import KINDS
 
-MODEL_NAME = "failure_predictor"
 MODEL_KIND = "hgb-per-mode+isolation-forest"
 BUNDLE_FORMAT = 1
 CV_FOLDS = 3  # out-of-fold scores of the training cars choose the thresholds

@@ -13,7 +13,7 @@ from diagnostics import evaluation, persistence, registry, training
 from diagnostics.explain import render_reason
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 from diagnostics.models import fleetdata
-from diagnostics.models.inputs import car_baseline
+from diagnostics.models.inputs import MODEL_NAME, car_baseline
 from diagnostics.scoring import STATUSES
 from diagnostics.simfeed import feed
 from simulators.car import Car
@@ -76,7 +76,7 @@ def test_detector_from_the_registry_explains_a_failing_battery(trained, db_url):
     bundle, _ = trained
     with connect(db_url) as conn:
         registry.save_model(
-            conn, name=training.MODEL_NAME, kind=training.MODEL_KIND, bundle=bundle,
+            conn, name=MODEL_NAME, kind=training.MODEL_KIND, bundle=bundle,
             params={}, metrics={}, training_data={"test": True},
         )  # fmt: skip
         conn.commit()

@@ -34,10 +34,19 @@ def only_for_tests() -> set[str]:
     }
 
 
+def _runtime_nodes(node: ast.AST):
+    """Every node, less what sits under `if TYPE_CHECKING:` (never imported at run time)."""
+    yield node
+    if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+        return
+    for child in ast.iter_child_nodes(node):
+        yield from _runtime_nodes(child)
+
+
 def imports_of(path: Path) -> set[str]:
-    """Every module a file imports, at any depth (inside functions too)."""
+    """Every module a file imports at run time, at any depth (inside functions too)."""
     found = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(), str(path))):
         if isinstance(node, ast.Import):
             found |= {alias.name for alias in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
@@ -111,3 +120,58 @@ def test_the_scoring_process_loads_no_simulator():
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
     assert not forbidden(set(loaded), {"simulators", "bench", "cli", "tests"})
+
+
+def module_graph() -> dict[str, set[str]]:
+    """Product module -> the product modules it imports."""
+    names = {}
+    for f in product_files():
+        parts = f.relative_to(ROOT).with_suffix("").parts
+        names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = f
+
+    def known(module: str) -> str | None:
+        while module and module not in names:
+            module = module.rpartition(".")[0]
+        return module or None
+
+    return {
+        name: {m for i in imports_of(f) if (m := known(i)) and m != name}
+        for name, f in names.items()
+    }
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(v: str) -> None:
+        index[v] = low[v] = len(index)
+        stack.append(v)
+        for w in graph.get(v, ()):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while (w := stack.pop()) != v:
+                group.append(w)
+            if group:
+                found.append(sorted([v, *group]))
+
+    for v in sorted(graph):
+        if v not in index:
+            visit(v)
+    return found
+
+
+def test_no_module_imports_itself_in_a_circle():
+    assert cycles(module_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_circle():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

@@ -267,6 +267,3 @@ class Reservation(Entity):
     actor_user_id: Mapped[int | None] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="SET NULL")
     )
-
-
-from api.parts import purchasing_models as _purchasing_models  # noqa: E402, F401

@@ -13,21 +13,8 @@ from api.errors import Conflict, InvalidInput
 from api.i18n import Text
 from api.sales import service
 from api.sales.constants import CHECKLISTS
-from api.sales.models import ChecklistItem, SalesOrder
+from api.sales.models import ChecklistItem
 from api.sales.states import checklist_gaps
-
-
-def open_checklists(session: Session, order: SalesOrder) -> None:
-    """Add the order's missing PDI and delivery lines, all pending."""
-    stmt = select(ChecklistItem.kind, ChecklistItem.code).where(ChecklistItem.order_id == order.id)
-    existing = {(kind, code) for kind, code in session.execute(stmt)}
-    for kind, items in CHECKLISTS.items():
-        for code, _, _ in items:
-            if (kind, code) not in existing:
-                session.add(
-                    ChecklistItem(store_id=order.store_id, order_id=order.id, kind=kind, code=code)
-                )
-    session.flush()
 
 
 def checklist(session: Session, *, scope: Scope, lead_id: int) -> dict[str, Any]:

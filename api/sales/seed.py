@@ -44,7 +44,7 @@ from api.sales.seed_data import (
     SOURCES,
 )
 from api.sales.states import STOCK_FLOW
-from api.seeding import demo_password_hash
+from api.seeding import GIVEN, SURNAMES, demo_password_hash
 from core.vin import with_check_digit
 
 SEED = 11  # fixed, so every run tells the same sales story
@@ -223,7 +223,6 @@ def _story(
     report: SalesSeedReport,
 ) -> None:
     """One lead, walked through the services to its final state, then dated in the past."""
-    from api.seed import GIVEN, SURNAMES
 
     source = rng.choices([s for s, _ in SOURCES], [w for _, w in SOURCES])[0]
     lead = service.create_lead(

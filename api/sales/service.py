@@ -20,9 +20,9 @@ from api.crm.schemas import CustomerCreate
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
-from api.sales import checklists, stock
-from api.sales.constants import day_after
-from api.sales.models import Lead, Quote, SalesOrder
+from api.sales import stock
+from api.sales.constants import CHECKLISTS, day_after
+from api.sales.models import ChecklistItem, Lead, Quote, SalesOrder
 from api.sales.schemas import LeadCreate, LeadUpdate, OrderCreate, QuoteCreate
 from api.sales.states import LEAD_FLOW
 from core.clock import local_today
@@ -184,7 +184,7 @@ def change_lead_status(
     LEAD_FLOW.apply(session, entity=lead, to=to, reason=reason, actor_id=actor_id, role=scope.role)
     order = _order_of(session, lead)
     if to == "pdi":
-        checklists.open_checklists(session, order)
+        _open_checklists(session, order)
     elif to == "delivered":
         order.delivered_at = datetime.now(UTC)
         session.flush()
@@ -401,3 +401,16 @@ def list_orders(
 
 def _zone_of(session: Session, store_id: int) -> str | None:
     return session.scalar(select(Store.timezone).where(Store.id == store_id))
+
+
+def _open_checklists(session: Session, order: SalesOrder) -> None:
+    """Add the order's missing PDI and delivery lines, all pending."""
+    stmt = select(ChecklistItem.kind, ChecklistItem.code).where(ChecklistItem.order_id == order.id)
+    existing = {(kind, code) for kind, code in session.execute(stmt)}
+    for kind, items in CHECKLISTS.items():
+        for code, _, _ in items:
+            if (kind, code) not in existing:
+                session.add(
+                    ChecklistItem(store_id=order.store_id, order_id=order.id, kind=kind, code=code)
+                )
+    session.flush()

@@ -197,6 +197,3 @@ class Appointment(StoreEntity):
         String(80), comment="Idempotency key of an automated booking, e.g. alert:42"
     )
     notes: Mapped[str | None] = mapped_column(Text)
-
-
-from api.service import work_models as _work_models  # noqa: E402, F401

@@ -48,6 +48,7 @@ def train_command(
     from core.db.embedded import resolve_database_url
     from diagnostics import evaluation, registry, training
     from diagnostics.models.feedback import feedback_windows
+    from diagnostics.models.inputs import MODEL_NAME
 
     if seed == test_seed:
         raise typer.BadParameter("the held-out fleet needs its own seed: give --test-seed")
@@ -79,12 +80,12 @@ def train_command(
     }  # fmt: skip
     with connect(url) as conn:
         version = registry.save_model(
-            conn, name=training.MODEL_NAME, kind=training.MODEL_KIND, bundle=bundle,
+            conn, name=MODEL_NAME, kind=training.MODEL_KIND, bundle=bundle,
             params=params, metrics=training.jsonable(report), training_data=data,
             activate=activate,
         )  # fmt: skip
         conn.commit()
-    console.print(f"stored {training.MODEL_NAME} version {version}" + (" (active)" * activate))
+    console.print(f"stored {MODEL_NAME} version {version}" + (" (active)" * activate))
     for line in evaluation.format_report(report):
         console.print(line, highlight=False)
 
@@ -103,9 +104,10 @@ def evaluate_command(
     from core.db import connect
     from core.db.embedded import resolve_database_url
     from diagnostics import evaluation, registry, training
+    from diagnostics.models.inputs import MODEL_NAME
 
     with connect(resolve_database_url()) as conn:
-        record, bundle = registry.load_model(conn, training.MODEL_NAME, version)
+        record, bundle = registry.load_model(conn, MODEL_NAME, version)
     console.print(
         f"{record.name} version {record.version}, trained {record.created_at:%Y-%m-%d %H:%M}"
     )

@@ -13,6 +13,7 @@ import numpy as np
 
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 
+MODEL_NAME = "failure_predictor"  # the learned bundle, by its name in the registry
 MODEL_LINE = "sim-1.6L"  # the one engine and body the training fleets have; a key of the bundle
 
 # Counts that depend on how often the car is sampled, not on its health.
