@@ -14,6 +14,7 @@ import sys
 import types
 import typing
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -80,7 +81,7 @@ FIELD_DOCS: dict[str, tuple[str, str]] = {
 }
 
 
-def _signal_values(with_ranges: bool) -> dict:
+def _signal_values(with_ranges: bool) -> dict[str, Any]:
     if not with_ranges:
         return {
             "type": "object",
@@ -103,7 +104,7 @@ def _signal_values(with_ranges: bool) -> dict:
     }
 
 
-def _refine(defs: dict) -> None:
+def _refine(defs: dict[str, Any]) -> None:
     """Add what msgspec cannot see in the types: catalogue names, ranges, patterns, limits."""
     code = {"type": "string", "pattern": wire.DTC_CODE.pattern}
     for name in ("Sample", "DtcReport", "Status"):
@@ -141,7 +142,7 @@ def _refine(defs: dict) -> None:
         batch["max_age_s"]["exclusiveMinimum"] = 0
 
 
-def schema(kind: str) -> dict:
+def schema(kind: str) -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of one message kind, from core.wire and the catalogue."""
     generated = msgspec.json.schema(MESSAGE_TYPES[kind])
     defs = generated["$defs"]
@@ -177,7 +178,7 @@ def _type_name(tp: object) -> str:
         return f"object: {_type_name(args[0])} → {_type_name(args[1])}"
     if isinstance(tp, type) and issubclass(tp, msgspec.Struct):
         return f"[{tp.__name__}](#{tp.__name__.lower()})"
-    names = {int: "integer", float: "number", str: "string", bool: "boolean"}
+    names: dict[object, str] = {int: "integer", float: "number", str: "string", bool: "boolean"}
     return "null" if tp is type(None) else names[tp]
 
 

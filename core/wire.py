@@ -94,7 +94,7 @@ class VehicleConfig(msgspec.Struct, forbid_unknown_fields=True):
 
 
 _encoder = msgspec.json.Encoder()
-_decoders = {
+_decoders: dict[str, msgspec.json.Decoder[msgspec.Struct]] = {
     "telemetry": msgspec.json.Decoder(Telemetry),
     "dtc": msgspec.json.Decoder(DtcReport),
     "status": msgspec.json.Decoder(Status),
@@ -124,7 +124,7 @@ def encode(message: msgspec.Struct) -> bytes:
     return _encoder.encode(message)
 
 
-def decode(kind: str, payload: bytes) -> msgspec.Struct:
+def decode(kind: str, payload: bytes | bytearray) -> msgspec.Struct:
     """Parse a payload of the given kind; WireError says what is malformed."""
     if len(payload) > MAX_PAYLOAD_BYTES:
         raise WireError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD_BYTES}")

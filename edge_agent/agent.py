@@ -14,9 +14,12 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, Literal, cast
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from core import wire
 from core.broker import MqttUrl
@@ -75,7 +78,7 @@ class Agent:
         self.client_id = client_id
         self.buffer_max_entries = buffer_max_entries
         self.vin = ""
-        self.vin_source = "ecu"
+        self.vin_source: Literal["ecu", "configured"] = "ecu"
         self.note: str | None = None
         self.adapter: AdapterInfo | None = None
         self.supported: set[str] = set()
@@ -190,14 +193,28 @@ class Agent:
         client.on_message = lambda _c, _u, msg: self._events.put(("config", msg.payload))
         return client
 
-    def _on_connect(self, client, _userdata, _flags, reason_code, _properties) -> None:
+    def _on_connect(
+        self,
+        client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             log.warning("broker refused the connection: %s", reason_code)
             return
         client.subscribe(wire.topic(self.vin, "config"), qos=1)
         self._events.put(("connected", None))
 
-    def _on_disconnect(self, _client, _userdata, _flags, reason_code, _properties) -> None:
+    def _on_disconnect(
+        self,
+        _client: mqtt.Client,
+        _userdata: Any,
+        _flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        _properties: Properties | None,
+    ) -> None:
         self._events.put(("disconnected", reason_code))
 
     def _apply_events(self) -> None:
@@ -207,7 +224,7 @@ class Agent:
             except queue.Empty:
                 return
             if kind == "ack":
-                span = self._inflight.pop(value, None)
+                span = self._inflight.pop(cast(int, value), None)
                 if span and self.buffer:
                     self.buffer.ack(*span)
             elif kind == "connected":
@@ -215,6 +232,7 @@ class Agent:
                 # Whatever was in flight may be lost: send it all again from the outbox.
                 self._sent_upto = 0
                 self._inflight.clear()
+                assert self.buffer is not None  # set by start() before the client exists
                 self.buffer.drop_kind("status")  # the birth message supersedes them
                 self._publish(wire.topic(self.vin, "status"), self._status_payload(), 0, 0, True)
                 self._next_status = self.clock() + self._ms(self.config.status_period_s)
@@ -224,11 +242,11 @@ class Agent:
                     log.warning("broker connection lost (%s); buffering on disk", value)
                 self._connected = False
             elif kind == "config":
-                self._apply_config(value)
+                self._apply_config(cast("bytes | bytearray", value))
 
-    def _apply_config(self, payload: bytes) -> None:
+    def _apply_config(self, payload: bytes | bytearray) -> None:
         try:
-            config = wire.decode("config", payload)
+            config = cast(wire.VehicleConfig, wire.decode("config", payload))
         except wire.WireError as exc:
             log.warning("ignoring config message: %s (payload %r)", exc, payload[:200])
             return
@@ -343,6 +361,7 @@ class Agent:
                 continue
             values[name] = value
         if values:
+            assert self.buffer is not None  # tick() checks it
             self.buffer.add_sample(now, values)
 
     def _poll_dtcs(self, now: int) -> None:
@@ -355,6 +374,7 @@ class Agent:
         report = _dtc_report(now, reading)
         changed = self._last_dtc is None or _dtc_key(report) != _dtc_key(self._last_dtc)
         if changed or now >= self._next_dtc_publish:
+            assert self.buffer is not None  # tick() checks it
             self.buffer.add_event("dtc", now, wire.encode(report))
             self._last_dtc = report
             self._next_dtc_publish = now + self._ms(self.config.dtc_period_s)
@@ -362,6 +382,7 @@ class Agent:
     def _publish_due(self, now: int, *, force: bool) -> None:
         batch = self.config.batch
         while len(self._inflight) < MAX_INFLIGHT and self._connected:
+            assert self.buffer is not None  # tick() checks it; flush() returns first without one
             entries = self.buffer.pending(self._sent_upto, batch.max_samples)
             if not entries:
                 return
@@ -380,6 +401,7 @@ class Agent:
                           samples[-1].id, False)  # fmt: skip
 
     def _publish(self, topic: str, payload: bytes, first: int, last: int, retain: bool) -> None:
+        assert self.client is not None  # only called while connected
         info = self.client.publish(topic, payload, qos=1, retain=retain)
         if info.rc != mqtt.MQTT_ERR_SUCCESS:
             # Not sent (the connection just dropped); the outbox still has it for later.
@@ -391,7 +413,9 @@ class Agent:
 
     # --------------------------------------------------------------------- status
 
-    def _status(self, state: str, reason: str | None = None) -> wire.Status:
+    def _status(
+        self, state: Literal["online", "offline"], reason: str | None = None
+    ) -> wire.Status:
         return wire.Status(
             ts=self.clock(),
             state=state,
@@ -421,7 +445,8 @@ class Agent:
 
 def _leading_samples(entries: list[Entry]) -> list[Entry]:
     """The samples at the head of entries, up to the first event and the byte limit."""
-    out, size = [], 0
+    out: list[Entry] = []
+    size = 0
     for entry in entries:
         if entry.kind != SAMPLE or (out and size + len(entry.payload) > MAX_BATCH_BYTES):
             break
@@ -441,5 +466,5 @@ def _dtc_report(now: int, reading: DtcReading) -> wire.DtcReport:
     )  # fmt: skip
 
 
-def _dtc_key(report: wire.DtcReport) -> tuple:
+def _dtc_key(report: wire.DtcReport) -> tuple[tuple[str, ...], tuple[str, ...], bool | None]:
     return (tuple(report.stored), tuple(report.pending), report.mil)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from pathlib import Path
+from types import TracebackType
 from typing import NamedTuple
 
 import msgspec
@@ -58,8 +59,8 @@ class Buffer:
         # at a fraction of the cost of a full fsync per sample.
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
-        self._meta = dict(self._db.execute("SELECT key, value FROM meta"))
-        self._depth = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        self._meta: dict[str, int] = dict(self._db.execute("SELECT key, value FROM meta"))
+        self._depth: int = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
 
     @property
     def depth(self) -> int:
@@ -181,7 +182,12 @@ class _Transaction:
         self.saved = (dict(self.buffer._meta), self.buffer._depth)
         self.buffer._db.execute("BEGIN IMMEDIATE")
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         if exc_type is None:
             self.buffer._db.execute("COMMIT")
         else:

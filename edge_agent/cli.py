@@ -6,6 +6,7 @@ import logging
 import signal
 import threading
 from pathlib import Path
+from types import FrameType
 from typing import Annotated
 
 import typer
@@ -34,7 +35,8 @@ def edge(
     ] = None,
 ) -> None:
     """Read the car through an ELM327 and publish its telemetry and DTCs to the broker."""
-    from edge_agent.agent import Agent, NoValidVin
+    from edge_agent.agent import Agent
+    from edge_agent.identity import NoValidVin
     from edge_agent.link import LinkError
     from edge_agent.obd_link import ObdLink
 
@@ -61,7 +63,7 @@ def edge(
 
     stop = threading.Event()
 
-    def on_signal(signum, _frame) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %s: flushing the outbox and stopping", signum)
         stop.set()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import Any, cast
 
 # pint (through python-OBD) warns that python-OBD redefines 'percent' on every start.
 logging.getLogger("pint.util").setLevel(logging.ERROR)
@@ -11,6 +12,7 @@ logging.getLogger("pint.util").setLevel(logging.ERROR)
 import obd  # noqa: E402
 from obd import OBDCommand, OBDStatus  # noqa: E402
 from obd.protocols import ECU  # noqa: E402
+from obd.protocols.protocol import Message  # noqa: E402
 
 from core.signals import BY_NAME, SIGNAL_NAMES  # noqa: E402
 from edge_agent.link import AdapterInfo, DtcReading, LinkError  # noqa: E402
@@ -26,13 +28,13 @@ SOCKET_BAUDRATE = 38400
 MAX_SILENT_QUERIES = 8
 
 
-def _odometer(messages) -> obd.Unit.Quantity:
+def _odometer(messages: list[Message]) -> obd.Unit.Quantity:
     # 4 bytes, 0 to 429,496,729.5 km (SAE J1979 PID A6)
     data = messages[0].data[2:6]
     return int.from_bytes(data, "big") / 10 * obd.Unit.kilometer
 
 
-def _vin(messages) -> str | None:
+def _vin(messages: list[Message]) -> str | None:
     # python-OBD 0.7.3 strips the characters '0', '1', '2' and 'x' from both ends of the VIN
     # (it passes a byte string to strip() as if it were a prefix), so decode it here: the
     # printable characters after the mode and PID bytes, last 17 of them.
@@ -41,7 +43,7 @@ def _vin(messages) -> str | None:
     return text[-17:] if len(text) >= 17 else (text or None)
 
 
-def _pid_bitmap(messages) -> list[bool]:
+def _pid_bitmap(messages: list[Message]) -> list[bool]:
     data = messages[0].data[2:6]
     return [bool(byte >> (7 - bit) & 1) for byte in data for bit in range(8)]
 
@@ -125,7 +127,7 @@ class ObdLink:
                 log.debug("closing %s: %s", self.port, exc)
             self._conn = None
 
-    def _query(self, cmd: OBDCommand, *, force: bool = False):
+    def _query(self, cmd: OBDCommand, *, force: bool = False) -> Any:
         """The decoded value, or None; LinkError when the adapter is gone or stays silent."""
         conn = self._conn
         if conn is None or conn.status() == OBDStatus.NOT_CONNECTED:
@@ -149,7 +151,7 @@ class ObdLink:
 
     def read_vin(self) -> str | None:
         """The VIN from mode 09 PID 02, or None when the car reports none."""
-        return self._query(VIN, force=True)
+        return cast("str | None", self._query(VIN, force=True))
 
     def supported_signals(self) -> set[str]:
         """Catalogue signal names the car answers."""
@@ -206,7 +208,7 @@ class ObdLink:
         return result
 
 
-def _magnitude(signal: str, value) -> float | None:
+def _magnitude(signal: str, value: Any) -> float | None:
     """A python-OBD value as a float in the catalogue unit; None when it has none."""
     if value is None:
         return None

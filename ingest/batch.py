@@ -66,7 +66,7 @@ class Message:
     """A received message, kept until its batch commits so that it can be acknowledged."""
 
     topic: str
-    payload: bytes
+    payload: bytes | bytearray  # paho delivers a bytearray
     mid: int
     qos: int
     epoch: int  # connection generation; an ack from an older connection must not be sent
@@ -76,10 +76,10 @@ class Message:
 class Batch:
     """Everything one transaction writes, plus the messages it acknowledges."""
 
-    rows: list[tuple] = field(default_factory=list)  # (vin, ts_ms, seq, *signal values)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)  # (vin, ts_ms, seq, *signal values)
     dtc_rows: list[dict[str, Any]] = field(default_factory=list)
     status_rows: list[dict[str, Any]] = field(default_factory=list)
-    dead_letters: list[tuple[str, bytes, int, str]] = field(default_factory=list)
+    dead_letters: list[tuple[str, bytes | bytearray, int, str]] = field(default_factory=list)
     latest: dict[str, dict[str, Any]] = field(default_factory=dict)
     messages: list[Message] = field(default_factory=list)
     newest_ts: list[int] = field(default_factory=list)  # per telemetry message, for latency
@@ -117,7 +117,7 @@ class Batch:
             self.kinds["rejected"] += 1
             self.dead_letter(message.topic, message.payload, str(exc))
 
-    def dead_letter(self, topic: str, payload: bytes, reason: str) -> None:
+    def dead_letter(self, topic: str, payload: bytes | bytearray, reason: str) -> None:
         """Keep a rejected payload (capped) with the reason it was rejected."""
         self.dead_letters.append((topic, payload[:DEAD_LETTER_PAYLOAD_CAP], len(payload), reason))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+from types import FrameType
 
 import typer
 
@@ -34,7 +35,7 @@ def ingest(
     config = IngestConfig.from_settings(
         settings, database_url=resolve_database_url(), mqtt_url=settings.mqtt_url
     )
-    overrides = {}
+    overrides: dict[str, str | int] = {}
     if client_id:
         overrides["client_id"] = client_id
     if metrics_port is not None:
@@ -43,7 +44,7 @@ def ingest(
         config = IngestConfig(**{**config.__dict__, **overrides})
     service = Ingest(config)
 
-    def stop(signum, frame) -> None:
+    def stop(signum: int, frame: FrameType | None) -> None:
         log.info("signal %s: flushing the last batch and stopping", signum)
         service.stop()
 

@@ -6,11 +6,13 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypedDict
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
 
 from core.broker import MqttUrl
 from core.wire import TOPIC_ROOT, UPLINK_KINDS
@@ -44,6 +46,12 @@ def topic_filters(group: str, shared: bool) -> list[str]:
     return [f"{prefix}{TOPIC_ROOT}/+/{kind}" for kind in UPLINK_KINDS]
 
 
+class _ConnectState(TypedDict):
+    ready: threading.Event
+    ok: bool
+    reason: str | None
+
+
 @dataclass
 class Session:
     """A connected client and the protocol it ended up speaking."""
@@ -58,7 +66,7 @@ def open_session(
     client_id: str,
     group: str,
     max_batch_rows: int,
-    on_message: Callable,
+    on_message: mqtt.CallbackOnMessage,
     on_connect: Callable[[], None],
     stop: threading.Event,
 ) -> Session:
@@ -114,10 +122,22 @@ def _client(target: MqttUrl, client_id: str, mqtt5: bool) -> mqtt.Client:
     return client
 
 
-def _attach(client, mqtt5: bool, group: str, on_message, on_connect) -> dict:
-    state = {"ready": threading.Event(), "ok": False, "reason": None}
+def _attach(
+    client: mqtt.Client,
+    mqtt5: bool,
+    group: str,
+    on_message: mqtt.CallbackOnMessage,
+    on_connect: Callable[[], None],
+) -> _ConnectState:
+    state: _ConnectState = {"ready": threading.Event(), "ok": False, "reason": None}
 
-    def connected(client, userdata, flags, reason_code, properties):
+    def connected(
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.ConnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if reason_code.is_failure:
             state["reason"] = str(reason_code)
             state["ready"].set()
@@ -127,7 +147,13 @@ def _attach(client, mqtt5: bool, group: str, on_message, on_connect) -> dict:
         state["ok"] = True
         state["ready"].set()
 
-    def disconnected(client, userdata, flags, reason_code, properties):
+    def disconnected(
+        client: mqtt.Client,
+        userdata: Any,
+        flags: mqtt.DisconnectFlags,
+        reason_code: ReasonCode,
+        properties: Properties | None,
+    ) -> None:
         if not state["ok"]:
             state["reason"] = f"disconnected before CONNACK ({reason_code})"
             state["ready"].set()
@@ -140,12 +166,19 @@ def _attach(client, mqtt5: bool, group: str, on_message, on_connect) -> dict:
     return state
 
 
-def _tcp_connect(client, target: MqttUrl, mqtt5: bool, max_batch_rows: int, stop) -> None:
+def _tcp_connect(
+    client: mqtt.Client,
+    target: MqttUrl,
+    mqtt5: bool,
+    max_batch_rows: int,
+    stop: threading.Event,
+) -> None:
     delay = RECONNECT_MIN_S
     while True:
         try:
             if mqtt5:
-                props = Properties(PacketTypes.CONNECT)
+                # paho-mqtt leaves Properties unannotated
+                props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
                 props.SessionExpiryInterval = SESSION_EXPIRY_S
                 props.ReceiveMaximum = receive_maximum(max_batch_rows)
                 client.connect(

@@ -7,7 +7,9 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
 
 from core.settings import Settings
@@ -106,7 +108,7 @@ class Ingest:
             # Messages of an older connection are redelivered on this one; never ack them here.
             self._epoch += 1
 
-    def _on_message(self, client, userdata, msg) -> None:
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         kind = msg.topic.rsplit("/", 1)[-1]
         self.metrics.messages.labels(kind if kind in UPLINK_KINDS else "other").inc()
         with self._cond:
@@ -192,6 +194,7 @@ class Ingest:
         return total
 
     def _ack(self, batch: Batch) -> None:
+        assert self.session is not None  # batches are only written once run() has connected
         client = self.session.client
         epoch = self._epoch
         for m in batch.messages:

@@ -123,9 +123,9 @@ class Store:
         """Create the daily telemetry partitions first..last (a no-op on TimescaleDB)."""
         conn = self.connection()
         try:
-            created = conn.execute(
-                "SELECT pitstop_ensure_partitions(%s, %s)", (first, last)
-            ).fetchone()[0]
+            row = conn.execute("SELECT pitstop_ensure_partitions(%s, %s)", (first, last)).fetchone()
+            assert row is not None  # a SELECT without FROM returns one row
+            created: int = row[0]
             conn.commit()
         except BaseException:
             if not conn.closed:

@@ -238,7 +238,7 @@ def console_world(server_url) -> Iterator[dict[str, Any]]:
 def browser() -> Iterator[Any]:
     """Debian's Chromium, headless, through Playwright."""
     if not shutil.which(CHROMIUM):
-        pytest.fail(f"{CHROMIUM} is missing; install the Debian package chromium (see .ci/run)")
+        pytest.fail(f"{CHROMIUM} is missing; run scripts/test, which installs the Debian package")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

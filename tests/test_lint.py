@@ -1,4 +1,4 @@
-"""ruff keeps the code linted and formatted; CI runs it with the tests."""
+"""ruff keeps the code linted and formatted, mypy --strict keeps it typed; CI runs both."""
 
 import subprocess
 import sys
@@ -20,4 +20,11 @@ def test_ruff_check_passes():
 
 def test_ruff_format_is_applied():
     result = ruff("format", "--check", ".")
+    assert result.returncode == 0, result.stdout[-4000:]
+
+
+def test_mypy_strict_passes():
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout[-4000:]

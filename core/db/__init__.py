@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
@@ -19,7 +20,7 @@ def sqlalchemy_url(url: str) -> str:
     return urlunsplit(("postgresql+psycopg", *parts[1:]))
 
 
-def connect(url: str, **kwargs) -> psycopg.Connection:
+def connect(url: str, **kwargs: Any) -> psycopg.Connection:
     """A psycopg 3 connection to the URL."""
     return psycopg.connect(psycopg_url(url), **kwargs)
 
