@@ -1,5 +1,7 @@
 """The storage migration on plain PostgreSQL: partitions, deduplication, the hourly view."""
 
+import pytest
+
 from core.db import connect
 from core.db.migrate import downgrade, upgrade
 
@@ -33,6 +35,25 @@ def test_partitions_are_created_on_demand_and_deduplicate(db_url):
         count = conn.execute("SELECT count(*) FROM telemetry_p20250301").fetchone()[0]
     assert (created, again) == (2, 0)
     assert count == 1
+
+
+@pytest.mark.parametrize("zone", ["America/Los_Angeles", "Asia/Shanghai"])
+def test_a_days_partition_holds_its_whole_utc_day_in_any_session_time_zone(db_url, zone):
+    day = {"America/Los_Angeles": "2025-05-01", "Asia/Shanghai": "2025-05-02"}[zone]
+    with connect(db_url) as conn:
+        conn.execute(f"SET timezone = '{zone}'")
+        conn.execute("SELECT pitstop_ensure_partitions(%s, %s)", (day, day))
+        conn.execute(
+            "INSERT INTO telemetry (vin, ts, seq) VALUES "
+            "('LSVAU218XN2183294', %s, 1), ('LSVAU218XN2183294', %s, 2)",
+            (f"{day}T00:00:00Z", f"{day}T23:59:59Z"),
+        )
+        storage = conn.execute(
+            "SELECT value FROM pitstop_meta WHERE key = 'telemetry_storage'"
+        ).fetchone()[0]
+        if storage == "partitions":
+            table = "telemetry_p" + day.replace("-", "")
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 2
 
 
 def test_hourly_view_refreshes(db_url):
