@@ -108,7 +108,7 @@ def demo(
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
     with console.status("starting PostgreSQL and seeding the demo dealer group"):
-        database_url, seeded = _prepare_database(plan)
+        database_url, faulty = _prepare_database(plan)
     broker = None
     mqtt_url = settings.mqtt_url
     if not mqtt_url:
@@ -131,7 +131,7 @@ def demo(
                 "--faults", faults, "--seed", str(FLEET_SEED),
                 "--labels", str(settings.home / "fleet-labels.json"),
             )  # fmt: skip
-            _announce(settings, database_url, mqtt_url, api, plan, seeded, log_path)
+            _announce(settings, database_url, mqtt_url, api, plan, faulty, log_path)
             _watch(database_url, children, seconds)
         except KeyboardInterrupt:
             console.print("stopping…")
