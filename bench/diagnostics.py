@@ -15,13 +15,12 @@ import multiprocessing as mp
 import random
 import statistics
 import time
-import uuid
 
 import typer
 from rich.console import Console
 
-from core.db import connect, with_database
-from core.db.migrate import upgrade
+from bench.scratch import scratch_database
+from core.db import connect
 from core.signals import SIGNAL_NAMES
 from core.vin import with_check_digit
 from core.wire import now_ms
@@ -71,16 +70,8 @@ def _serve(url: str, shard: int, shards: int, stop) -> None:
 
 def run(*, cars: int, workers: int, live_seconds: float) -> None:
     """Measure cars scored per second and the delay from a sample's arrival to its alert."""
-    from core.db.embedded import resolve_database_url
-
-    server_url = resolve_database_url()
-    name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"
-    with connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server_url, name)
     ctx = mp.get_context("spawn")
-    try:
-        upgrade(url)
+    with scratch_database() as url:
         rng = random.Random(0)
         vins = [_vin(i) for i in range(cars)]
         store = Store(url)
@@ -150,9 +141,6 @@ def run(*, cars: int, workers: int, live_seconds: float) -> None:
                 ).fetchall()
             ]
         store.close()
-    finally:
-        with connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ceiling = LIVE_POLL_S / 2 + statistics.median(read_once)
     if not delays:
         console.print("live: no alert was raised; check the shards' logs")

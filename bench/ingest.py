@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.ingest_load import BareSubscriber, Fleet, make_fleet, publish_all, publish_paced
+from bench.scratch import scratch_database
 from core.broker import LocalBroker, free_port
-from core.db import connect, with_database
-from core.db.migrate import upgrade
+from core.db import connect
 from core.signals import COLUMNS
 from core.vin import with_check_digit
 from core.wire import TOPIC_ROOT, Sample, Telemetry, encode, now_ms, topic
@@ -55,22 +54,8 @@ def run(
     paced_seconds: float,
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
-    from core.db.embedded import resolve_database_url
-
-    server_url = resolve_database_url()
-    name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"
-    try:
-        with connect(server_url, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-    except Exception as exc:
-        raise typer.BadParameter(
-            f"cannot create the scratch database {name} ({exc}); the benchmark needs a role "
-            "with CREATEDB so that it never touches real data"
-        ) from exc
-    db_url = with_database(server_url, name)
     figures = Figures()
-    try:
-        upgrade(db_url)
+    with scratch_database() as db_url:
         with console.status("generating the fleet's data"):
             fleet = make_fleet(vehicles, seconds, hz, message_samples, signals)
         console.print(
@@ -97,9 +82,6 @@ def run(
                 per_message=message_samples,
                 signals=signals,
             )
-    finally:
-        with connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     report(figures, rate)
 
 

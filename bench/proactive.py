@@ -16,7 +16,6 @@ import secrets
 import statistics
 import threading
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import typer
@@ -30,8 +29,8 @@ from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
 from api.service import service as service_api
 from bench.proactive_world import OPERATION_CODES, WITHIN_DAYS, BenchStore, build_group
-from core.db import connect, with_database
-from core.db.migrate import upgrade
+from bench.scratch import scratch_database
+from core.db import connect
 from core.settings import Settings
 from core.wire import now_ms
 from diagnostics import alerts
@@ -115,15 +114,7 @@ def _emit(url: str, vins: list[str], seconds: float) -> None:
 
 def run(*, cars: int, seconds: float, threads: int) -> None:
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
-    from core.db.embedded import resolve_database_url
-
-    server_url = resolve_database_url()
-    name = f"pitstop_bench_{uuid.uuid4().hex[:8]}"
-    with connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = with_database(server_url, name)
-    try:
-        upgrade(url)
+    with scratch_database() as url:
         secret = secrets.token_urlsafe(48)  # signs the customers' links in this run only
         settings = Settings(database_url=url, environment="development", jwt_secret=secret)
         worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
@@ -161,9 +152,6 @@ def run(*, cars: int, seconds: float, threads: int) -> None:
             shorts = conn.execute(
                 "SELECT count(*) FROM work_order_parts WHERE status = 'short'"
             ).fetchone()[0]
-    finally:
-        with connect(server_url, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     latencies = [done[i] - float(created[i]) for i in done if i in created]
     if not latencies:
         console.print("no alert was handled; see the worker's log")
