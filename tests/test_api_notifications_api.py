@@ -1,29 +1,24 @@
 """The notification API: customers see and mark only their own in-app messages, register push
 subscriptions and choose a language; staff read the delivery log of their stores and set quiet
-hours. Also the templates, the VAPID key rules, and the migration against the models."""
+hours. Also the templates and the VAPID key rules."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select
+from sqlalchemy import select
 
 from api.auth.roles import Role
 from api.errors import InvalidInput, NotFound
 from api.main import create_app
-from api.models_base import Base
 from api.notifications.constants import KINDS, LANGUAGES
 from api.notifications.dispatch import dispatch_due
 from api.notifications.models import Delivery
 from api.notifications.service import notify
 from api.notifications.templates import TEMPLATES, check_templates, render
 from api.notifications.vapid import KEY_FILE, VapidKeysMissing, new_private_key, vapid_keys
-from core.db import connect, sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
 from core.settings import Settings
 from tests.factories import (
     auth_headers,
@@ -37,7 +32,6 @@ from tests.notifications_support import Browser
 
 VAPID_KEY = new_private_key()
 EN = {"Accept-Language": "en"}
-OUR_TABLES = ("notification", "push_subscriptions")
 
 
 @pytest.fixture(scope="module")
@@ -270,34 +264,3 @@ def test_vapid_keys_are_made_in_development_and_required_elsewhere(tmp_path):
     )  # fmt: skip
     with pytest.raises(VapidKeysMissing, match="does not belong"):
         vapid_keys(mismatched)
-
-
-def _ours(obj, name, type_, reflected, compare_to) -> bool:
-    return type_ != "table" or name.startswith(OUR_TABLES)
-
-
-def _diffs(db_url):
-    engine = create_engine(sqlalchemy_url(db_url))
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn, opts={"compare_type": True, "include_object": _ours}
-            )
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
-def test_the_migration_matches_the_models_and_goes_down_and_up(server_url):
-    from tests.conftest import create_database, drop_database
-
-    url = create_database(server_url, "notifications_migration")
-    try:
-        assert _diffs(url) == []
-        downgrade(url, "2026_11_26_notifications-1")
-        with connect(url) as conn:
-            assert conn.execute("SELECT to_regclass('notifications')").fetchone()[0] is None
-        upgrade(url)
-        assert _diffs(url) == []
-    finally:
-        drop_database(server_url, url)

@@ -1,44 +1,23 @@
-"""Parts reports on real PostgreSQL: ABC classes from consumption value, the cost report
-per part and supplier (price, freight, shrinkage), and the migration matching the models."""
+"""Parts reports on real PostgreSQL: ABC classes from consumption value, and the cost report
+per part and supplier (price, freight, shrinkage)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import select
 
 from api.auth.roles import Role
 from api.main import create_app
-from api.models_base import Base
 from api.parts import service
 from api.parts.ledger import today
 from api.parts.models import Lot
-from core.db import sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
 from tests.factories import auth_headers, make_group, make_store, make_user, settings_for_tests
 from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
-PARTS_TABLES = {
-    "parts",
-    "suppliers",
-    "warehouses",
-    "warehouse_bins",
-    "stock_items",
-    "stock_lots",
-    "stock_moves",
-    "part_reservations",
-    "purchase_orders",
-    "purchase_order_lines",
-    "goods_receipts",
-    "goods_receipt_lines",
-    "supplier_invoices",
-    "supplier_invoice_lines",
-}
 
 
 @pytest.fixture(scope="module")
@@ -166,27 +145,3 @@ def test_cost_report_compares_suppliers_with_freight_and_shrinkage(app, client, 
         166,
         0.1,
     )
-
-
-def test_migration_matches_the_models_and_downgrades(db_url):
-    engine = create_engine(sqlalchemy_url(db_url))
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "compare_type": True,
-                    "include_object": lambda obj, name, type_, reflected, other: (
-                        type_ != "table" or name in PARTS_TABLES
-                    ),
-                },
-            )
-            diff = compare_metadata(context, Base.metadata)
-        ours = [d for d in diff if PARTS_TABLES & set(str(d).split("'"))]
-        assert ours == []
-        downgrade(db_url, "2026_11_26_parts@-1")
-        assert not PARTS_TABLES & set(inspect(engine).get_table_names())
-        upgrade(db_url)
-        assert set(inspect(engine).get_table_names()) >= PARTS_TABLES
-    finally:
-        engine.dispose()

@@ -1,19 +1,16 @@
 """The loop's other paths: approval mode and one-click accept, withdraw after a clear, the
 customer's confirm and reschedule links (and not for someone else's visit), closing the loop
-(training label, comeback, first-time-fix rate), reminders, and the migration."""
+(training label, comeback, first-time-fix rate), and reminders."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select, text
 
 from api.main import create_app
-from api.models_base import Base
 from api.notifications.models import Notification
 from api.parts import service as parts_service
 from api.proactive import closing, feed, reminders
@@ -22,8 +19,7 @@ from api.proactive.models import FeedEvent, Proposal, TriagePolicy
 from api.proactive.worker import drain
 from api.service.models import Appointment
 from api.service.work_models import WorkOrder
-from core.db import connect, sqlalchemy_url
-from core.db.migrate import downgrade, upgrade
+from core.db import connect
 from tests.factories import auth_headers, settings_for_tests, store_today
 from tests.proactive_support import clear_alerts, make_car, make_dealer, raise_alerts
 
@@ -242,38 +238,6 @@ def test_a_car_due_by_mileage_gets_one_reminder(app, db_url):
         assert reminder.kind == "reminder" and reminder.status == "proposed"
         note = session.scalar(select(Notification).where(Notification.customer_id == customer.id))
         assert note.kind == "service_reminder"
-
-
-def _diffs(url):
-    engine = create_engine(sqlalchemy_url(url))
-    ours = ("proactive", "feed_")
-    try:
-        with engine.connect() as conn:
-            context = MigrationContext.configure(
-                conn,
-                opts={
-                    "compare_type": True,
-                    "include_object": lambda o, n, t, r, c: t != "table" or n.startswith(ours),
-                },
-            )
-            return compare_metadata(context, Base.metadata)
-    finally:
-        engine.dispose()
-
-
-def test_the_migration_matches_the_models_and_goes_down_and_up(server_url):
-    from tests.conftest import create_database, drop_database
-
-    url = create_database(server_url, "proactive_migration")
-    try:
-        assert _diffs(url) == []
-        downgrade(url, "2026_11_26_proactive-1")
-        with connect(url) as conn:
-            assert conn.execute("SELECT to_regclass('feed_events')").fetchone()[0] is None
-        upgrade(url)
-        assert _diffs(url) == []
-    finally:
-        drop_database(server_url, url)
 
 
 def test_the_default_policy_is_saved_for_a_store_without_one(app):
