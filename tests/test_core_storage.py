@@ -1,9 +1,14 @@
 """The storage migration on plain PostgreSQL: partitions, deduplication, the hourly view."""
 
+import importlib.util
+from pathlib import Path
+
 import pytest
 
 from core.db import connect
 from core.db.migrate import downgrade, upgrade
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_plain_path_is_chosen_without_timescaledb(db_url):
@@ -54,6 +59,32 @@ def test_a_days_partition_holds_its_whole_utc_day_in_any_session_time_zone(db_ur
         if storage == "partitions":
             table = "telemetry_p" + day.replace("-", "")
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 2
+
+
+def test_the_upgrade_remakes_an_empty_partition_that_missed_its_utc_day(db_url):
+    path = ROOT / "core/db/migrations/versions/2026_12_04_storage_utc.py"
+    spec = importlib.util.spec_from_file_location("storage_utc", path)
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    with connect(db_url) as conn:
+        storage = conn.execute(
+            "SELECT value FROM pitstop_meta WHERE key = 'telemetry_storage'"
+        ).fetchone()[0]
+        if storage == "timescaledb":  # chunks, not day partitions: the repair finds nothing
+            conn.execute(migration.REMAKE_MISALIGNED)
+            return
+        if conn.execute("SELECT to_regclass('telemetry_p20250701')").fetchone()[0] is not None:
+            conn.execute("DROP TABLE telemetry_p20250701")
+        conn.execute(
+            "CREATE TABLE telemetry_p20250701 PARTITION OF telemetry FOR VALUES "
+            "FROM ('2025-07-01 07:00:00+00') TO ('2025-07-02 07:00:00+00')"
+        )  # as the old function made it on a server in Los Angeles
+        conn.execute(migration.REMAKE_MISALIGNED)
+        conn.execute(
+            "INSERT INTO telemetry (vin, ts, seq) VALUES ('LSVAU218XN2183294', %s, 1)",
+            ("2025-07-01T00:30:00Z",),
+        )
+        assert conn.execute("SELECT count(*) FROM telemetry_p20250701").fetchone()[0] == 1
 
 
 def test_hourly_view_refreshes(db_url):

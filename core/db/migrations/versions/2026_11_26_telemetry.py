@@ -138,7 +138,7 @@ CREATE TABLE dead_letters (
 def _upgrade_partitions() -> None:
     op.execute("""
 CREATE FUNCTION pitstop_ensure_partitions(first_day date, last_day date)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SET timezone = 'UTC' AS $$
 DECLARE
     day date := first_day;
     created integer := 0;
