@@ -24,7 +24,8 @@ import paho.mqtt.client as mqtt
 from rich.console import Console
 
 from core import wire
-from core.broker import LocalBroker
+from core.broker import LocalBroker, MqttUrl
+from core.clock import DAY_MS
 from core.signals import SIGNALS
 
 console = Console()
@@ -75,17 +76,23 @@ def _measure(
         process.wait(30)
 
 
+def _connect(url: str) -> mqtt.Client:
+    """A paho client connected to the broker, its network loop running."""
+    target = MqttUrl.parse(url)
+    client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    client.connect(target.host, target.port)
+    client.loop_start()
+    return client
+
+
 class _RowCounter:
     """Counts the samples of the car's telemetry messages that reach the broker."""
 
     def __init__(self, url: str, vin: str) -> None:
-        host, port = url.removeprefix("mqtt://").split(":")
         self.rows, self.lock = 0, threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client = _connect(url)
         self.client.on_message = self._on_message
-        self.client.connect(host, int(port))
         self.client.subscribe(wire.topic(vin, "telemetry"), qos=1)
-        self.client.loop_start()
 
     def _on_message(self, _client, _userdata, message) -> None:
         batch = wire.decode("telemetry", message.payload)
@@ -103,7 +110,7 @@ def run(*, pids: int, seconds: float) -> None:
 
     # Mode 01 PIDs that python-OBD knows by name (ODOMETER is a command of the agent's own).
     names = [s.name for s in SIGNALS if s.pid.startswith("01") and s.name != "ODOMETER"][:pids]
-    car = Car(start_ms=wire.now_ms() - 86_400_000, seed=7, profile="taxi")
+    car = Car(start_ms=wire.now_ms() - DAY_MS, seed=7, profile="taxi")
     while not car.running:
         car.advance(10)
     lock = threading.Lock()
@@ -112,10 +119,7 @@ def run(*, pids: int, seconds: float) -> None:
     port = f"socket://127.0.0.1:{server.port}"
     with tempfile.TemporaryDirectory() as workdir, LocalBroker(Path(workdir) / "broker") as broker:
         config = wire.VehicleConfig(version=1, signals=dict.fromkeys(names, 1.0))
-        publisher = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        host, broker_port = broker.url.removeprefix("mqtt://").split(":")
-        publisher.connect(host, int(broker_port))
-        publisher.loop_start()
+        publisher = _connect(broker.url)
         publisher.publish(wire.topic(car.vin, "config"), wire.encode(config), qos=1, retain=True)
         env = {**os.environ, "PITSTOP_MQTT_URL": broker.url, "PITSTOP_HOME": workdir}
         with console.status(f"ceiling: bare python-OBD, {len(names)} PIDs/s for {seconds:g} s"):

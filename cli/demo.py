@@ -26,6 +26,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from core.broker import MqttUrl
 from core.settings import get_settings
 
 console = Console()
@@ -195,7 +196,7 @@ def _announce(settings, database_url, mqtt_url, api, plan, faulty: int, log_path
         table.add_row("sign in", f"{', '.join(DEMO_LOGINS)} … / password pitstop-demo")
     table.add_row("fleet", f"{len(plan)} cars, {faulty} with a fault developing")
     table.add_row("database", _without_password(database_url))
-    table.add_row("broker", mqtt_url)
+    table.add_row("broker", str(MqttUrl.parse(mqtt_url)))  # without its credentials
     table.add_row("logs", str(log_path))
     console.print(table)
     console.print("[dim]what the advisors' feeds show appears below; Ctrl-C stops[/]")

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.auth.roles import Role
 from api.models_base import Base, Entity
+from core.clock import DEFAULT_ZONE
 
 user_stores = Table(
     "user_stores",
@@ -48,7 +49,7 @@ class Store(Entity):
     name_zh: Mapped[str] = mapped_column(String(100))
     name_en: Mapped[str] = mapped_column(String(100))
     city: Mapped[str] = mapped_column(String(50))
-    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
+    timezone: Mapped[str] = mapped_column(String(40), default=DEFAULT_ZONE)
 
     dealer_group: Mapped[DealerGroup] = relationship(back_populates="stores")
 

@@ -19,10 +19,11 @@ from api.auth.roles import Role
 from api.auth.security import hash_password
 from api.crm.models import Customer, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
+from core.clock import DEFAULT_ZONE
 from core.settings import Settings
 from core.vin import with_check_digit
 
-STORE_ZONE = "Asia/Shanghai"  # every factory-made store's time zone
+STORE_ZONE = DEFAULT_ZONE  # every factory-made store's time zone
 TEST_PASSWORD = "test-password-1"
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
