@@ -1,7 +1,7 @@
 """The domain packages of the API. A new domain plugs in by adding its name here.
 
-Each name is a package `api.<name>` with `models.py` (its tables, on `Base.metadata`; a domain
-may add `<topic>_models.py` modules beside it) and `router.py` (an `APIRouter` called `router`).
+Each name is a package `api.<name>` with `models.py` (its tables, on `Base.metadata`) and
+`router.py` (an `APIRouter` called `router`); see docs/architecture.md for the other file roles.
 Order is the order of the OpenAPI tags.
 """
 
@@ -13,8 +13,8 @@ from importlib import import_module
 from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
-    "auth", "crm", "telemetry", "audit", "sales", "parts", "service", "alerts", "proactive",
-    "notifications",
+    "auth", "crm", "telemetry", "audit", "sales", "parts", "purchasing", "workshop",
+    "work_orders", "feedback", "alerts", "proactive", "notifications",
 )  # fmt: skip
 
 

@@ -92,6 +92,17 @@ class NotAuthenticated(DomainError):
     default_code = "not_authenticated"
 
 
+class TooManyRequests(DomainError):
+    """Throttled; retry_after (seconds) becomes the Retry-After header."""
+
+    status_code = 429
+    default_code = "too_many_requests"
+
+    def __init__(self, code: str | None = None, /, *, retry_after: int, **params: Any) -> None:
+        self.retry_after = max(1, int(retry_after))
+        super().__init__(code, retry_after=self.retry_after, **params)
+
+
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorBody, "description": text}
     for status, text in (
@@ -127,6 +138,8 @@ def install_error_handlers(app: FastAPI) -> None:
     async def domain_error(request: Request, exc: DomainError) -> JSONResponse:
         language = _language(request)
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        if isinstance(exc, TooManyRequests):
+            headers = {"Retry-After": str(exc.retry_after)}
         return JSONResponse(
             _body(exc.code, exc.message(language), exc.details(language)),
             status_code=exc.status_code,

@@ -25,6 +25,10 @@ _MESSAGES: dict[str, dict[str, str]] = {
         "en": "it is not one of your own records",
         "zh-CN": "这不是您本人的记录",
     },
+    "forbidden.unlisted_route": {
+        "en": "this route is not in the authorization policy; add it to api/auth/policy.py",
+        "zh-CN": "此路由不在授权策略中,请将其加入 api/auth/policy.py",
+    },
     "forbidden.role": {
         "en": "your role {role} may not do this; it needs one of: {roles}",
         "zh-CN": "您的角色 {role} 无权执行此操作,需要以下角色之一:{roles}",

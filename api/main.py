@@ -5,13 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
+from api.auth.policy import unlisted_routes
 from api.console.router import router as console_router
 from api.db import make_engine, make_session_factory
+from api.deps import authorize
 from api.domains import routers
 from api.errors import ERROR_RESPONSES, install_error_handlers
+from api.limits import BodySizeLimit
 from api.models_base import load_all_models
+from api.streams import close_hubs
 from core.settings import Settings, get_settings
 
 DESCRIPTION = """Pitstop dealer management (4S): CRM, sales, parts and service, on the same
@@ -33,6 +37,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
+        await close_hubs(app)
         engine.dispose()
 
     app = FastAPI(
@@ -45,8 +50,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
     install_error_handlers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in routers():
-        app.include_router(router, responses=ERROR_RESPONSES)
+        app.include_router(router, responses=ERROR_RESPONSES, dependencies=[Depends(authorize)])
     app.include_router(console_router)
 
     @app.get("/health", tags=["meta"])
@@ -54,4 +60,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Liveness: the process answers."""
         return {"status": "ok"}
 
+    unlisted = unlisted_routes(operations(app))
+    if unlisted:
+        raise RuntimeError(f"routes missing from api/auth/policy.py ROUTES: {unlisted}")
     return app
+
+
+def operations(app: FastAPI) -> list[tuple[str, str]]:
+    """Every (method, path) of the app's OpenAPI document."""
+    methods = ("get", "put", "post", "delete", "patch")
+    paths = app.openapi()["paths"]
+    return [(m.upper(), path) for path, item in paths.items() for m in item if m in methods]

@@ -50,3 +50,8 @@ def load_all_models() -> None:
     from api import domains
 
     domains.import_models()
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint body: column IN (values)."""
+    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"

@@ -72,6 +72,14 @@ def paginate(
     return Paged(items=list(rows), total=total or 0, limit=page.limit, offset=page.offset)
 
 
+def where_given(stmt: Select[Any], *filters: tuple[Any, Any]) -> Select[Any]:
+    """The statement narrowed to column == value for each (column, value) whose value is given."""
+    for column, value in filters:
+        if value is not None:
+            stmt = stmt.where(column == value)
+    return stmt
+
+
 def search_clause(term: str, *columns: Any) -> ColumnElement[bool]:
     """Case-insensitive 'contains' over several columns, for a list's `q` filter."""
     pattern = f"%{escape_like(term.strip())}%"

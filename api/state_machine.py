@@ -17,6 +17,8 @@ A domain declares its machine once, as a table:
 and moves a record with `WORK_ORDER.apply(session, entity=wo, to="checked_in", actor_id=...)`.
 An illegal step raises IllegalTransition (HTTP 409, saying why) and changes nothing; a legal
 one sets the state and writes one StateTransition audit row in the caller's transaction.
+Who may take each step is not here but in the policy (`api.auth.policy.STEPS`): a role it does
+not name gets StepForbidden (HTTP 403); role=None is the system (automation).
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from api.audit.models import StateTransition
-from api.errors import Conflict
+from api.auth.policy import STEPS, SYSTEM, step_roles
+from api.errors import Conflict, Forbidden
 from api.i18n import Text
 
 # A guard says why a step may not happen now (a message id, see api.i18n), or None if it may.
@@ -63,15 +66,20 @@ class IllegalTransition(Conflict):
         )
 
 
+class StepForbidden(Forbidden):
+    """A step the caller's role may not take (the policy's STEPS table)."""
+
+    default_code = "forbidden"
+
+
 @dataclass(frozen=True)
 class Transition:
-    """One allowed step. roles=None lets any caller that reached the service take it."""
+    """One allowed step; who may take it is the policy's (api.auth.policy.STEPS)."""
 
     source: str
     target: str
     guard: Guard | None = None
     requires_reason: bool = False
-    roles: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,29 @@ class StateMachine:
         """True when the table has the step (guards, reasons and roles not considered)."""
         return (source, target) in self._by_edge
 
+    def roles_for(self, source: str, target: str) -> frozenset[str]:
+        """The roles (and `system`) the policy lets take the step; none for an unknown machine."""
+        if self.entity_type not in STEPS:
+            return frozenset()
+        return step_roles(self.entity_type, source, target)
+
+    def check_role(self, *, entity: Any, to: str, role: str | None) -> None:
+        """Refuse (403) a step the policy does not give the role; role None is the system."""
+        source = getattr(entity, self.state_attr)
+        allowed = self.roles_for(source, to)
+        if (role or SYSTEM) not in allowed:
+            raise StepForbidden(
+                entity=self.entity_type,
+                id=getattr(entity, "id", None),
+                source=source,
+                target=to,
+                rule="role",
+                why=Text(
+                    "transition.role",
+                    {"role": role or SYSTEM, "roles": ", ".join(sorted(allowed)) or Text("none")},
+                ),
+            )
+
     def check(
         self,
         session: Session,
@@ -144,8 +175,7 @@ class StateMachine:
         if step is None:
             allowed = ", ".join(self.targets(source)) or Text("none")
             raise refuse("not_allowed", "transition.not_allowed", source=source, allowed=allowed)
-        if step.roles is not None and role not in step.roles:
-            raise refuse("role", "transition.role", role=role, roles=", ".join(sorted(step.roles)))
+        self.check_role(entity=entity, to=to, role=role)
         if step.requires_reason and not (reason and reason.strip()):
             raise refuse("reason_required", "transition.reason_required")
         if step.guard is not None:
@@ -219,7 +249,7 @@ class StateMachine:
                     "target": t.target,
                     "requires_reason": t.requires_reason,
                     "guarded": t.guard is not None,
-                    "roles": sorted(t.roles) if t.roles is not None else None,
+                    "roles": sorted(str(r) for r in self.roles_for(t.source, t.target)),
                 }
                 for t in self.transitions
             ],

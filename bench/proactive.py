@@ -23,11 +23,12 @@ from rich.console import Console
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from api.auth.actor import SystemActor
 from api.errors import Conflict
 from api.proactive.flows import SEARCH_ROUNDS
 from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
-from api.service import service as service_api
+from api.workshop.booking import book_best_slot
 from bench.proactive_world import OPERATION_CODES, WITHIN_DAYS, BenchStore, build_group
 from bench.scratch import scratch_database
 from core.db import connect
@@ -84,10 +85,10 @@ def _bare_booking(session: Session, store_id: int, customer_id: int, vehicle_id:
         now = datetime.now(UTC)
         try:
             with session.begin_nested():
-                service_api.book_best_slot(
-                    session, actor=store_id, store_id=store_id, customer_id=customer_id,
-                    vehicle_id=vehicle_id, operations=OPERATION_CODES, earliest=now,
-                    latest=now + timedelta(days=WITHIN_DAYS), source="alert",
+                book_best_slot(
+                    session, actor=SystemActor(store_id), store_id=store_id,
+                    customer_id=customer_id, vehicle_id=vehicle_id, operations=OPERATION_CODES,
+                    earliest=now, latest=now + timedelta(days=WITHIN_DAYS), source="alert",
                 )  # fmt: skip
             return
         except Conflict:

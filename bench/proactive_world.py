@@ -16,11 +16,11 @@ from api.auth.models import DealerGroup, Store, User
 from api.auth.roles import Role
 from api.crm.models import Customer, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
+from api.parts.ledger import receive_lot
 from api.parts.models import Part, Warehouse
-from api.parts.purchasing_models import Supplier
-from api.parts.service import receive_lot
 from api.proactive.models import TriagePolicy
-from api.service.models import Bay, LabourOperation, OpeningHours, Technician
+from api.purchasing.models import Supplier
+from api.workshop.models import Bay, LabourOperation, OpeningHours, Technician
 from core.vin import with_check_digit
 
 CARS_PER_STORE = 100

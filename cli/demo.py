@@ -110,13 +110,10 @@ def demo(
         raise typer.BadParameter(str(exc)) from None
     with console.status("starting PostgreSQL and seeding the demo dealer group"):
         database_url, faulty = _prepare_database(plan)
-    broker = None
+    broker, car_accounts = None, []
     mqtt_url = settings.mqtt_url
     if not mqtt_url:
-        from core.broker import LocalBroker
-
-        broker = LocalBroker(settings.home / "broker").start()
-        mqtt_url = broker.url
+        broker, mqtt_url, car_accounts = _local_broker(settings.home / "broker", plan)
 
     env = {**os.environ, "PITSTOP_DATABASE_URL": database_url, "PITSTOP_MQTT_URL": mqtt_url}
     with open(log_path, "ab", buffering=0) as log:
@@ -130,7 +127,7 @@ def demo(
             children.start(
                 "fleet", "simulate", "--cars", str(cars), "--speed", str(speed),
                 "--faults", faults, "--seed", str(FLEET_SEED),
-                "--labels", str(settings.home / "fleet-labels.json"),
+                "--labels", str(settings.home / "fleet-labels.json"), *car_accounts,
             )  # fmt: skip
             _announce(settings, database_url, mqtt_url, api, plan, faulty, log_path)
             _watch(database_url, children, seconds)
@@ -158,6 +155,26 @@ def demo(
         raise typer.Exit(1)
 
 
+def _local_broker(workdir: Path, plan):
+    """A broker of our own. With Mosquitto, every simulated car gets its own account and
+    ingest its service account, as in production; amqtt runs without accounts."""
+    import json
+
+    from core.broker import LocalBroker
+    from core.broker_auth import INGEST_USER, BrokerAccounts
+
+    broker = LocalBroker(workdir)
+    if broker.kind != "mosquitto":
+        return broker.start(), broker.url, []
+    broker.accounts = BrokerAccounts(workdir / "accounts").ensure()
+    urls = {car.vin: broker.accounts.provision_car(car.vin).url(broker.url) for car in plan}
+    accounts_file = workdir / "car-accounts.json"
+    accounts_file.write_text(json.dumps(urls))
+    accounts_file.chmod(0o600)
+    ingest_url = broker.accounts.provision_service(INGEST_USER).url(broker.url)
+    return broker.start(), ingest_url, ["--car-accounts", str(accounts_file)]
+
+
 def _log_to_file(path: Path) -> Path:
     """Send this process's logging and warnings to the file (started afresh), not the terminal."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -175,9 +192,9 @@ def _log_to_file(path: Path) -> Path:
 
 def _prepare_database(plan) -> tuple[str, int]:
     """Migrate, and seed the dealer group with the fleet's cars, faulty ones first."""
-    from api.seed import seed_demo_database
     from core.db.embedded import resolve_database_url
     from core.db.migrate import upgrade
+    from demo.world import seed_demo_database
 
     database_url = resolve_database_url()
     upgrade(database_url)

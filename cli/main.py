@@ -10,12 +10,13 @@ import logging
 
 import typer
 
-from api.cli import api
 from api.proactive.cli import worker
 from bench.cli import bench_app
+from cli.api import api
+from cli.cars import cars_app
 from cli.demo import demo
+from cli.edge import edge
 from diagnostics.cli import diagnostics_app
-from edge_agent.cli import edge
 from ingest.cli import ingest
 from simulators.cli import simulate
 
@@ -24,6 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench", no_args_is_help=True)
 app.add_typer(diagnostics_app, name="diagnostics")
+app.add_typer(cars_app, name="cars")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
 app.command("simulate")(simulate)

@@ -14,26 +14,28 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
-from diagnostics.modes import higher
+from diagnostics.modes import SEVERITIES, higher
 from diagnostics.scoring import Clear, Raise
 
 CHANNEL = "pitstop_alerts"
 STALE_AFTER_S = 600.0  # an online car silent this long raises a stale alert
-_RANK = "array_position(ARRAY['warning','minor','major','critical'], {})"
+_RANK = "array_position(ARRAY[" + ",".join(f"'{s}'" for s in SEVERITIES) + "], {})"
 _TS = "(timestamptz 'epoch' + {} * interval '1 millisecond')"
 
 _RAISE = f"""
 WITH incoming AS (
     SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(vin text, mode text, severity text,
-        probability float8, source text, reasons jsonb, ts bigint, received_at timestamptz)
+        probability float8, source text, reasons jsonb, first_ts bigint, ts bigint,
+        received_at timestamptz)
 ), up AS (
     INSERT INTO alerts AS a (vin, failure_mode, severity, source, explanation, probability,
         first_seen, last_seen, received_at, last_change)
     SELECT vin, mode, severity, source, jsonb_build_object('reasons', reasons), probability,
-        {_TS.format("ts")}, {_TS.format("ts")}, received_at, 'created'
+        {_TS.format("first_ts")}, {_TS.format("ts")}, received_at, 'created'
     FROM incoming
     ON CONFLICT (vin, failure_mode) WHERE state = 'active' DO UPDATE SET
         count = a.count + 1,
+        first_seen = least(a.first_seen, excluded.first_seen),
         last_seen = greatest(a.last_seen, excluded.last_seen),
         explanation = jsonb_set(a.explanation, '{{reasons}}',
             coalesce(a.explanation->'reasons', '{{}}') || (excluded.explanation->'reasons')),
@@ -105,16 +107,20 @@ def _apply_batch(
 ) -> dict[str, int]:
     raises: dict[tuple[str, str], Raise] = {}
     clears: dict[tuple[str, str], Clear] = {}
+    spans: dict[tuple[str, str], tuple[int, int]] = {}  # the first and last time raised
     for ch in changes:
         key = (ch.vin, ch.mode)
         if isinstance(ch, Clear):
             raises.pop(key, None)
+            spans.pop(key, None)
             clears[key] = ch
             continue
         clears.pop(key, None)
         if (old := raises.get(key)) is not None:
             ch.severity = higher(ch.severity, old.severity)
             ch.reasons = {**old.reasons, **ch.reasons}
+        first, last = spans.get(key, (ch.ts_ms, ch.ts_ms))
+        spans[key] = (min(first, ch.ts_ms), max(last, ch.ts_ms))
         raises[key] = ch
     counts: dict[str, int] = {"raised": len(raises), "cleared": 0}
     received_at = received_at or {}
@@ -124,9 +130,10 @@ def _apply_batch(
                 {
                     "vin": r.vin, "mode": r.mode, "severity": r.severity,
                     "probability": r.probability, "source": r.source, "reasons": r.reasons,
-                    "ts": r.ts_ms, "received_at": _iso(received_at.get(r.vin)),
+                    "first_ts": spans[key][0], "ts": spans[key][1],
+                    "received_at": _iso(received_at.get(r.vin)),
                 }
-                for r in raises.values()
+                for key, r in raises.items()
             ]  # fmt: skip
             cur.execute(_RAISE, (json.dumps(rows),))
             for _, kind in cur.fetchall():

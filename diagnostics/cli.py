@@ -1,7 +1,7 @@
 """`pitstop diagnostics`: plain, it runs the scoring service; subcommands manage the models.
 
-The group is shared: model training and evaluation add their commands to `diagnostics_app`
-(`@diagnostics_app.command("train")`), so `pitstop diagnostics train` sits next to the service.
+`train` and `evaluate` are the lab's commands (diagnostics.lab.commands), offered here so that
+`pitstop diagnostics train` sits next to the service. Each imports its part only when it runs.
 """
 
 from __future__ import annotations
@@ -11,12 +11,16 @@ import signal
 
 import typer
 
+from diagnostics.lab.commands import evaluate_command, train_command
+
 log = logging.getLogger(__name__)
 
 diagnostics_app = typer.Typer(
     help="Diagnostics: score cars as telemetry arrives, and manage the models.",
     invoke_without_command=True,
 )
+diagnostics_app.command("train")(train_command)
+diagnostics_app.command("evaluate")(evaluate_command)
 
 
 @diagnostics_app.callback()
@@ -45,9 +49,3 @@ def diagnostics(
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     service.run()
-
-
-from diagnostics.models.commands import evaluate_command, train_command  # noqa: E402
-
-diagnostics_app.command("train")(train_command)
-diagnostics_app.command("evaluate")(evaluate_command)

@@ -1,12 +1,10 @@
 """Incremental per-car window features: one sample at a time, never a rescan of history.
 
-Each car keeps small running aggregates (count, sum, sum of squares, min, max) in time
-buckets: 5-minute buckets for the last hour and hourly buckets for the last day. A snapshot
-merges the buckets of a window, so its cost does not grow with history. Samples arrive in time
-order, so every bucket older than the newest is closed for good: a window's closed buckets are
-merged once and kept, and a snapshot merges that with the one bucket still filling. Events that
-happen once per trip (the cranking dip, the warm-up time) go into the same buckets as
-observations.
+Each car keeps small running aggregates (diagnostics.buckets) in time buckets: 5-minute
+buckets for the last hour and hourly buckets for the last day. A snapshot merges the buckets of
+a window, so its cost does not grow with history. This module decides what each sample means
+(running, cranking, parked; warm idle; a trip's start and end). Events that happen once per
+trip (the cranking dip, the warm-up time) go into the same buckets as observations.
 
 What each feature means physically (units are those of the signal catalogue):
 
@@ -15,7 +13,8 @@ What each feature means physically (units are those of the signal catalogue):
     crank_v_*       lowest voltage seen while the starter turns the engine (V)
     charge_v_*      voltage while running, i.e. the alternator's regulation (V)
     coolant_max_*   hottest coolant while running (°C)
-    coolant_warm_*  mean coolant once the engine has run 10 minutes (°C): low = stuck open
+    coolant_warm_*  mean coolant once the engine has run 10 minutes and its coolant has held
+                    within 4 °C for 3 minutes, i.e. has stopped warming (°C): low = stuck open
     warmup_s_*      seconds from a cold start to 80 °C (censored at 30 min)
     climb_s_trips   seconds from 60 to 80 °C (censored at 20 min), mean of the last trips that
                     started below 60 °C: a thermostat stuck slightly open slows this first
@@ -36,6 +35,8 @@ from collections.abc import Iterable
 
 from core.clock import DAY_MS
 from core.signals import SIGNALS
+from diagnostics import buckets
+from diagnostics.buckets import NAN, Bucket, aggregate, bucket_at, from_json, to_json
 
 HOUR_MS = 3_600_000
 FINE_MS = 300_000  # buckets of the hour window
@@ -47,15 +48,15 @@ RUNNING_RPM = 450.0  # above this the engine runs; between CRANKING_RPM and this
 CRANKING_RPM = 50.0
 WARM_C = 70.0  # coolant at which trims, O2 and idle are judged (closed loop, warm idle)
 WARM_RUN_S = 120.0  # seconds after start before warm judgements
-SETTLED_RUN_S = 600.0  # coolant_warm counts after the engine has run this long
+SETTLED_RUN_S = 600.0  # coolant_warm counts after the engine has run this long ...
+STEADY_MS = 180_000  # ... and its coolant has stayed within STEADY_C for this long
+STEADY_C = 4.0  # an engine still warming climbs more than this in STEADY_MS
 COLD_START_C = 50.0  # a start below this times the warm-up
 WARMUP_TARGET_C = 80.0
 WARMUP_CENSOR_S = 1800.0  # a warm-up not done by then is recorded as this long
 STALE_VALUE_MS = 30_000  # a slow signal's last value stands in for this long
 TRIP_GAP_MS = 600_000  # no running sample for this long ends the trip
 O2_SWITCH_V = 0.45
-O2_MIN_PAIRS = 30  # fewer paired O2 samples give no correlation
-O2_MIN_CROSSINGS = 10  # fewer upstream crossings give no switching ratio
 BASELINE_ALPHA = 1 / 14  # weight of a new day in the car's baseline after the first days
 BASELINE_WARM_DAYS = 7  # plain mean over the first days, then exponential
 VOLT_RANGE = (5.0, 20.0)  # readings outside are adapter glitches, not the battery
@@ -63,18 +64,6 @@ CLIMB_FROM_C = 60.0  # the climb is timed from here to WARMUP_TARGET_C ...
 CLIMB_CENSOR_S = 1200.0  # ... and recorded as this long when not done by then
 TRIP_MEMORY = 3  # trips remembered for the *_trips features
 TRIP_STATS = ("climb_s", "warmup_s", "coolant_warm")
-
-# Scalar statistics kept per bucket, each as (n, sum, sum of squares, min, max).
-STATS = (
-    "rest_v", "crank_v", "charge_v", "coolant", "coolant_warm", "warmup_s",
-    "ltft", "ltft_idle", "rpm_idle", "load_idle",
-)  # fmt: skip
-_IDX = {name: i * 5 for i, name in enumerate(STATS)}
-_MINMAX = tuple(i + 3 for i in _IDX.values())
-_O2 = len(STATS) * 5  # n, sx, sy, sxx, syy, sxy
-_CROSS = _O2 + 6  # upstream crossings, downstream crossings
-_COUNT = _CROSS + 2  # samples, running samples
-WIDTH = _COUNT + 2
 
 # (feature stem, statistic, aggregate) per window; the order is the model's column order.
 _WINDOWED = (
@@ -94,60 +83,7 @@ FEATURE_NAMES: tuple[str, ...] = (
     "rest_v_trend", "dtc_stored", "dtc_pending",
     *(f"{stat}_trips" for stat in TRIP_STATS),
 )  # fmt: skip
-NAN = math.nan
 _RANGES = {s.name: (s.minimum, s.maximum) for s in SIGNALS}  # outside: a bad reading, skipped
-
-
-def _empty() -> list[float]:
-    bucket = [0.0] * WIDTH
-    for i in _IDX.values():
-        bucket[i + 3], bucket[i + 4] = math.inf, -math.inf
-    return bucket
-
-
-def _merge(into: list[float], other: list[float]) -> None:
-    for i in _IDX.values():
-        into[i] += other[i]
-        into[i + 1] += other[i + 1]
-        into[i + 2] += other[i + 2]
-        into[i + 3] = min(into[i + 3], other[i + 3])
-        into[i + 4] = max(into[i + 4], other[i + 4])
-    for i in range(_O2, WIDTH):
-        into[i] += other[i]
-
-
-def _merged(a: list[float], b: list[float]) -> list[float]:
-    """A new bucket holding both (a and b are left as they are)."""
-    out = [x + y for x, y in zip(a, b, strict=True)]
-    for i in _MINMAX:
-        out[i], out[i + 1] = min(a[i], b[i]), max(a[i + 1], b[i + 1])
-    return out
-
-
-def _aggregate(bucket: list[float], stat: str, how: str) -> float:
-    i = _IDX[stat]
-    n = bucket[i]
-    if n <= 0:
-        return NAN
-    if how == "mean":
-        return bucket[i + 1] / n
-    if how == "min":
-        return bucket[i + 3]
-    if how == "max":
-        return bucket[i + 4]
-    mean = bucket[i + 1] / n
-    return math.sqrt(max(0.0, bucket[i + 2] / n - mean * mean)) if n >= 2 else NAN
-
-
-def _o2(bucket: list[float]) -> tuple[float, float]:
-    n, sx, sy, sxx, syy, sxy = bucket[_O2 : _O2 + 6]
-    corr = NAN
-    if n >= O2_MIN_PAIRS:
-        vx, vy = sxx / n - (sx / n) ** 2, syy / n - (sy / n) ** 2
-        if vx > 1e-9 and vy > 1e-9:
-            corr = max(-1.0, min(1.0, (sxy / n - sx * sy / n / n) / math.sqrt(vx * vy)))
-    up, down = bucket[_CROSS], bucket[_CROSS + 1]
-    return corr, (down / up if up >= O2_MIN_CROSSINGS else NAN)
 
 
 def _finite(values: dict[str, float], name: str) -> float | None:
@@ -168,8 +104,8 @@ class CarFeatures:
     """One car's running feature state; update() with samples in time order, snapshot() any time."""
 
     def __init__(self) -> None:
-        self.fine: dict[int, list[float]] = {}
-        self.coarse: dict[int, list[float]] = {}
+        self.fine: dict[int, Bucket] = {}
+        self.coarse: dict[int, Bucket] = {}
         self.rest_days: dict[int, list[float]] = {}  # epoch day -> [n, sum]
         self.last_ts: int | None = None
         self.running = False
@@ -187,15 +123,15 @@ class CarFeatures:
         self.trips: dict[str, list[float]] = {}  # stat -> its last TRIP_MEMORY trip values
         self.climb: list = [False, None, False]  # [armed, time 60 °C was reached, done]
         self.trip_warm = [0.0, 0.0]  # this trip's settled coolant: n, sum
-        # window -> (first index, last closed index, their merge); rebuilt, never saved
-        self._closed: dict[str, tuple[int, int, list[float]]] = {}
+        self.steady: list = [None, 0.0, 0.0]  # [since, lowest, highest] coolant of this plateau
+        self._closed: dict[str, buckets.Closed] = {}  # per window; rebuilt, never saved
 
     # ---- input -------------------------------------------------------------------------------
 
     def update(self, ts_ms: int, values: dict[str, float]) -> None:
         """Fold in one sample; NaN, missing signals and implausible voltages are skipped."""
         if self.last_ts is not None and ts_ms <= self.last_ts:
-            return  # a late or repeated sample: the windows have moved on
+            return  # repeated or late: diagnostics.service rewinds to a checkpoint for those
         self._maybe_roll_baseline(ts_ms)
         for name in ("COOLANT_TEMP", "RPM", "SPEED", "RUN_TIME"):
             if (v := _finite(values, name)) is not None:
@@ -253,6 +189,7 @@ class CarFeatures:
         self.prev_o2 = None
         self.climb = [coolant is not None and coolant < CLIMB_FROM_C, None, False]
         self.trip_warm = [0.0, 0.0]
+        self.steady = [None, 0.0, 0.0]
 
     def _remember(self, stat: str, value: float) -> None:
         kept = self.trips.setdefault(stat, [])
@@ -283,7 +220,7 @@ class CarFeatures:
             self._remember("warmup_s", min(run_s, WARMUP_CENSOR_S))
             self.warmup_done = True
         self._time_climb(ts_ms, coolant)
-        if run_s >= SETTLED_RUN_S:
+        if self._steady(ts_ms, coolant) and run_s >= SETTLED_RUN_S:
             obs.append(("coolant_warm", coolant))
             self.trip_warm[0] += 1
             self.trip_warm[1] += coolant
@@ -304,6 +241,16 @@ class CarFeatures:
             obs.append(("o2_down", down))
         return obs
 
+    def _steady(self, ts_ms: int, coolant: float) -> bool:
+        """Whether the coolant has held within STEADY_C for STEADY_MS: no longer warming."""
+        since, low, high = self.steady
+        low, high = min(low, coolant), max(high, coolant)
+        if since is None or high - low > STEADY_C:
+            self.steady = [ts_ms, coolant, coolant]
+            return False
+        self.steady = [since, low, high]
+        return ts_ms - since >= STEADY_MS
+
     def _time_climb(self, ts_ms: int, coolant: float) -> None:
         armed, since, done = self.climb
         if not armed or done:
@@ -318,53 +265,28 @@ class CarFeatures:
             self.climb[2] = True
 
     def _record(self, ts_ms: int, obs: list[tuple[str, float]], running: bool) -> None:
-        fine = self._bucket(self.fine, ts_ms // FINE_MS, HOUR_MS // FINE_MS)
-        coarse = self._bucket(self.coarse, ts_ms // COARSE_MS, DAY_MS // COARSE_MS)
+        targets = (
+            bucket_at(self.fine, ts_ms // FINE_MS, HOUR_MS // FINE_MS),
+            bucket_at(self.coarse, ts_ms // COARSE_MS, DAY_MS // COARSE_MS),
+        )
         up = down = None
-        for bucket in (fine, coarse):
-            bucket[_COUNT] += 1
-            bucket[_COUNT + 1] += running
+        stats = []
         for stat, value in obs:
             if stat == "o2":
                 up = value
-                continue
-            if stat == "o2_down":
+            elif stat == "o2_down":
                 down = value
-                continue
-            i = _IDX[stat]
-            for bucket in (fine, coarse):
-                bucket[i] += 1
-                bucket[i + 1] += value
-                bucket[i + 2] += value * value
-                if value < bucket[i + 3]:
-                    bucket[i + 3] = value
-                if value > bucket[i + 4]:
-                    bucket[i + 4] = value
+            else:
+                stats.append((stat, value))
+        buckets.add(targets, stats, running)
         if up is None or down is None:
             return
-        cross_up = cross_down = 0
+        cross_up = cross_down = False
         if self.prev_o2 is not None:
             cross_up = (self.prev_o2[0] - O2_SWITCH_V) * (up - O2_SWITCH_V) < 0
             cross_down = (self.prev_o2[1] - O2_SWITCH_V) * (down - O2_SWITCH_V) < 0
         self.prev_o2 = (up, down)
-        for bucket in (fine, coarse):
-            bucket[_O2] += 1
-            bucket[_O2 + 1] += up
-            bucket[_O2 + 2] += down
-            bucket[_O2 + 3] += up * up
-            bucket[_O2 + 4] += down * down
-            bucket[_O2 + 5] += up * down
-            bucket[_CROSS] += cross_up
-            bucket[_CROSS + 1] += cross_down
-
-    @staticmethod
-    def _bucket(buckets: dict[int, list[float]], index: int, keep: int) -> list[float]:
-        bucket = buckets.get(index)
-        if bucket is None:
-            bucket = buckets[index] = _empty()
-            for old in [k for k in buckets if k <= index - keep]:
-                del buckets[old]
-        return bucket
+        buckets.add_o2(targets, up, down, cross_up, cross_down)
 
     # ---- output ------------------------------------------------------------------------------
 
@@ -377,11 +299,10 @@ class CarFeatures:
         }
         for w, bucket in windows.items():
             for stem, stat, how in _WINDOWED:
-                out[f"{stem}_{w}"] = _aggregate(bucket, stat, how)
+                out[f"{stem}_{w}"] = aggregate(bucket, stat, how)
         for w, bucket in windows.items():
-            out[f"o2_corr_{w}"], out[f"o2_switch_{w}"] = _o2(bucket)
-            out[f"samples_{w}"] = bucket[_COUNT]
-            out[f"running_{w}"] = bucket[_COUNT + 1]
+            out[f"o2_corr_{w}"], out[f"o2_switch_{w}"] = buckets.o2(bucket)
+            out[f"samples_{w}"], out[f"running_{w}"] = buckets.samples(bucket)
         out["rest_v_trend"] = self._rest_trend(ts_ms)
         out["dtc_stored"] = self.dtc_stored
         out["dtc_pending"] = self.dtc_pending
@@ -391,22 +312,11 @@ class CarFeatures:
         return out
 
     def _window(
-        self, name: str, buckets: dict[int, list[float]], ts_ms: int, size: int, span: int
-    ) -> list[float]:
-        first, last = (ts_ms - span) // size + 1, ts_ms // size
-        newest = last if self.last_ts is None else self.last_ts // size
-        closed_end = min(last, newest) - 1  # buckets up to here can no longer change
-        cached = self._closed.get(name)
-        if cached is None or cached[0] != first or cached[1] != closed_end:
-            closed = _empty()
-            for index, bucket in buckets.items():
-                if first <= index <= closed_end:
-                    _merge(closed, bucket)
-            cached = self._closed[name] = (first, closed_end, closed)
-        merged = cached[2]
-        for index in range(max(first, closed_end + 1), last + 1):
-            if (bucket := buckets.get(index)) is not None:
-                merged = _merged(merged, bucket)
+        self, name: str, kept: dict[int, Bucket], ts_ms: int, size: int, span: int
+    ) -> Bucket:
+        merged, self._closed[name] = buckets.window(
+            kept, ts_ms, size, span, self.last_ts, self._closed.get(name)
+        )
         return merged
 
     def _rest_trend(self, ts_ms: int) -> float:
@@ -449,11 +359,11 @@ class CarFeatures:
     def to_dict(self) -> dict:
         """A JSON-safe dict (no NaN or infinities) that from_dict() turns back into this state."""
         return {
-            "fine": {str(k): _safe(v) for k, v in self.fine.items()},
-            "coarse": {str(k): _safe(v) for k, v in self.coarse.items()},
+            "fine": {str(k): to_json(v) for k, v in self.fine.items()},
+            "coarse": {str(k): to_json(v) for k, v in self.coarse.items()},
             "rest_days": {str(k): v for k, v in self.rest_days.items()},
             "last": {k: list(v) for k, v in self.last.items()},
-            "scalars": _safe(
+            "scalars": to_json(
                 [
                     self.last_ts,
                     self.running,
@@ -470,15 +380,15 @@ class CarFeatures:
             "prev_o2": list(self.prev_o2) if self.prev_o2 else None,
             "baseline": self.baseline,
             "trips": self.trips,
-            "trip": {"climb": self.climb, "warm": self.trip_warm},
+            "trip": {"climb": self.climb, "warm": self.trip_warm, "steady": self.steady},
         }
 
     @classmethod
     def from_dict(cls, data: dict) -> CarFeatures:
         """Rebuild the state written by to_dict()."""
         car = cls()
-        car.fine = {int(k): _unsafe(v) for k, v in data["fine"].items()}
-        car.coarse = {int(k): _unsafe(v) for k, v in data["coarse"].items()}
+        car.fine = {int(k): from_json(v) for k, v in data["fine"].items()}
+        car.coarse = {int(k): from_json(v) for k, v in data["coarse"].items()}
         car.rest_days = {int(k): list(v) for k, v in data["rest_days"].items()}
         car.last = {k: (int(v[0]), float(v[1])) for k, v in data["last"].items()}
         scalars = data["scalars"]
@@ -493,18 +403,5 @@ class CarFeatures:
         trip = data.get("trip")
         if trip:
             car.climb, car.trip_warm = list(trip["climb"]), list(trip["warm"])
+            car.steady = list(trip.get("steady", car.steady))
         return car
-
-
-def _safe(values: list) -> list:
-    return [v if not isinstance(v, float) or math.isfinite(v) else None for v in values]
-
-
-def _unsafe(values: list) -> list[float]:
-    bucket = [0.0 if v is None else float(v) for v in values]
-    for i in _IDX.values():
-        if values[i + 3] is None:
-            bucket[i + 3] = math.inf
-        if values[i + 4] is None:
-            bucket[i + 4] = -math.inf
-    return bucket

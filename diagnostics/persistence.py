@@ -9,7 +9,7 @@ the status the Judge sees:
     healthy  the newest hour was healthy, and the alert condition above does not hold
     hold     anything else (an open alert stays as it is)
 
-The evaluation replays the same Gate over a fleet's hourly rows (alert_starts), so the figures
+The lab's evaluation replays the same Gate over a fleet's hourly rows (alert_starts), so the figures
 it reports are those of the service's alert path.
 """
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import skops.io as sio
 
-from diagnostics.models.inputs import MODEL_NAME
+from diagnostics.learned.inputs import MODEL_NAME
 
 OUTCOMES = ("confirmed", "no_fault_found")
 # Only types from these packages may be rebuilt from an artifact; skops refuses anything else.
@@ -212,7 +212,7 @@ def read_labels(db: Any) -> list[OutcomeLabel]:
 
 def load_detectors(db: Any) -> list:
     """Scoring detectors for the active learned models (none before the first training)."""
-    from diagnostics.models.detector import ModelDetector  # scikit-learn: only when needed
+    from diagnostics.learned.detector import ModelDetector  # scikit-learn: only when needed
 
     try:
         record, bundle = load_model(db, MODEL_NAME)

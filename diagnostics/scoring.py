@@ -25,8 +25,8 @@ never says "healthy" never clears anything on its own. key names the source ("ru
 
 A detector may carry a `gate` (diagnostics.persistence.Gate): the scoring service then scores
 it once per hour of the car's time and passes on the gated status, so its finding alerts only
-when it persists (k of the last n hours). Rules and trouble codes have none: they judge the
-newest snapshot every round.
+when it persists (k of the last n hours). Rules and trouble codes have none: rules judge every
+few minutes of the car's data and its newest sample, trouble codes every DTC report.
 
 diagnostics.detectors.load_detectors gives the service its detectors: the rules, plus the
 active learned model's when the registry has one; otherwise rules and trouble codes alone.
@@ -40,7 +40,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from diagnostics.modes import SEVERITY_RANK, higher
+from diagnostics.modes import FAILURE_MODES, SEVERITY_RANK, higher
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +118,10 @@ class Judge:
         """Remember alerts already open in the database: (vin, mode, reason keys)."""
         for vin, mode, keys in rows:
             self.open[(vin, mode)] = set(keys)
+
+    def open_keys(self, vin: str) -> set[str]:
+        """The reason keys of the car's open alerts."""
+        return {k for mode in FAILURE_MODES for k in self.open.get((vin, mode), ())}
 
     def forget(self, vin: str, mode: str) -> None:
         """An alert closed elsewhere (e.g. by an advisor): stop tracking it."""

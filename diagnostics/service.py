@@ -4,18 +4,26 @@ Cars are split into shards by a hash of the VIN; each shard is one process runni
 synchronous Scorer loop, so CPU work never waits on (or blocks) anything else. A Scorer keeps
 each car's CarFeatures in memory and reads only rows that arrived after its cursor
 (telemetry.received_at, vehicle_latest.last_seen). It rereads a short overlap, because an
-ingest transaction that began earlier may commit later; features skip samples they have seen.
+ingest transaction that began earlier may commit later; rows reread there are skipped.
 Features and cursors are saved together every few seconds, so a restart resumes, not rescans.
 
-Detectors without a persistence gate (rules, trouble codes) judge the newest snapshot of every
-car each round. Gated detectors (the models) are scored once per hour of the car's own time,
-on the snapshot at the hour boundary, just before the first sample past it is folded in, as
-the training rows are; their hourly statuses go through the gate (diagnostics.persistence),
-whose short history is saved with the car's features.
+Every detector judges a car's data in the car's own time order, however it arrives (live, late
+or as a backlog): the rules at the end of every STRETCH_MS of it, just before the first sample
+past it is folded in, and at the newest sample; each DTC report at its own time, read from
+dtc_events so that a backlog's reports are all seen. Alerts carry that data time. Gated
+detectors (the models) are scored once per hour of the car's time, on the snapshot at the hour
+boundary, as the training rows are; their hourly statuses go through the gate
+(diagnostics.persistence), whose short history is saved with the car's features.
+
+Delivery order is not guaranteed (docs/wire-protocol.md). A sample older than the car's newest
+is late: the car's features and gates are rewound to a checkpoint before it (two are kept per
+car, up to 2 * REWIND_MS apart) and its telemetry from there is folded in again, in order. A
+sample older than the oldest checkpoint is counted in StepStats.late and logged, not folded.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import json
 import logging
@@ -30,7 +38,7 @@ from core.db import connect
 from core.signals import COLUMNS, SIGNAL_NAMES
 from diagnostics import alerts, dtc
 from diagnostics.detectors import load_detectors
-from diagnostics.features import CarFeatures
+from diagnostics.features import FINE_MS, CarFeatures
 from diagnostics.persistence import hours_crossed
 from diagnostics.scoring import Clear, Finding, Judge, Raise, run_detectors
 
@@ -44,16 +52,24 @@ STOP_POLL_S = 0.5  # how soon the service notices a stop request
 FETCH_ROWS = 20_000  # rows per round trip while streaming new telemetry
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+STRETCH_MS = FINE_MS  # rules judge every stretch of this much car time
+REWIND_MS = 2 * 3_600_000  # a car's checkpoints are taken this far apart in its time
 
 _TELEMETRY = f"""
 SELECT vin, (extract(epoch FROM ts) * 1000)::bigint, received_at, {", ".join(COLUMNS)}
 FROM telemetry WHERE received_at > %s AND {{shard}} ORDER BY vin, ts"""
+_CAR_TELEMETRY = f"""
+SELECT vin, (extract(epoch FROM ts) * 1000)::bigint, received_at, {", ".join(COLUMNS)}
+FROM telemetry WHERE vin = %s AND ts > %s ORDER BY ts"""
 _LATEST = """
-SELECT vin, last_seen, stored_dtcs, pending_dtcs, dtc_ts FROM vehicle_latest
-WHERE last_seen > %s AND {shard}"""
-_FRAMES = """
-SELECT DISTINCT ON (vin, code) vin, code, freeze_frame FROM dtc_events
-WHERE vin = ANY(%s) AND freeze_frame IS NOT NULL ORDER BY vin, code, ts DESC"""
+SELECT vin, last_seen, stored_dtcs, pending_dtcs, (extract(epoch FROM dtc_ts) * 1000)::bigint
+FROM vehicle_latest WHERE last_seen > %s AND {shard}"""
+_DTC_REPORTS = """
+SELECT vin, (extract(epoch FROM ts) * 1000)::bigint, max(received_at),
+    coalesce(array_agg(code) FILTER (WHERE kind = 'stored'), '{{}}'),
+    coalesce(array_agg(code) FILTER (WHERE kind = 'pending'), '{{}}'),
+    coalesce(jsonb_object_agg(code, freeze_frame) FILTER (WHERE freeze_frame IS NOT NULL), '{{}}')
+FROM dtc_events WHERE received_at > %s AND {shard} GROUP BY vin, ts"""
 _SAVE_STATE = """
 INSERT INTO diagnostics_car_state (vin, state, updated_at)
 SELECT r.vin, r.state, now() FROM jsonb_to_recordset(%s::jsonb) AS r(vin text, state jsonb)
@@ -79,6 +95,23 @@ class StepStats:
     rows: int = 0
     cars_scored: int = 0
     events: dict[str, int] = field(default_factory=dict)
+    replayed: int = 0  # cars rewound to fold in late samples
+    late: int = 0  # samples older than the car's oldest checkpoint: counted, not folded
+
+
+@dataclass
+class DtcReport:
+    ts_ms: int
+    stored: list[str]
+    pending: list[str]
+    frames: dict[str, dict]
+
+
+@dataclass
+class Checkpoint:
+    ts_ms: int  # the car's newest sample when it was taken (-1: before its first)
+    state: dict | None  # CarFeatures.to_dict(), None for a car with no data yet
+    gates: dict[str, str]
 
 
 def shard_sql(shard: int, shards: int, column: str = "vin") -> str:
@@ -103,8 +136,13 @@ class Scorer:
         self.judge = Judge()
         self.cars: dict[str, CarFeatures] = {}
         self.gates: dict[str, dict[str, str]] = {}  # vin -> finding key -> hourly marks
-        self.hourly_changes: list[Raise | Clear] = []  # judged at hour boundaries this round
-        self.dtcs: dict[str, tuple] = {}  # vin -> (dtc_ts, stored, pending)
+        self.changes: list[Raise | Clear] = []  # judged this round, in each car's time order
+        self.judged_at: dict[str, int] = {}  # vin -> car time of the rules' last judgement
+        self.dtcs: dict[str, DtcReport] = {}  # vin -> its newest DTC report applied
+        self.reports: dict[str, list[DtcReport]] = {}  # vin -> reports read, not yet applied
+        self.checkpoints: dict[str, list[Checkpoint]] = {}
+        self.seen: dict[tuple[str, int], dt.datetime] | None = None  # rows in the overlap
+        self.late_total = 0
         self.dirty: set[str] = set()
         self.telemetry_at, self.latest_at = self._load_cursor()
         self.judge.load_open(alerts.open_alerts(self.conn, where=self.where))
@@ -132,25 +170,18 @@ class Scorer:
     # ---- one round -------------------------------------------------------------------------
 
     def step(self) -> StepStats:
-        """Read what arrived, score the cars it touched, write alert changes, commit."""
+        """Read what arrived, judge the cars it touched in their time order, write, commit."""
         stats = StepStats()
         changed: dict[str, dt.datetime] = {}  # vin -> newest arrival among its new rows
-        stats.rows = self._read_telemetry(changed)
-        self._read_latest(changed)
-        changes, self.hourly_changes = self.hourly_changes, []
-        open_keys: dict[str, set[str]] = {}
-        for (v, _), keys in self.judge.open.items():
-            open_keys.setdefault(v, set()).update(keys)
+        self._read_dtc_reports(changed)
+        stats.rows = self._read_telemetry(changed, stats)
         for vin in changed:
-            car = self.cars[vin]
-            if car.last_ts is None:
-                continue
-            findings = run_detectors(self.detectors, vin, car.snapshot(car.last_ts), _base(car))
-            state = self.dtcs.get(vin)
-            if state is not None:
-                findings += dtc.findings(state[1], state[2], state[3], open_keys.get(vin, set()))
-            changes += self.judge.judge(vin, car.last_ts, findings)
+            car = self._car(vin)
+            self._apply_reports(vin, car)
+            if car.last_ts is not None and self.judged_at.get(vin) != car.last_ts:
+                self._judge_stretch(vin, car)
             stats.cars_scored += 1
+        changes, self.changes = self.changes, []
         now = time.monotonic()
         if now - self._swept >= self.config.sweep_s:
             self._swept = now
@@ -160,6 +191,13 @@ class Scorer:
         if changes:
             stats.events = alerts.apply(self.conn, changes, changed)
         self.conn.commit()
+        if stats.late:
+            log.warning(
+                "%d late sample(s) older than their car's oldest checkpoint were not scored"
+                " (%d since start)",
+                stats.late,
+                self.late_total,
+            )
         if now - self._persisted >= self.config.persist_s:
             self.persist()
         return stats
@@ -174,6 +212,40 @@ class Scorer:
             self.gates[vin] = dict(row[0].get("gates", {})) if row else {}
         return car
 
+    def _fold(self, vin: str, car: CarFeatures, ts_ms: int, values: dict[str, float]) -> None:
+        """Judge what the sample at ts_ms closes (a stretch, DTC reports, hours), then fold it."""
+        last = car.last_ts
+        ended = last is not None and ts_ms // STRETCH_MS > last // STRETCH_MS
+        if ended and self.judged_at.get(vin) != last:
+            self._judge_stretch(vin, car)
+        self._apply_reports(vin, car, until_ms=ts_ms)
+        if self.hourly:
+            self._score_hours(vin, car, ts_ms)
+        car.update(ts_ms, values)
+
+    def _judge_stretch(self, vin: str, car: CarFeatures) -> None:
+        """The ungated detectors on the car's data up to its newest sample, at that time."""
+        assert car.last_ts is not None
+        findings = run_detectors(self.detectors, vin, car.snapshot(car.last_ts), _base(car))
+        self.changes += self.judge.judge(vin, car.last_ts, findings)
+        self.judged_at[vin] = car.last_ts
+
+    def _apply_reports(self, vin: str, car: CarFeatures, until_ms: int | None = None) -> None:
+        """Judge the car's pending DTC reports up to until_ms (all without it), each at its time."""
+        pending = self.reports.get(vin)
+        while pending and (until_ms is None or pending[0].ts_ms <= until_ms):
+            report = pending.pop(0)
+            before = self.dtcs.get(vin)
+            report.frames = {**(before.frames if before else {}), **report.frames}
+            self.dtcs[vin] = report
+            car.update_dtcs(report.ts_ms, report.stored, report.pending)
+            open_keys = self.judge.open_keys(vin)
+            found = dtc.findings(report.stored, report.pending, report.frames, open_keys)
+            self.changes += self.judge.judge(vin, report.ts_ms, found)
+            self.dirty.add(vin)
+        if not pending:
+            self.reports.pop(vin, None)
+
     def _score_hours(self, vin: str, car: CarFeatures, ts_ms: int) -> None:
         """Score the gated detectors at each hour boundary the next sample (ts_ms) crosses."""
         for hour_ms in hours_crossed(car.last_ts, ts_ms, self.keep_hours):
@@ -184,59 +256,123 @@ class Scorer:
                 for f in run_detectors([detector], vin, snapshot, baseline):
                     marks[f.key] = history = detector.gate.push(marks.get(f.key, ""), f.status)
                     gated.append(replace(f, status=detector.gate.status(history)))
-            self.hourly_changes += self.judge.judge(vin, hour_ms, gated)
+            self.changes += self.judge.judge(vin, hour_ms, gated)
 
-    def _read_telemetry(self, changed: dict[str, dt.datetime]) -> int:
-        since = self.telemetry_at - dt.timedelta(seconds=OVERLAP_S)
+    def _checkpoint(self, vin: str, car: CarFeatures) -> None:
+        """Keep the car's state to rewind to, if its newest checkpoint is REWIND_MS old."""
+        kept = self.checkpoints.setdefault(vin, [])
+        last_ts = -1 if car.last_ts is None else car.last_ts
+        if kept and last_ts - kept[-1].ts_ms < REWIND_MS:
+            return
+        state = copy.deepcopy(car.to_dict()) if car.last_ts is not None else None
+        kept.append(Checkpoint(last_ts, state, dict(self.gates.get(vin, {}))))
+        del kept[:-2]
+
+    def _read_telemetry(self, changed: dict[str, dt.datetime], stats: StepStats) -> int:
+        overlap = dt.timedelta(seconds=OVERLAP_S)
+        since = self.telemetry_at - overlap
         rows = 0
         newest = self.telemetry_at
+        seen = self.seen or {}
+        read: dict[tuple[str, int], dt.datetime] = {}
+        late: dict[str, list[int]] = {}
         with self.conn.cursor(name=f"diag_telemetry_{self.shard}") as cur:
             cur.itersize = FETCH_ROWS
             cur.execute(_TELEMETRY.format(shard=self.where), (since,))
-            vin_now, car = None, None
+            vin_now, car = None, CarFeatures()
             for row in cur:
                 vin, ts_ms, received = row[0], row[1], row[2]
                 if vin != vin_now:
                     vin_now, car = vin, self._car(vin)
+                    self._checkpoint(vin, car)
                 newest = max(newest, received)
+                if (vin, ts_ms) in seen:
+                    continue  # reread in the overlap
+                if received > newest - overlap:  # only these can be reread next round
+                    read[(vin, ts_ms)] = received
                 if car.last_ts is not None and ts_ms <= car.last_ts:
+                    if self.seen is None and received <= self.telemetry_at:
+                        continue  # the overlap just after a restart: scored before it
+                    late.setdefault(vin, []).append(ts_ms)
                     continue
-                if self.hourly:
-                    self._score_hours(vin, car, ts_ms)
-                values = {n: v for n, v in zip(SIGNAL_NAMES, row[3:], strict=True) if v is not None}
-                car.update(ts_ms, values)
+                self._fold(vin, car, ts_ms, _values(row))
                 rows += 1
                 if received > changed.get(vin, EPOCH):
                     changed[vin] = received
                 self.dirty.add(vin)
+        for vin, stamps in late.items():
+            rows += self._replay(vin, stamps, read, stats)
+            changed.setdefault(vin, newest)
         self.telemetry_at = newest
+        self.seen = {k: r for k, r in (seen | read).items() if r > newest - overlap}
         return rows
 
-    def _read_latest(self, changed: dict[str, dt.datetime]) -> None:
+    def _replay(
+        self,
+        vin: str,
+        stamps: list[int],
+        read: dict[tuple[str, int], dt.datetime],
+        stats: StepStats,
+    ) -> int:
+        """Rewind the car to a checkpoint before its late samples (stamps) and fold in order."""
+        kept = self.checkpoints.get(vin, [])
+        first = min(stamps)
+        point = next((c for c in reversed(kept) if c.ts_ms < first), kept[0] if kept else None)
+        lost = sum(1 for ts in stamps if point is None or ts <= point.ts_ms)
+        stats.late += lost
+        self.late_total += lost
+        if point is None or lost == len(stamps):
+            return 0
+        del kept[kept.index(point) + 1 :]  # the later ones lack the late samples
+        car = CarFeatures.from_dict(point.state) if point.state else CarFeatures()
+        self.cars[vin], self.gates[vin] = car, dict(point.gates)
+        if (report := self.dtcs.get(vin)) is not None:
+            car.update_dtcs(report.ts_ms, report.stored, report.pending)
+        self.judged_at.pop(vin, None)
+        rows = 0
+        after = EPOCH + dt.timedelta(milliseconds=point.ts_ms) if point.state else EPOCH
+        with self.conn.cursor(name=f"diag_replay_{self.shard}") as cur:
+            cur.itersize = FETCH_ROWS
+            cur.execute(_CAR_TELEMETRY, (vin, after))
+            for row in cur:
+                read[(vin, row[1])] = row[2]
+                self._fold(vin, car, row[1], _values(row))
+                rows += 1
+        stats.replayed += 1
+        self.dirty.add(vin)
+        return rows
+
+    def _read_dtc_reports(self, changed: dict[str, dt.datetime]) -> None:
+        """Queue the DTC reports that arrived, each car's in time order, for _apply_reports."""
         since = self.latest_at - dt.timedelta(seconds=OVERLAP_S)
-        fresh = []
-        for vin, seen, stored, pending, dtc_ts in self.conn.execute(
-            _LATEST.format(shard=self.where), (since,)
-        ).fetchall():
+        found: dict[str, dict[int, DtcReport]] = {}
+        arrived: dict[str, dt.datetime] = {}
+        rows = self.conn.execute(_DTC_REPORTS.format(shard=self.where), (since,)).fetchall()
+        for vin, ts_ms, received, stored, pending, frames in rows:
+            found.setdefault(vin, {})[ts_ms] = DtcReport(ts_ms, stored, pending, frames)
+            arrived[vin] = max(arrived.get(vin, EPOCH), received)
+            self.latest_at = max(self.latest_at, received)
+        # vehicle_latest adds the newest report when it carried no codes (no dtc_events rows)
+        latest = self.conn.execute(_LATEST.format(shard=self.where), (since,)).fetchall()
+        for vin, seen, stored, pending, dtc_ms in latest:
             self.latest_at = max(self.latest_at, seen)
-            if dtc_ts is None or (vin in self.dtcs and self.dtcs[vin][0] == dtc_ts):
+            if dtc_ms is not None:
+                report = DtcReport(dtc_ms, list(stored), list(pending), {})
+                found.setdefault(vin, {}).setdefault(dtc_ms, report)
+                arrived[vin] = max(arrived.get(vin, EPOCH), seen)
+        for vin, by_ts in found.items():
+            applied = self.dtcs.get(vin)
+            queued = self.reports.get(vin, [])
+            known = {r.ts_ms for r in queued}
+            fresh = [
+                r for ts, r in by_ts.items()
+                if ts not in known and (applied is None or ts > applied.ts_ms)
+            ]  # fmt: skip
+            if not fresh:
                 continue
-            fresh.append((vin, seen, dtc_ts, list(stored), list(pending)))
-        if not fresh:
-            return
-        frames: dict[str, dict[str, dict]] = {}
-        with_stored = [vin for vin, _, _, stored, _ in fresh if stored]
-        if with_stored:
-            for vin, code, frame in self.conn.execute(_FRAMES, (with_stored,)).fetchall():
-                frames.setdefault(vin, {})[code] = frame
-        for vin, seen, dtc_ts, stored, pending in fresh:
-            self.dtcs[vin] = (dtc_ts, stored, pending, frames.get(vin, {}))
-            car = self._car(vin)
-            car.update_dtcs(int(dtc_ts.timestamp() * 1000), stored, pending)
-            if car.last_ts is None:
-                car.last_ts = int(dtc_ts.timestamp() * 1000)
-            changed.setdefault(vin, seen)
-            self.dirty.add(vin)
+            self.reports[vin] = sorted(queued + fresh, key=lambda r: r.ts_ms)
+            self._car(vin)
+            changed.setdefault(vin, arrived[vin])
 
     def persist(self) -> None:
         """Save the features of cars that changed, and the cursors, in one transaction."""
@@ -270,6 +406,10 @@ class Scorer:
                     stop.wait(self.config.poll_s)
         finally:
             self.close()
+
+
+def _values(row: tuple) -> dict[str, float]:
+    return {n: v for n, v in zip(SIGNAL_NAMES, row[3:], strict=True) if v is not None}
 
 
 def _base(car: CarFeatures) -> dict[str, tuple[float, float]]:

@@ -23,11 +23,12 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from core import wire
 from core.broker import MqttUrl
-from core.signals import BY_NAME, out_of_range
+from core.signals import out_of_range
 from edge_agent import config as cfg
-from edge_agent.buffer import MAX_ENTRIES, SAMPLE, Buffer, Entry
+from edge_agent.buffer import MAX_ENTRIES, SAMPLE, Buffer, leading_samples
 from edge_agent.identity import NoValidVin, resolve_vin
-from edge_agent.link import AdapterInfo, DtcReading, LinkError, VehicleLink
+from edge_agent.link import AdapterInfo, LinkError, VehicleLink
+from edge_agent.schedule import Schedule, ms
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,17 @@ MQTT_BACKOFF_MAX_S = 30
 MQTT_KEEPALIVE_S = 30
 # Messages published but not yet acknowledged; more would only queue inside paho.
 MAX_INFLIGHT = 20
+# MQTT 5 PUBACK "no matching subscribers": the broker took the message, and nobody will read
+# it (after a restart, Mosquitto forgets shared subscriptions until the ingest subscribes
+# again). Such a message stays in the outbox and is sent again after this pause.
+NO_MATCHING_SUBSCRIBERS = 0x10
+NO_SUBSCRIBER_PAUSE_S = 1.0
+# A broker that neither accepts nor refuses an MQTT 5 CONNECT this long is asked in 3.1.1
+# (amqtt, for one, stays silent when the CONNECT carries a will).
+CONNACK_TIMEOUT_S = 10.0
 # A telemetry message stays well under the wire limit however many samples are batched.
 MAX_BATCH_BYTES = wire.MAX_PAYLOAD_BYTES // 2
 # DTCs are polled this often (at most) so that a new code is published within this time.
-DTC_POLL_S = 10.0
 # stop() waits this long for the outbox to drain before it says goodbye.
 STOP_FLUSH_S = 3.0
 # run() sleeps at most this long between ticks, so acknowledgements are applied promptly.
@@ -90,13 +98,12 @@ class Agent:
         self._link_up = False
         self._link_retry_at = 0.0
         self._link_backoff = LINK_BACKOFF_MIN_S
-        self._next_due: dict[str, int] = {}
-        self._next_dtc_poll = 0
-        self._next_dtc_publish = 0
-        self._last_dtc: wire.DtcReport | None = None
-        self._next_status = 0
+        self.schedule = Schedule(self.config)
         self._sent_upto = 0  # highest outbox id handed to paho since the last (re)connect
-        self._inflight: dict[int, tuple[int, int]] = {}  # mid -> (first id, last id)
+        self._inflight: dict[int, tuple[int, int, bool]] = {}  # mid -> first id, last id, retained
+        self._protocol = mqtt.MQTTv5  # 3.1.1 when the broker refuses 5
+        self._connecting_since: float | None = None  # monotonic; a CONNECT awaiting its CONNACK
+        self._publish_after = 0.0  # monotonic time; a pause after "no matching subscribers"
 
     # ----------------------------------------------------------------- start / stop
 
@@ -109,10 +116,8 @@ class Agent:
             self.link.close()
             raise
         self.buffer = Buffer(self.buffer_path, max_entries=self.buffer_max_entries)
-        self._schedule_all(self.clock())
-        self.client = self._make_client()
-        self.client.connect_async(self.mqtt_url.host, self.mqtt_url.port, MQTT_KEEPALIVE_S)
-        self.client.loop_start()
+        self.schedule.restart(self.clock())
+        self._connect_broker()
         log.info("edge agent for %s started (VIN from %s)", self.vin, self.vin_source)
 
     def stop(self) -> None:
@@ -173,23 +178,37 @@ class Agent:
 
     # ------------------------------------------------------------------------ MQTT
 
+    def _connect_broker(self) -> None:
+        self.client = self._make_client()
+        self.client.connect_async(self.mqtt_url.host, self.mqtt_url.port, MQTT_KEEPALIVE_S)
+        self.client.loop_start()
+
+    def _fall_back_to_mqtt3(self) -> None:
+        log.warning("the broker at %s does not take MQTT 5; using MQTT 3.1.1, which cannot "
+                    "say that nobody reads a message", self.mqtt_url)  # fmt: skip
+        assert self.client is not None  # the refusal came through it
+        self.client.disconnect()
+        self.client.loop_stop()
+        self._protocol = mqtt.MQTTv311
+        self._connecting_since = None
+        self._connect_broker()
+
     def _make_client(self) -> mqtt.Client:
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
             client_id=self.client_id or f"pitstop-edge-{self.vin}",
-            protocol=mqtt.MQTTv311,
+            protocol=self._protocol,
         )
-        if self.mqtt_url.username:
-            client.username_pw_set(self.mqtt_url.username, self.mqtt_url.password)
-        if self.mqtt_url.tls:
-            client.tls_set()
+        self.mqtt_url.configure(client)
         client.max_inflight_messages_set(MAX_INFLIGHT)
         client.reconnect_delay_set(MQTT_BACKOFF_MIN_S, MQTT_BACKOFF_MAX_S)
         will = self._status("offline", "connection lost")
         client.will_set(wire.topic(self.vin, "status"), wire.encode(will), qos=1, retain=True)
+        client.on_pre_connect = lambda _c, _u: self._events.put(("connecting", time.monotonic()))
+        client.on_connect_fail = lambda _c, _u: self._events.put(("disconnected", None))
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
-        client.on_publish = lambda _c, _u, mid, _rc, _p: self._events.put(("ack", mid))
+        client.on_publish = lambda _c, _u, mid, rc, _p: self._events.put(("ack", (mid, rc.value)))
         client.on_message = lambda _c, _u, msg: self._events.put(("config", msg.payload))
         return client
 
@@ -202,7 +221,11 @@ class Agent:
         _properties: Properties | None,
     ) -> None:
         if reason_code.is_failure:
-            log.warning("broker refused the connection: %s", reason_code)
+            if reason_code == "Unsupported protocol version":
+                self._events.put(("mqtt3", None))
+            else:
+                log.warning("broker refused the connection: %s", reason_code)
+                self._events.put(("disconnected", reason_code))
             return
         client.subscribe(wire.topic(self.vin, "config"), qos=1)
         self._events.put(("connected", None))
@@ -222,11 +245,26 @@ class Agent:
             try:
                 kind, value = self._events.get_nowait()
             except queue.Empty:
-                return
+                break
+            if kind == "connecting":
+                self._connecting_since = cast(float, value)
+                continue
+            self._connecting_since = None
             if kind == "ack":
-                span = self._inflight.pop(cast(int, value), None)
-                if span and self.buffer:
-                    self.buffer.ack(*span)
+                mid, code = cast("tuple[int, int]", value)
+                span = self._inflight.pop(mid, None)
+                if span is None or self.buffer is None:
+                    continue
+                first, last, retained = span
+                if code == NO_MATCHING_SUBSCRIBERS and not retained:  # a retained one is kept
+                    if time.monotonic() >= self._publish_after:
+                        log.info("nobody reads %s's messages yet; sending them again", self.vin)
+                    self._sent_upto = min(self._sent_upto, first - 1)
+                    self._publish_after = time.monotonic() + NO_SUBSCRIBER_PAUSE_S
+                else:
+                    self.buffer.ack(first, last)
+            elif kind == "mqtt3" and self._protocol == mqtt.MQTTv5:
+                self._fall_back_to_mqtt3()
             elif kind == "connected":
                 self._connected = True
                 # Whatever was in flight may be lost: send it all again from the outbox.
@@ -235,7 +273,7 @@ class Agent:
                 assert self.buffer is not None  # set by start() before the client exists
                 self.buffer.drop_kind("status")  # the birth message supersedes them
                 self._publish(wire.topic(self.vin, "status"), self._status_payload(), 0, 0, True)
-                self._next_status = self.clock() + self._ms(self.config.status_period_s)
+                self.schedule.status_sent(self.clock())
                 log.info("connected to %s", self.mqtt_url)
             elif kind == "disconnected":
                 if self._connected:
@@ -243,6 +281,9 @@ class Agent:
                 self._connected = False
             elif kind == "config":
                 self._apply_config(cast("bytes | bytearray", value))
+        since = self._connecting_since
+        if self._protocol == mqtt.MQTTv5 and since and time.monotonic() - since > CONNACK_TIMEOUT_S:
+            self._fall_back_to_mqtt3()
 
     def _apply_config(self, payload: bytes | bytearray) -> None:
         try:
@@ -257,7 +298,7 @@ class Agent:
             return
         log.info("applying config version %s: %d signals", config.version, len(config.signals))
         self.config = config
-        self._schedule_all(self.clock())
+        self.schedule.restart(self.clock(), config)
 
     # ------------------------------------------------------------------------ tick
 
@@ -270,10 +311,9 @@ class Agent:
             now = self.clock()
             if self._link_up:
                 self._sample(now)
-            if self._link_up and now >= self._next_dtc_poll:
+            if self._link_up and self.schedule.dtc_poll_due(now):
                 self._poll_dtcs(now)
-            if now >= self._next_status:
-                self._next_status = now + self._ms(self.config.status_period_s)
+            if self.schedule.status_due(now):
                 self.buffer.add_event("status", now, self._status_payload(), supersede=True)
             if self._connected:
                 self._publish_due(now, force=False)
@@ -318,7 +358,7 @@ class Agent:
         try:
             self._connect_link()
             log.info("link to the car is back")
-            self._schedule_all(self.clock())
+            self.schedule.restart(self.clock())
         except LinkError as exc:
             self._link_retry_at = time.monotonic() + self._link_backoff
             log.warning("link still down: %s; next try in %.1f s", exc, self._link_backoff)
@@ -333,20 +373,9 @@ class Agent:
         except Exception as close_exc:  # the port is already broken; closing is best effort
             log.debug("closing the link: %s", close_exc)
 
-    def _schedule_all(self, now: int) -> None:
-        self._next_due = {name: now for name in self.config.signals}
-        self._next_dtc_poll = now
-        self._next_dtc_publish = now
-        self._next_status = min(self._next_status, now) if self._next_status else now
-
     def _sample(self, now: int) -> None:
         values: dict[str, float] = {}
-        for name, period in self.config.signals.items():
-            due = self._next_due.get(name, now)
-            if due > now:
-                continue
-            step = self._ms(period)
-            self._next_due[name] = due + step if due + step > now else now + step
+        for name in self.schedule.due_signals(now):
             if name not in self.supported:
                 continue
             try:
@@ -365,22 +394,19 @@ class Agent:
             self.buffer.add_sample(now, values)
 
     def _poll_dtcs(self, now: int) -> None:
-        self._next_dtc_poll = now + self._ms(min(DTC_POLL_S, self.config.dtc_period_s))
         try:
             reading = self.link.read_dtcs()
         except LinkError as exc:
             self._link_failed(exc)
             return
-        report = _dtc_report(now, reading)
-        changed = self._last_dtc is None or _dtc_key(report) != _dtc_key(self._last_dtc)
-        if changed or now >= self._next_dtc_publish:
+        if report := self.schedule.dtc_report(now, reading):
             assert self.buffer is not None  # tick() checks it
             self.buffer.add_event("dtc", now, wire.encode(report))
-            self._last_dtc = report
-            self._next_dtc_publish = now + self._ms(self.config.dtc_period_s)
 
     def _publish_due(self, now: int, *, force: bool) -> None:
         batch = self.config.batch
+        if time.monotonic() < self._publish_after:
+            return
         while len(self._inflight) < MAX_INFLIGHT and self._connected:
             assert self.buffer is not None  # tick() checks it; flush() returns first without one
             entries = self.buffer.pending(self._sent_upto, batch.max_samples)
@@ -391,9 +417,9 @@ class Agent:
                 self._publish(wire.topic(self.vin, entry.kind), entry.payload, entry.id, entry.id,
                               entry.kind == "status")  # fmt: skip
                 continue
-            samples = _leading_samples(entries)
+            samples = leading_samples(entries, MAX_BATCH_BYTES)
             full = len(samples) >= batch.max_samples or len(samples) < len(entries)
-            old = now - samples[0].ts >= self._ms(batch.max_age_s)
+            old = now - samples[0].ts >= ms(batch.max_age_s)
             if not (full or old or force):
                 return
             payload = b'{"samples":[' + b",".join(e.payload for e in samples) + b"]}"
@@ -408,7 +434,7 @@ class Agent:
             self._connected = False
             return
         if last:
-            self._inflight[info.mid] = (first, last)
+            self._inflight[info.mid] = (first, last, retain)
             self._sent_upto = max(self._sent_upto, last)
 
     # --------------------------------------------------------------------- status
@@ -437,34 +463,3 @@ class Agent:
 
     def _depth(self) -> int:
         return self.buffer.depth if self.buffer else 0
-
-    @staticmethod
-    def _ms(seconds: float) -> int:
-        return max(1, round(seconds * 1000))
-
-
-def _leading_samples(entries: list[Entry]) -> list[Entry]:
-    """The samples at the head of entries, up to the first event and the byte limit."""
-    out: list[Entry] = []
-    size = 0
-    for entry in entries:
-        if entry.kind != SAMPLE or (out and size + len(entry.payload) > MAX_BATCH_BYTES):
-            break
-        out.append(entry)
-        size += len(entry.payload) + 1
-    return out
-
-
-def _dtc_report(now: int, reading: DtcReading) -> wire.DtcReport:
-    frame = None
-    if reading.freeze_frame and reading.freeze_frame_dtc:
-        values = {k: v for k, v in reading.freeze_frame.items() if k in BY_NAME}
-        frame = wire.FreezeFrame(dtc=reading.freeze_frame_dtc, values=values)
-    return wire.DtcReport(
-        ts=now, stored=list(reading.stored), pending=list(reading.pending), mil=reading.mil,
-        freeze_frame=frame,
-    )  # fmt: skip
-
-
-def _dtc_key(report: wire.DtcReport) -> tuple[tuple[str, ...], tuple[str, ...], bool | None]:
-    return (tuple(report.stored), tuple(report.pending), report.mil)

@@ -198,3 +198,15 @@ class _Transaction:
 def decode_sample(payload: bytes) -> Sample:
     """A stored sample back as a wire Sample."""
     return msgspec.json.decode(payload, type=Sample)
+
+
+def leading_samples(entries: list[Entry], max_bytes: int) -> list[Entry]:
+    """The samples at the head of entries, up to the first event and max_bytes."""
+    out: list[Entry] = []
+    size = 0
+    for entry in entries:
+        if entry.kind != SAMPLE or (out and size + len(entry.payload) > max_bytes):
+            break
+        out.append(entry)
+        size += len(entry.payload) + 1
+    return out

@@ -114,10 +114,7 @@ def _client(target: MqttUrl, client_id: str, mqtt5: bool) -> mqtt.Client:
             clean_session=False,
             manual_ack=True,
         )
-    if target.username:
-        client.username_pw_set(target.username, target.password)
-    if target.tls:
-        client.tls_set()
+    target.configure(client)
     client.reconnect_delay_set(RECONNECT_MIN_S, RECONNECT_MAX_S)
     return client
 

@@ -168,6 +168,7 @@ class Car:
                 return
             self.state = "running"
             self.run_time_s = 0.0
+            self.rpm, self.module_v = self._idle_rpm(), self._charging_v(moving=False)
 
     def _end_trip(self) -> None:
         self._stop_engine()
@@ -185,6 +186,13 @@ class Car:
 
     def _resting_voltage(self) -> float:
         return self.battery_rest_v - 0.8 * self.severity("battery")
+
+    def _idle_rpm(self) -> float:
+        return 760 + max(0.0, 60 - self.coolant_c) * 6
+
+    def _charging_v(self, *, moving: bool) -> float:
+        """The alternator's set point, a little lower at idle."""
+        return 14.2 if moving else 14.05
 
     def _park_step(self, dt_ms: int) -> None:
         self.now_ms += dt_ms
@@ -213,7 +221,7 @@ class Car:
         self.speed_kmh = self.driver.step(old_speed, dt)
         accel = (self.speed_kmh - old_speed) / dt
         misfire = self.severity("misfire")
-        idle_rpm = 760 + max(0.0, 60 - self.coolant_c) * 6
+        idle_rpm = self._idle_rpm()
         rpm = max(idle_rpm + 80, gear_rpm(self.speed_kmh)) if self.speed_kmh > 3 else idle_rpm
         rpm += max(0.0, accel) * 25 + rng.gauss(0, 6 + 90 * misfire)
         self.rpm = min(6500.0, max(500.0, rpm))
@@ -228,7 +236,7 @@ class Car:
 
         self._fuel_and_trims(dt, misfire, fuel_cut=accel < -3)
         self._temperatures(dt, amb)
-        self.module_v = 14.2 - (0.15 if self.speed_kmh < 3 else 0) + rng.gauss(0, 0.05)
+        self.module_v = self._charging_v(moving=self.speed_kmh >= 3) + rng.gauss(0, 0.05)
 
         km = self.speed_kmh * dt / 3600
         self.odometer_km += km

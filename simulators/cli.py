@@ -36,6 +36,9 @@ def simulate(
     ),  # fmt: skip
     seed: int = typer.Option(0, "--seed", help="Seed: the same seed gives the same fleet."),
     labels: Path | None = typer.Option(None, "--labels", help="Write ground-truth labels here."),  # noqa: B008
+    car_accounts: str | None = typer.Option(
+        None, "--car-accounts", help="JSON file of VIN -> the car's own broker URL."
+    ),
     serve_elm327: int | None = typer.Option(
         None, "--serve-elm327", help="Serve one car as an ELM327 on this TCP port instead."
     ),
@@ -61,6 +64,7 @@ def simulate(
         fleet = Fleet(
             cars=cars, mqtt_url=settings.mqtt_url, workdir=settings.home / "fleet",
             speed=speed, start_days_ago=start_days_ago, faults=faults or None, seed=seed,
+            car_urls=json.loads(Path(car_accounts).read_text()) if car_accounts else None,
         )  # fmt: skip
         if labels:
             fleet.write_labels(labels)

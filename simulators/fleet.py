@@ -108,6 +108,7 @@ class Fleet:
         config: wire.VehicleConfig | None = None,
         start_ms: int | None = None,
         flush_timeout_s: float = FLUSH_TIMEOUT_S,
+        car_urls: dict[str, str] | None = None,
     ):
         if cars < 1:
             raise ValueError(f"a fleet needs at least one car, got {cars}")
@@ -138,9 +139,11 @@ class Fleet:
             )
             lock = threading.Lock()
             link = SimLink(car, flakiness=link_flakiness, lock=lock)
+            if car_urls is not None and plan.vin not in car_urls:
+                raise ValueError(f"no broker account for {plan.vin}: provision it first")
             agent = Agent(
                 link=link,
-                mqtt_url=mqtt_url,
+                mqtt_url=car_urls[plan.vin] if car_urls is not None else mqtt_url,
                 buffer_path=self.workdir / f"{plan.vin}.sqlite",
                 config=config,
                 clock=_clock_of(car),

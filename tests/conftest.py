@@ -1,8 +1,12 @@
-"""Real PostgreSQL and a real MQTT broker for every test, started here unless given.
+"""Real PostgreSQL and a real MQTT broker for every test, started here unless given, and the
+API app, client and world that most API test modules share.
 
 PITSTOP_TEST_DATABASE_URL points at a running server (any database on it; each test module
 gets a database of its own). PITSTOP_TEST_MQTT_URL points at a running broker. Without them,
 embedded PostgreSQL and a local Mosquitto (or amqtt) are started for the session.
+
+A module that needs other settings defines `settings_overrides`; one that needs other data
+defines its own `world`.
 """
 
 from __future__ import annotations
@@ -12,12 +16,24 @@ import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from core.broker import LocalBroker
 from core.db import connect, with_database
 from core.db.migrate import upgrade
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+# Generated examples are the same on every run, so that a failure reproduces anywhere;
+# HYPOTHESIS_PROFILE=explore searches afresh each run.
+hypothesis_settings.register_profile("repeatable", derandomize=True)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
 
 
 @pytest.fixture(scope="session")
@@ -80,3 +96,40 @@ def own_broker(tmp_path: Path) -> Iterator[LocalBroker]:
 def unique_prefix() -> str:
     """A short random token, for client ids and VIN serials that must not collide."""
     return uuid.uuid4().hex[:8]
+
+
+# The API is imported inside its fixtures, so that sessions without it (edge, simulators)
+# stay light.
+
+
+@pytest.fixture(scope="module")
+def settings_overrides() -> dict[str, Any]:
+    """Settings in which this module's app differs from `settings_for_tests` (none here)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def app(db_url, settings_overrides) -> FastAPI:
+    """The API app on this module's database."""
+    from api.main import create_app
+    from tests.factories import settings_for_tests
+
+    return create_app(settings_for_tests(db_url, **settings_overrides))
+
+
+@pytest.fixture(scope="module")
+def client(app) -> Iterator[TestClient]:
+    """A client of the app, started once for the module."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def world(app) -> dict[str, Any]:
+    """Two stores of one group with customers, cars and staff (`two_store_world`)."""
+    from tests.factories import two_store_world
+
+    with app.state.session_factory.begin() as session:
+        return two_store_world(session)

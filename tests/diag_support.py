@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from core.signals import SIGNAL_NAMES
+from diagnostics.lab.simfeed import feed
 from diagnostics.service import Scorer, ServiceConfig
-from diagnostics.simfeed import feed
 from ingest.batch import Batch
 from ingest.store import Store
 from simulators.car import Car

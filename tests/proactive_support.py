@@ -14,14 +14,14 @@ from api.auth.roles import Role
 from api.crm.models import Customer, Vehicle
 from api.parts.models import Part, Warehouse
 from api.proactive.models import TriagePolicy
-from api.service.models import Bay, Technician
+from api.workshop.models import Bay, Technician
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Clear, Raise
 from tests.factories import make_customer, make_group, make_store, make_user, make_vehicle
 from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
-from tests.factories.service import make_bay, make_operation, make_technician, open_every_day
+from tests.factories.workshop import make_bay, make_operation, make_technician, open_every_day
 
 BATTERY = "VARTA-C22-60AH"  # the kit's part number (as in the parts seed)
 

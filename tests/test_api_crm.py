@@ -6,60 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from api.auth.roles import Role
-from api.main import create_app
-from tests.factories import (
-    auth_headers,
-    make_customer,
-    make_group,
-    make_store,
-    make_user,
-    make_vehicle,
-    make_vin,
-    settings_for_tests,
-)
+from tests.factories import auth_headers, make_customer, make_store, make_user, make_vin
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def world(app):
-    """Two stores of one group; staff in each; two customers of store A with accounts."""
-    with app.state.session_factory.begin() as session:
-        group = make_group(session)
-        store_a, store_b = make_store(session, group, name="浦东"), make_store(session, group)
-        alice, bob = make_customer(session, store_a, name="王芳"), make_customer(session, store_a)
-        carol = make_customer(session, store_b, name="刘洋")
-        world = {
-            "group": group,
-            "a": store_a,
-            "b": store_b,
-            "alice": alice,
-            "bob": bob,
-            "carol": carol,
-            "alice_car": make_vehicle(session, store_a, owner=alice),
-            "bob_car": make_vehicle(session, store_a, owner=bob),
-            "carol_car": make_vehicle(session, store_b, owner=carol),
-            "sales_a": make_user(session, group, Role.sales_consultant, stores=[store_a]),
-            "tech_a": make_user(session, group, Role.technician, stores=[store_a]),
-            "admin": make_user(session, group, Role.admin),
-            "alice_user": make_user(session, group, Role.customer, customer=alice),
-        }
-    return world
 
 
 def _customer_body(store_id: int, **extra) -> dict:
@@ -71,10 +23,10 @@ def test_staff_of_store_a_cannot_read_a_customer_of_store_b(client, world):
     own = client.get(f"/crm/customers/{world['alice'].id}", headers=headers)
     assert own.status_code == 200
     other = client.get(f"/crm/customers/{world['carol'].id}", headers=headers)
-    assert other.status_code == 403
-    assert "store you are not assigned to" in other.json()["message"]
-    assert client.get(f"/crm/vehicles/{world['carol_car'].id}", headers=headers).status_code == 403
-    assert client.get(f"/crm/customers/{world['carol'].id}/360", headers=headers).status_code == 403
+    assert other.status_code == 404
+    assert "does not exist" in other.json()["message"]
+    assert client.get(f"/crm/vehicles/{world['carol_car'].id}", headers=headers).status_code == 404
+    assert client.get(f"/crm/customers/{world['carol'].id}/360", headers=headers).status_code == 404
 
 
 def test_staff_lists_show_only_their_stores(client, world):
@@ -99,9 +51,9 @@ def test_customer_reads_own_vehicle_but_not_another_customers(client, world):
     headers = auth_headers(client, world["alice_user"], **EN)
     assert client.get(f"/crm/vehicles/{world['alice_car'].id}", headers=headers).status_code == 200
     refused = client.get(f"/crm/vehicles/{world['bob_car'].id}", headers=headers)
-    assert refused.status_code == 403
-    assert "not one of your own records" in refused.json()["message"]
-    assert client.get(f"/crm/customers/{world['bob'].id}", headers=headers).status_code == 403
+    assert refused.status_code == 404
+    assert "does not exist" in refused.json()["message"]
+    assert client.get(f"/crm/customers/{world['bob'].id}", headers=headers).status_code == 404
     listed = client.get("/crm/vehicles", headers=headers).json()
     assert [v["id"] for v in listed["items"]] == [world["alice_car"].id]
     customers = client.get("/crm/customers", headers=headers).json()
@@ -128,7 +80,7 @@ def test_staff_cannot_create_in_another_store(client, world):
         json=_customer_body(world["b"].id),
         headers=auth_headers(client, world["sales_a"]),
     )
-    assert response.status_code == 403
+    assert response.status_code == 404
 
 
 def test_create_customer_with_preferences_consents_and_tags(client, world):
@@ -313,3 +265,21 @@ def test_odometer_comes_from_telemetry_when_larger(app, client, world):
     with app.state.session_factory.begin() as session:
         assert refresh_odometers(session) == 1
         assert refresh_odometers(session) == 0
+
+
+def test_a_vehicles_colour_is_color_on_the_wire_and_in_the_column(app, client, world):
+    headers = auth_headers(client, world["sales_a"])
+    vin = make_vin()
+    body = {"vin": vin, "store_id": world["a"].id, "make": "Toyota", "model": "Camry",
+            "year": 2022, "color": "白色"}  # fmt: skip
+    created = client.post("/crm/vehicles", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["color"] == "白色"
+    car = created.json()["id"]
+    patched = client.patch(f"/crm/vehicles/{car}", json={"color": "黑色"}, headers=headers)
+    assert patched.json()["color"] == "黑色"
+    listed = client.get("/crm/vehicles", params={"q": vin}, headers=headers).json()
+    assert [v["color"] for v in listed["items"]] == ["黑色"]
+    with app.state.engine.connect() as conn:
+        stored = conn.execute(text("SELECT color FROM vehicles WHERE id = :id"), {"id": car})
+        assert stored.scalar_one() == "黑色"

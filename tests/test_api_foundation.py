@@ -7,16 +7,15 @@ from pydantic import ValidationError
 
 from api.i18n import Text, pick_language, register, translate
 from api.main import create_app
-from core.settings import PLACEHOLDER_JWT_SECRET, Settings
+from core.settings import Settings
 from tests.factories import settings_for_tests
 
 
-def test_placeholder_jwt_secret_is_refused_outside_development():
-    with pytest.raises(ValidationError, match="PITSTOP_JWT_SECRET"):
-        Settings(environment="production", jwt_secret=PLACEHOLDER_JWT_SECRET)
+def test_weak_or_missing_jwt_secret_is_refused_outside_development():
     with pytest.raises(ValidationError, match="shorter than 32"):
         Settings(environment="test", jwt_secret="short")
-    assert Settings(environment="development").jwt_secret.get_secret_value()
+    with pytest.raises(ValidationError, match="PITSTOP_JWT_SECRET is not set"):
+        Settings(environment="production")
 
 
 @pytest.mark.parametrize(

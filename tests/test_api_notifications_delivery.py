@@ -65,8 +65,9 @@ def store(factory):
 
 def settings(db_url, smtp_url=None, **extra):
     return settings_for_tests(
-        db_url, smtp_url=smtp_url, vapid_private_key=VAPID_KEY, vapid_subject=SUBJECT, **extra
-    )
+        db_url, smtp_url=smtp_url, vapid_private_key=VAPID_KEY, vapid_subject=SUBJECT,
+        push_allowed_hosts=["127.0.0.1"], **extra,
+    )  # fmt: skip
 
 
 VAPID_KEY = new_private_key()
@@ -179,7 +180,7 @@ def _subscribe(factory, customer_id, browser, db_url) -> int:
     keys = browser.subscription()["keys"]
     with factory() as session, session.begin():
         row = inbox.subscribe(
-            session, scope=scope, settings=settings(db_url), endpoint=browser.endpoint,
+            session, actor=scope, settings=settings(db_url), endpoint=browser.endpoint,
             p256dh=keys["p256dh"], auth=keys["auth"],
         )  # fmt: skip
         return row.id
@@ -236,7 +237,7 @@ def test_a_store_sets_its_own_quiet_hours(factory, store, db_url):
             user_id=0, role=Role.manager, dealer_group_id=0, store_ids=frozenset({other.id})
         )
         window = set_quiet_hours(
-            session, scope=scope, store_id=other.id,
+            session, actor=scope, store_id=other.id,
             quiet_start=datetime(2000, 1, 1, 11).time(), quiet_end=datetime(2000, 1, 1, 13).time(),
         )  # fmt: skip
         assert window["is_default"] is False

@@ -8,9 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from api.auth.roles import Role
-from api.main import create_app
 from api.notifications.models import Delivery, Notification
-from api.notifications.seed import seed_notifications
+from demo.notifications import seed_notifications
 from tests.factories import (
     TEST_PASSWORD,
     make_customer,
@@ -18,15 +17,9 @@ from tests.factories import (
     make_store,
     make_user,
     make_vehicle,
-    settings_for_tests,
 )
 
 CUSTOMERS = 15  # per store: more than seed.PER_STORE
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
 
 
 @pytest.fixture(scope="module")

@@ -6,31 +6,19 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from api.audit.models import StateTransition
+from api.auth.actor import SystemActor
 from api.auth.roles import Role
-from api.main import create_app
 from api.parts import catalogue
 from api.parts.ledger import quantities, today
 from api.parts.models import Lot
 from api.parts.schemas import StockPolicy
-from tests.factories import auth_headers, make_group, make_store, make_user, settings_for_tests
+from tests.factories import auth_headers, make_group, make_store, make_user
 from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.fixture
@@ -252,7 +240,7 @@ def test_reorder_proposal_creates_one_draft_order_per_supplier(app, client, worl
                 stock_in(session, world["wh"], part, stock)
             catalogue.set_policy(
                 session,
-                scope_or_store=world["store"].id,
+                actor=SystemActor(world["store"].id),
                 warehouse_id=world["wh"].id,
                 part_id=part.id,
                 data=StockPolicy(min_qty=1, reorder_point=5, max_qty=20),

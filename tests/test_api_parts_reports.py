@@ -6,29 +6,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
+from api.auth.actor import SystemActor
 from api.auth.roles import Role
-from api.main import create_app
 from api.parts import service
 from api.parts.ledger import today
 from api.parts.models import Lot
-from tests.factories import auth_headers, make_group, make_store, make_user, settings_for_tests
+from tests.factories import auth_headers, make_group, make_store, make_user
 from tests.factories.parts import make_part, make_supplier, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.fixture
@@ -49,14 +37,14 @@ def world(app, client):
 def _consume(session, world, part, quantity):
     reservation = service.reserve(
         session,
-        scope_or_store=world["store"].id,
+        actor=SystemActor(world["store"].id),
         part_id=part.id,
         quantity=quantity,
         reference_type="work_order_line",
         reference_id=1,
     )
     service.issue_reservation(
-        session, scope_or_store=world["store"].id, reservation_id=reservation.id
+        session, actor=SystemActor(world["store"].id), reservation_id=reservation.id
     )
 
 

@@ -12,11 +12,13 @@ from sqlalchemy import func, select
 
 from api.main import create_app
 from api.pagination import PageParams
-from api.parts import purchasing, queries, reports
+from api.parts import queries, reports
 from api.parts.access import Access
 from api.parts.ledger import today
 from api.parts.models import StockMove, Warehouse
-from api.parts.seed import seed_parts
+from api.purchasing import invoices
+from api.purchasing import reports as purchasing_reports
+from demo.parts import seed_parts
 from tests.factories import make_group, make_store, settings_for_tests
 
 ALL = PageParams(limit=200, offset=0)
@@ -45,7 +47,7 @@ def test_seed_builds_a_catalogue_with_stock_everywhere(seeded):
         assert sorted(w.level for w in warehouses) == ["hq", "store", "store"]
         for warehouse in warehouses:
             stock = queries.list_levels(
-                session, scope_or_store=access, page=ALL, warehouse_id=warehouse.id, in_stock=True
+                session, actor=access, page=ALL, warehouse_id=warehouse.id, in_stock=True
             )
             assert stock.total > 100, warehouse.code
         lots = select(StockMove.warehouse_id, StockMove.lot_id).group_by(
@@ -60,7 +62,7 @@ def test_seed_history_makes_the_reports_meaningful(seeded):
     with app.state.session_factory() as session:
         abc = reports.abc_classes(
             session,
-            scope_or_store=access,
+            actor=access,
             page=PageParams(limit=200, offset=0),
             date_from=today() - timedelta(days=120),
             date_to=today() + timedelta(days=1),
@@ -68,15 +70,13 @@ def test_seed_history_makes_the_reports_meaningful(seeded):
         classes = Counter(row.abc_class for row in abc.items)
         assert classes["A"] and classes["B"] and classes["C"]
         assert classes["A"] < abc.total / 2
-        mismatches = purchasing.list_mismatches(session, scope_or_store=access, page=ALL)
+        mismatches = invoices.list_mismatches(session, actor=access, page=ALL)
         assert mismatches.total > 0
-        warnings = queries.list_lots(
-            session, scope_or_store=access, page=ALL, expiring_within_days=60
-        )
+        warnings = queries.list_lots(session, actor=access, page=ALL, expiring_within_days=60)
         assert warnings.total > 0
-        costs = reports.cost_report(
+        costs = purchasing_reports.cost_report(
             session,
-            scope_or_store=access,
+            actor=access,
             page=ALL,
             date_from=today() - timedelta(days=200),
             date_to=today() + timedelta(days=1),

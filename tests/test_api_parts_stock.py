@@ -7,39 +7,20 @@ import threading
 from datetime import timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from api.audit.models import StateTransition
+from api.auth.actor import SystemActor
 from api.auth.roles import Role
 from api.errors import Conflict, DomainError
-from api.main import create_app
 from api.parts import service
 from api.parts.ledger import quantities, today
 from api.parts.models import Lot, Reservation, StockMove
-from tests.factories import (
-    auth_headers,
-    make_customer,
-    make_group,
-    make_store,
-    make_user,
-    settings_for_tests,
-)
+from tests.factories import auth_headers, make_customer, make_group, make_store, make_user
 from tests.factories.parts import make_part, make_warehouse, stock_in
 
 EN = {"Accept-Language": "en"}
 THREADS = 10
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
@@ -85,19 +66,19 @@ def test_quantities_are_derived_from_the_ledger(app, client, world):
     with app.state.session_factory.begin() as session:
         held = service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=3,
             reference_type="work_order_line",
             reference_id=1,
         )
         service.issue_reservation(
-            session, scope_or_store=world["a"].id, reservation_id=held.id, quantity=2
+            session, actor=SystemActor(world["a"].id), reservation_id=held.id, quantity=2
         )
         lot_id = session.scalar(select(Lot.id).where(Lot.part_id == part.id))
         service.scrap(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             warehouse_id=world["wa"].id,
             lot_id=lot_id,
             quantity=1,
@@ -129,14 +110,14 @@ def test_fefo_picks_first_expiring_lot_and_never_an_expired_one(app, world):
     with app.state.session_factory.begin() as session:
         held = service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=5,
             reference_type="work_order_line",
             reference_id=2,
         )
         moves = service.issue_reservation(
-            session, scope_or_store=world["a"].id, reservation_id=held.id
+            session, actor=SystemActor(world["a"].id), reservation_id=held.id
         )
         picked = [(session.get(Lot, m.lot_id).expires_on, m.quantity) for m in moves]
         assert session.get(Reservation, held.id).status == "issued"
@@ -144,7 +125,7 @@ def test_fefo_picks_first_expiring_lot_and_never_an_expired_one(app, world):
     with app.state.session_factory() as session, pytest.raises(Conflict) as refused:
         service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=3,
             reference_type="work_order_line",
@@ -158,7 +139,7 @@ def test_issue_refuses_stock_that_expired_after_it_was_reserved(app, world):
     with app.state.session_factory.begin() as session:
         held = service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=2,
             reference_type="work_order_line",
@@ -168,32 +149,32 @@ def test_issue_refuses_stock_that_expired_after_it_was_reserved(app, world):
             update(Lot).where(Lot.part_id == part.id).values(expires_on=today() - timedelta(days=1))
         )
     with app.state.session_factory() as session, pytest.raises(Conflict) as refused:
-        service.issue_reservation(session, scope_or_store=world["a"].id, reservation_id=held.id)
+        service.issue_reservation(session, actor=SystemActor(world["a"].id), reservation_id=held.id)
     assert refused.value.params["usable"] == "0"
     assert _qty(app, world, part).on_hand == 2  # nothing was booked
 
 
 def test_partial_issue_release_and_return_are_ledgered_and_audited(app, world):
     part = _new(app, world, stock=[(6, None)])
-    store = world["a"].id
+    store = SystemActor(world["a"].id)
     with app.state.session_factory.begin() as session:
         held = service.reserve(
             session,
-            scope_or_store=store,
+            actor=store,
             part_id=part.id,
             quantity=4,
             reference_type="work_order_line",
             reference_id=5,
         )
-        service.issue_reservation(session, scope_or_store=store, reservation_id=held.id, quantity=1)
+        service.issue_reservation(session, actor=store, reservation_id=held.id, quantity=1)
         assert held.status == "active" and held.issued_quantity == 1
-        service.release(session, scope_or_store=store, reservation_id=held.id, reason="客户取消")
+        service.release(session, actor=store, reservation_id=held.id, reason="客户取消")
         service.return_issued(
-            session, scope_or_store=store, reservation_id=held.id, quantity=1, reason="未使用"
+            session, actor=store, reservation_id=held.id, quantity=1, reason="未使用"
         )
         with pytest.raises(DomainError):
             service.return_issued(
-                session, scope_or_store=store, reservation_id=held.id, quantity=1, reason="x"
+                session, actor=store, reservation_id=held.id, quantity=1, reason="x"
             )
     found = _qty(app, world, part)
     assert (found.on_hand, found.reserved, found.available) == (6, 0, 6)
@@ -205,7 +186,7 @@ def test_partial_issue_release_and_return_are_ledgered_and_audited(app, world):
             .order_by(StateTransition.id)
         ).all()
         with pytest.raises(Conflict):
-            service.issue_reservation(session, scope_or_store=store, reservation_id=held.id)
+            service.issue_reservation(session, actor=store, reservation_id=held.id)
     assert steps == [(None, "active", None), ("active", "released", "客户取消")]
 
 
@@ -214,7 +195,7 @@ def test_transfer_from_hq_keeps_lots_and_expiry(app, world):
     with app.state.session_factory.begin() as session:
         moves = service.transfer(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             from_warehouse_id=world["hq"].id,
             to_warehouse_id=world["wa"].id,
@@ -240,7 +221,7 @@ def test_stock_below_reservations_or_zero_is_refused(app, client, world):
     with app.state.session_factory.begin() as session:
         service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=2,
             reference_type="work_order_line",
@@ -287,7 +268,7 @@ def test_ten_threads_reserving_the_last_three_units_exactly_three_win(app, world
     def job(session):
         service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=1,
             reference_type="work_order_line",
@@ -308,7 +289,7 @@ def test_racing_scrap_and_reservations_never_go_negative(app, world):
     def reserve(session):
         service.reserve(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             part_id=part.id,
             quantity=1,
             reference_type="work_order_line",
@@ -318,7 +299,7 @@ def test_racing_scrap_and_reservations_never_go_negative(app, world):
     def scrap(session):
         service.scrap(
             session,
-            scope_or_store=world["a"].id,
+            actor=SystemActor(world["a"].id),
             warehouse_id=world["wa"].id,
             lot_id=lot_id,
             quantity=1,
@@ -366,7 +347,7 @@ def test_store_staff_cannot_touch_another_stores_warehouse(app, client, world):
         "reference_id": 8,
         "warehouse_id": world["wb"].id,
     }
-    assert client.post("/parts/reservations", json=body, headers=headers).status_code == 403
+    assert client.post("/parts/reservations", json=body, headers=headers).status_code == 404
     listed = client.get("/parts/stock", params={"part_id": part.id}, headers=headers).json()
     assert listed["total"] == 0
     assert _qty(app, world, part, "wb").reserved == 0

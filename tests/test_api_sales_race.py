@@ -15,7 +15,6 @@ from api.audit.models import StateTransition
 from api.auth.roles import Role
 from api.auth.service import scope_of
 from api.errors import Conflict
-from api.main import create_app
 from api.sales import service
 from api.sales.models import Lead, Quote, SalesOrder, StockVehicle
 from api.sales.states import LEAD_FLOW
@@ -25,17 +24,11 @@ from tests.factories import (
     make_group,
     make_store,
     make_user,
-    settings_for_tests,
     store_today,
 )
 from tests.factories.sales import make_sales_model, make_stock
 
 RACERS = 6  # concurrent requests for one car
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
 
 
 @pytest.fixture(scope="module")
@@ -125,13 +118,13 @@ def test_second_allocation_waits_for_the_first_and_is_refused_with_the_holder(ap
 
     first = factory()
     scope = scope_of(first, user=first.get(type(world["sales"]), world["sales"].id))
-    order = service.allocate(first, scope=scope, actor_id=None, lead_id=first_lead, vin=car.vin)
+    order = service.allocate(first, actor=scope, actor_id=None, lead_id=first_lead, vin=car.vin)
 
     def second() -> None:
         with factory() as session:
             try:
                 service.allocate(
-                    session, scope=scope, actor_id=None, lead_id=second_lead, vin=car.vin
+                    session, actor=scope, actor_id=None, lead_id=second_lead, vin=car.vin
                 )
                 session.commit()
                 outcome["second"] = "allocated"

@@ -11,18 +11,13 @@ from sqlalchemy import func, select
 
 from api.auth.models import DealerGroup, Store, User
 from api.crm.models import Vehicle
-from api.main import create_app
 from api.sales.constants import LEAD_STATES, STOCK_STATES
 from api.sales.models import Lead, SalesModel, SalesOrder, StockVehicle
-from api.sales.seed import seed_sales
-from api.sales.seed_data import CATALOGUE
-from api.seed import DEMO_PASSWORD, seed_demo
-from tests.factories import make_vin, settings_for_tests
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
+from demo.people import DEMO_PASSWORD
+from demo.sales import seed_sales
+from demo.sales_data import CATALOGUE
+from demo.world import seed_demo
+from tests.factories import make_vin
 
 
 @pytest.fixture(scope="module")

@@ -9,16 +9,12 @@ from sqlalchemy import func, select
 
 from api.auth.models import Store, User
 from api.crm.models import Customer, Interaction, Vehicle
-from api.main import create_app
-from api.seed import DEMO_PASSWORD, DEMO_STAFF, seed_demo
-from tests.factories import make_vin, settings_for_tests
+from demo.group import DEMO_STAFF
+from demo.people import DEMO_PASSWORD
+from demo.world import seed_demo
+from tests.factories import make_vin
 
 CUSTOMERS = 24  # the real demo seeds 200; a small run exercises the same code
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
 
 
 @pytest.fixture(scope="module")

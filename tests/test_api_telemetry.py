@@ -6,52 +6,18 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from api.auth.roles import Role
-from api.main import create_app
-from tests.factories import (
-    auth_headers,
-    make_customer,
-    make_group,
-    make_store,
-    make_user,
-    make_vehicle,
-    settings_for_tests,
-)
+from tests.factories import auth_headers
 
 # A whole minute inside today's partition (the migration creates partitions around now).
 T0 = datetime.now(UTC).replace(hour=1, minute=0, second=0, microsecond=0)
 
 
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def world(app):
-    with app.state.session_factory.begin() as session:
-        group = make_group(session)
-        store_a, store_b = make_store(session, group), make_store(session, group)
-        owner = make_customer(session, store_a)
-        stranger = make_customer(session, store_a)
-        car = make_vehicle(session, store_a, owner=owner)
-        other_car = make_vehicle(session, store_b)
-        world = {
-            "car": car,
-            "other_car": other_car,
-            "advisor": make_user(session, group, Role.service_advisor, stores=[store_a]),
-            "owner": make_user(session, group, Role.customer, customer=owner),
-            "stranger": make_user(session, group, Role.customer, customer=stranger),
-        }
+@pytest.fixture(scope="module", autouse=True)
+def readings(app, world):
+    """Alice's car: coolant readings, its latest state and a stored DTC; Carol's: a bare state."""
+    car, other_car = world["alice_car"], world["carol_car"]
     rows = [  # two minutes of coolant readings, 10 s apart: 80..85 then 90..95
         {
             "vin": car.vin,
@@ -86,7 +52,6 @@ def world(app):
             ),
             {"vin": car.vin, "ts": T0},
         )
-    return world
 
 
 def _series(client, headers, vin, **params):
@@ -100,7 +65,7 @@ def _series(client, headers, vin, **params):
 
 
 def test_series_buckets_with_date_bin(client, world):
-    response = _series(client, auth_headers(client, world["advisor"]), world["car"].vin)
+    response = _series(client, auth_headers(client, world["advisor_a"]), world["alice_car"].vin)
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["unit"] == "degree_Celsius"
@@ -110,34 +75,33 @@ def test_series_buckets_with_date_bin(client, world):
 
 
 def test_latest_and_dtcs_for_the_owner(client, world):
-    headers = auth_headers(client, world["owner"])
-    latest = client.get(f"/telemetry/vehicles/{world['car'].vin}/latest", headers=headers)
+    headers = auth_headers(client, world["alice_user"])
+    vin = world["alice_car"].vin
+    latest = client.get(f"/telemetry/vehicles/{vin}/latest", headers=headers)
     assert latest.status_code == 200
     assert latest.json()["values"] == {"COOLANT_TEMP": 95}
     assert latest.json()["stored_dtcs"] == ["P0301"]
-    dtcs = client.get(f"/telemetry/vehicles/{world['car'].vin}/dtcs", headers=headers).json()
+    dtcs = client.get(f"/telemetry/vehicles/{vin}/dtcs", headers=headers).json()
     assert [d["code"] for d in dtcs["items"]] == ["P0301"]
     fleet = client.get("/telemetry/latest", headers=headers).json()
-    assert [row["vin"] for row in fleet["items"]] == [world["car"].vin]
+    assert [row["vin"] for row in fleet["items"]] == [vin]
 
 
 def test_other_customers_and_other_stores_are_refused(client, world):
-    stranger = auth_headers(client, world["stranger"])
-    assert _series(client, stranger, world["car"].vin).status_code == 403
-    assert (
-        client.get(f"/telemetry/vehicles/{world['car'].vin}/latest", headers=stranger).status_code
-        == 403
-    )
-    advisor = auth_headers(client, world["advisor"])
-    other = world["other_car"].vin
-    assert client.get(f"/telemetry/vehicles/{other}/latest", headers=advisor).status_code == 403
+    stranger = auth_headers(client, world["bob_user"])
+    vin = world["alice_car"].vin
+    assert _series(client, stranger, vin).status_code == 404
+    assert client.get(f"/telemetry/vehicles/{vin}/latest", headers=stranger).status_code == 404
+    advisor = auth_headers(client, world["advisor_a"])
+    other = world["carol_car"].vin
+    assert client.get(f"/telemetry/vehicles/{other}/latest", headers=advisor).status_code == 404
     fleet = client.get("/telemetry/latest", headers=advisor).json()
     assert other not in {row["vin"] for row in fleet["items"]}
 
 
 def test_bad_requests_are_422s_saying_what_to_change(client, world):
-    headers = auth_headers(client, world["advisor"], **{"Accept-Language": "en"})
-    vin = world["car"].vin
+    headers = auth_headers(client, world["advisor_a"], **{"Accept-Language": "en"})
+    vin = world["alice_car"].vin
     unknown = _series(client, headers, vin, signal="WARP_DRIVE")
     assert unknown.status_code == 422
     assert "unknown signal 'WARP_DRIVE'" in unknown.json()["message"]

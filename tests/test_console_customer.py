@@ -13,10 +13,10 @@ pytest_plugins = ("tests.console_support",)
 def test_customer_sees_only_their_own_vehicles(page, console_world, sign_in, api_as):
     sign_in("customer")
     expect(page.locator("nav.nav .nav-link")).to_have_count(3)  # no staff pages
-    cards = page.locator("#my-vehicles .vehicle-card")
-    expect(cards.first).to_be_visible()
-    shown = set(cards.evaluate_all("cards => cards.map(c => c.dataset.vin)"))
     own = {v["vin"] for v in api_as("customer").get("/crm/vehicles").json()["items"]}
+    cards = page.locator("#my-vehicles .vehicle-card")
+    expect(cards).to_have_count(len(own))
+    shown = set(cards.evaluate_all("cards => cards.map(c => c.dataset.vin)"))
     vehicles = console_world["vehicles"]
     assert shown == own and vehicles["mine"].vin in shown
     assert not shown & {vehicles["misfiring"].vin, vehicles["elsewhere"].vin}

@@ -1,6 +1,7 @@
 """The web console as the service advisor sees it, in headless Chromium against the real app:
 login, alerts with their reasons, vehicles with telemetry, the work-order board refusing a
-step with the API's reason, the day view, and the language toggle."""
+step with the API's reason, the day view (which keeps the chosen day when an older answer
+arrives late), and the language toggle."""
 
 from __future__ import annotations
 
@@ -82,20 +83,68 @@ def test_a_legal_work_order_step_moves_the_card(page, console_world, sign_in):
     dialog.locator('button[type="submit"]').click()
     moved = page.locator(f'[data-column="checked_in"] [data-work-order="{wo["id"]}"]')
     expect(moved).to_have_attribute("data-status", "checked_in")
+    # Diagnosis is the workshop's step: the advisor is not offered it, only cancelling.
+    expect(moved.locator('button[data-to="cancelled"]')).to_be_visible()
+    expect(moved.locator('button[data-to="diagnosis"]')).to_have_count(0)
 
 
-def test_day_view_places_appointments_on_their_bay(page, console_world, sign_in):
+def _booked_appointment(console_world, api_as) -> dict:
+    """The second demo appointment as it is now; the customer's pages reschedule the first."""
+    booked = (
+        api_as("advisor")
+        .get(f"/service/appointments/{console_world['appointments'][1]['id']}")
+        .json()
+    )
+    assert booked["status"] == "booked"
+    return booked
+
+
+def _local_day(appointment: dict) -> str:
+    return (
+        datetime.fromisoformat(appointment["starts_at"])
+        .astimezone(ZoneInfo(STORE_ZONE))
+        .date()
+        .isoformat()
+    )
+
+
+def test_day_view_places_appointments_on_their_bay(page, console_world, sign_in, api_as):
+    appointment = _booked_appointment(console_world, api_as)
     sign_in("advisor")
     page.click("#nav-appointments")
-    first = console_world["appointments"][0]
-    day = datetime.fromisoformat(first["starts_at"]).astimezone(ZoneInfo(STORE_ZONE)).date()
-    page.fill("#day", day.isoformat())
+    page.fill("#day", _local_day(appointment))
     page.dispatch_event("#day", "change")
-    block = page.locator(f'[data-appointment="{first["id"]}"]')
+    block = page.locator(f'[data-appointment="{appointment["id"]}"]')
     expect(block).to_be_visible()
     block.click()
-    expect(page.locator("main")).to_contain_text(f"#{first['id']}")
+    expect(page.locator("main")).to_contain_text(f"#{appointment['id']}")
     expect(page.locator('button[data-to="confirmed"]')).to_be_visible()
+
+
+def test_a_late_answer_for_an_earlier_day_does_not_overwrite_the_chosen_day(
+    page, console_world, sign_in, api_as
+):
+    appointment = _booked_appointment(console_world, api_as)
+    day = _local_day(appointment)
+    sign_in("advisor")
+    held = []
+    # Hold the first day's appointments (today's) until the chosen day has been drawn.
+    page.route(
+        re.compile(r"/service/appointments\?"),
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    page.click("#nav-appointments")
+    page.wait_for_function("() => document.querySelector('#day') !== null")
+    page.fill("#day", day)
+    page.dispatch_event("#day", "change")
+    block = page.locator(f'[data-appointment="{appointment["id"]}"]')
+    expect(block).to_be_visible()
+    assert len(held) == 1 and day not in held[0].request.url
+    with page.expect_response(held[0].request.url):
+        held[0].continue_()
+    page.wait_for_timeout(300)  # the late answer has arrived; give the page its turn to draw
+    expect(block).to_be_visible()
+    expect(page.locator("#day")).to_have_value(day)
 
 
 def test_language_toggle_switches_texts_and_server_messages(page, console_world, sign_in):

@@ -3,76 +3,43 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.auth.roles import Role
-from api.main import create_app
 from core.db import connect
 from core.wire import now_ms
 from diagnostics import alerts
 from diagnostics.scoring import Raise
-from tests.factories import (
-    auth_headers,
-    make_customer,
-    make_group,
-    make_store,
-    make_user,
-    make_vehicle,
-    settings_for_tests,
-)
+from tests.factories import auth_headers
 
 
-@pytest.fixture(scope="module")
-def app(db_url):
-    return create_app(settings_for_tests(db_url))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    with TestClient(app) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def world(app, db_url):
-    with app.state.session_factory.begin() as session:
-        group = make_group(session)
-        store_a, store_b = make_store(session, group), make_store(session, group)
-        car = make_vehicle(session, store_a, owner=make_customer(session, store_a))
-        other = make_vehicle(session, store_b)
-        world = {
-            "car": car.vin,
-            "other": other.vin,
-            "store_a": store_a.id,
-            "advisor": make_user(session, group, Role.service_advisor, stores=[store_a]),
-        }
+@pytest.fixture(scope="module", autouse=True)
+def raised(world, db_url):
+    """Two major alerts on Alice's car (store A) and a minor one on Carol's (store B)."""
+    car, other = world["alice_car"].vin, world["carol_car"].vin
     dip = {"kind": "rule", "rule": "battery_crank_dip", "value": 9.2, "unit": "V"}
     code = {"kind": "dtc", "code": "P0301", "dtc_kind": "stored", "freeze_frame": {"RPM": 780}}
     with connect(db_url) as conn:
         alerts.apply(conn, [
-            Raise(world["car"], "battery", "major", None, "rule", {"rule:battery_crank_dip": dip},
-                  now_ms()),
-            Raise(world["car"], "misfire", "major", None, "dtc", {"dtc:P0301": code}, now_ms()),
-            Raise(world["other"], "battery", "minor", None, "rule", {"rule:x": dip}, now_ms()),
+            Raise(car, "battery", "major", None, "rule", {"rule:battery_crank_dip": dip}, now_ms()),
+            Raise(car, "misfire", "major", None, "dtc", {"dtc:P0301": code}, now_ms()),
+            Raise(other, "battery", "minor", None, "rule", {"rule:x": dip}, now_ms()),
         ])  # fmt: skip
-    return world
 
 
 def test_list_is_scoped_to_the_callers_stores_and_filters(client, world):
-    headers = auth_headers(client, world["advisor"])
+    headers, vin = auth_headers(client, world["advisor_a"]), world["alice_car"].vin
     page = client.get("/alerts", headers=headers).json()
-    assert page["total"] == 2 and {a["vin"] for a in page["items"]} == {world["car"]}
-    only = client.get("/alerts", params={"severity": "major", "vin": world["car"]},
+    assert page["total"] == 2 and {a["vin"] for a in page["items"]} == {vin}
+    only = client.get("/alerts", params={"severity": "major", "vin": vin},
                       headers=headers).json()  # fmt: skip
     assert only["total"] == 2
-    store = client.get("/alerts", params={"store_id": world["store_a"], "state": "cleared"},
+    store = client.get("/alerts", params={"store_id": world["a"].id, "state": "cleared"},
                        headers=headers).json()  # fmt: skip
     assert store["total"] == 0
 
 
 def test_alert_explains_itself_in_the_request_language(client, world):
-    headers = auth_headers(client, world["advisor"])
-    first = client.get("/alerts", params={"vin": world["car"]}, headers=headers).json()["items"]
+    headers, vin = auth_headers(client, world["advisor_a"]), world["alice_car"].vin
+    first = client.get("/alerts", params={"vin": vin}, headers=headers).json()["items"]
     misfire = next(a for a in first if a["failure_mode"] == "misfire")
     zh = client.get(f"/alerts/{misfire['id']}", headers={**headers, "Accept-Language": "zh-CN"})
     en = client.get(f"/alerts/{misfire['id']}", headers={**headers, "Accept-Language": "en"})
@@ -83,8 +50,8 @@ def test_alert_explains_itself_in_the_request_language(client, world):
 
 
 def test_acknowledge_and_clear_are_audited_and_refused_twice(client, world, db_url):
-    headers = auth_headers(client, world["advisor"])
-    items = client.get("/alerts", params={"vin": world["car"]}, headers=headers).json()["items"]
+    headers, vin = auth_headers(client, world["advisor_a"]), world["alice_car"].vin
+    items = client.get("/alerts", params={"vin": vin}, headers=headers).json()["items"]
     alert_id = next(a["id"] for a in items if a["failure_mode"] == "battery")
     ack = client.post(f"/alerts/{alert_id}/acknowledge", headers=headers)
     assert ack.status_code == 200 and ack.json()["acknowledged"] is True
@@ -99,7 +66,7 @@ def test_acknowledge_and_clear_are_audited_and_refused_twice(client, world, db_u
             "WHERE entity_type = 'alert' AND entity_id = %s ORDER BY id",
             (alert_id,),
         ).fetchall()
-    advisor = world["advisor"].id
+    advisor = world["advisor_a"].id
     assert audit == [("active", None, None), ("acknowledged", advisor, None),
                      ("cleared", advisor, "battery replaced")]  # fmt: skip
 
@@ -107,8 +74,8 @@ def test_acknowledge_and_clear_are_audited_and_refused_twice(client, world, db_u
 def test_other_stores_alerts_are_not_found(client, world, db_url):
     with connect(db_url) as conn:
         other_id = conn.execute(
-            "SELECT id FROM alerts WHERE vin = %s", (world["other"],)
+            "SELECT id FROM alerts WHERE vin = %s", (world["carol_car"].vin,)
         ).fetchone()[0]
-    headers = auth_headers(client, world["advisor"])
+    headers = auth_headers(client, world["advisor_a"])
     assert client.get(f"/alerts/{other_id}", headers=headers).status_code == 404
     assert client.post(f"/alerts/{other_id}/acknowledge", headers=headers).status_code == 404

@@ -10,7 +10,7 @@ import pytest
 from core.clock import DAY_MS
 from diagnostics.dtc import findings, known_codes, lookup, translate
 from diagnostics.features import FEATURE_NAMES, CarFeatures
-from diagnostics.simfeed import feed
+from diagnostics.lab.simfeed import feed
 from simulators.car import Car
 from simulators.faults import Fault
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from diagnostics import ai4i
+from diagnostics.lab import ai4i
 
 
 def test_generator_reproduces_the_published_rates():

@@ -9,13 +9,13 @@ import pytest
 
 from core.clock import DAY_MS
 from core.db import connect
-from diagnostics import evaluation, persistence, registry, training
+from diagnostics import persistence, registry
 from diagnostics.explain import render_reason
 from diagnostics.features import FEATURE_NAMES, CarFeatures
-from diagnostics.models import fleetdata
-from diagnostics.models.inputs import MODEL_NAME, car_baseline
+from diagnostics.lab import evaluation, fleetdata, training
+from diagnostics.lab.simfeed import feed
+from diagnostics.learned.inputs import MODEL_NAME, car_baseline
 from diagnostics.scoring import STATUSES
-from diagnostics.simfeed import feed
 from simulators.car import Car
 from simulators.faults import Fault
 
@@ -107,7 +107,7 @@ def test_detector_from_the_registry_explains_a_failing_battery(trained, db_url):
 
 def test_detector_survives_unknown_and_missing_values(trained):
     bundle, _ = trained
-    from diagnostics.models.detector import ModelDetector
+    from diagnostics.learned.detector import ModelDetector
 
     detector = ModelDetector(bundle, model="m", version=1)
     nan = dict.fromkeys(FEATURE_NAMES, math.nan)

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from core.clock import DAY_MS
 from core.db import connect, sqlalchemy_url
 from diagnostics import registry
-from diagnostics.models.feedback import feedback_windows
-from diagnostics.simfeed import feed
+from diagnostics.lab.feedback import feedback_windows
+from diagnostics.lab.simfeed import feed
 from simulators.car import Car
 from simulators.faults import Fault
 
@@ -164,7 +164,7 @@ def test_training_reads_feedback_labels_from_stored_telemetry(db_url):
     assert set(windows.mode[windows.car == by_vin[healthy.vin]].tolist()) == {""}
     assert np.nanmax(windows.ttf_days) <= 3.0
     # The resting voltage of the failing battery sits below the car's own baseline.
-    from diagnostics.models.inputs import INPUT_NAMES
+    from diagnostics.learned.inputs import INPUT_NAMES
 
     rest = INPUT_NAMES.index("rest_v_mean_1d_vs_baseline")
     late = (windows.car == by_vin[faulty.vin]) & (windows.ttf_days < 0.5)

@@ -8,8 +8,8 @@ import numpy as np
 from core.clock import DAY_MS
 from core.db import connect
 from core.wire import now_ms
-from diagnostics import evaluation
-from diagnostics.models.fleetdata import Windows
+from diagnostics.lab import evaluation
+from diagnostics.lab.fleetdata import Windows
 from diagnostics.persistence import HOUR_MS, Gate, alert_starts, hours_crossed, raw_status
 from diagnostics.scoring import Finding
 from ingest.store import Store

@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
+import ingest.mqtt
 from core.db import connect
 from simulators.fleet import Fleet
 from tests.ingest_support import config, running, wait_for
@@ -62,10 +65,24 @@ def test_fleet_rows_equal_samples_produced(db_url, own_broker, tmp_path):
     assert latest == CARS
 
 
-def test_broker_outage_loses_nothing(db_url, own_broker, tmp_path):
+INGEST_RETURNS_LATE_S = 8  # the cars' reconnect backoff starts at 1 s
+
+
+@pytest.mark.parametrize(
+    ("ingest_returns", "seed"), [("racing the cars", 12), ("after the cars", 13)]
+)
+def test_broker_outage_loses_nothing(
+    ingest_returns, seed, db_url, own_broker, tmp_path, monkeypatch
+):
+    """After a restart Mosquitto forgets the ingest's shared subscription until the ingest
+    subscribes again, and tells the cars so (PUBACK "no matching subscribers"); the cars keep
+    those messages and send them again."""
+    if ingest_returns == "after the cars":
+        monkeypatch.setattr(ingest.mqtt, "RECONNECT_MIN_S", INGEST_RETURNS_LATE_S)
+        monkeypatch.setattr(ingest.mqtt, "RECONNECT_MAX_S", INGEST_RETURNS_LATE_S)
     fleet = Fleet(
         cars=CARS, mqtt_url=own_broker.url, workdir=tmp_path / "fleet", speed=SPEED,
-        start_days_ago=0.5, seed=12, flush_timeout_s=OUTAGE_FLUSH_TIMEOUT_S,
+        start_days_ago=0.5, seed=seed, flush_timeout_s=OUTAGE_FLUSH_TIMEOUT_S,
     )  # fmt: skip
     with running(config(db_url, own_broker.url)):
         result: dict = {}

@@ -1,4 +1,5 @@
-"""The edge agent on a real broker: VIN rules, the /config message, and a broker outage."""
+"""The edge agent on a real broker: VIN rules, the /config message, a broker outage, messages
+nobody reads yet, and a broker that speaks only MQTT 3.1.1."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import threading
 import pytest
 
 from core import wire
+from core.broker import LocalBroker
 from core.vin import with_check_digit
 from edge_agent.agent import Agent, NoValidVin
 from tests.edge_support import (
@@ -112,7 +114,7 @@ def test_dtcs_are_published_when_they_change(mqtt_url, tmp_path, unique_prefix):
     try:
         run_until(agent, lambda: sub.of("dtc"))
         car.stored = ["P0171"]
-        agent._next_dtc_poll = 0  # poll now rather than in DTC_POLL_S
+        agent.schedule.next_dtc_poll = 0  # poll now rather than in DTC_POLL_S
         run_until(agent, lambda: len(sub.of("dtc")) >= 2)
     finally:
         agent.stop()
@@ -155,3 +157,37 @@ def test_broker_outage_loses_nothing(own_broker, tmp_path, unique_prefix):
         assert by_seq.setdefault(sample.seq, sample.ts) == sample.ts  # a resend is identical
     assert sorted(by_seq.values()) == [by_seq[s] for s in sorted(by_seq)]
     assert any(s.state == "online" for s in sub.of("status"))
+
+
+def test_messages_nobody_reads_stay_in_the_outbox_until_someone_subscribes(
+    own_broker, tmp_path, unique_prefix
+):
+    """The broker answers "no matching subscribers" (as after a restart, before the ingest
+    subscribes again): the agent keeps those messages and sends them again later."""
+    vin = make_vin(unique_prefix)
+    agent = _agent(FakeCar(vin), own_broker.url, tmp_path)
+    agent.start()
+    try:
+        run_until(agent, lambda: agent._publish_after > 0 and agent.buffer.next_seq >= 10)
+        assert agent.buffer.depth >= 10  # offered to the broker, read by nobody, all kept
+        sub = Subscriber(own_broker.url, vin)
+        run_until(agent, lambda: {s.seq for s in sub.samples()} >= set(range(10)), timeout=30)
+    finally:
+        agent.stop()
+    sub.close()
+
+
+def test_a_broker_without_mqtt_5_gets_mqtt_3(tmp_path, unique_prefix, caplog):
+    vin = make_vin(unique_prefix)
+    with LocalBroker(tmp_path / "amqtt", prefer="amqtt") as broker:
+        sub = Subscriber(broker.url, vin)
+        agent = _agent(FakeCar(vin), broker.url, tmp_path)
+        agent.start()
+        try:
+            with caplog.at_level(logging.WARNING, logger="edge_agent.agent"):
+                run_until(agent, lambda: len(sub.samples()) >= 5, timeout=30)
+        finally:
+            agent.stop()
+            sub.close()
+    assert "does not take MQTT 5; using MQTT 3.1.1" in caplog.text
+    assert [s.seq for s in sub.samples()][:5] == list(range(5))

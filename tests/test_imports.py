@@ -1,5 +1,6 @@
-"""What product code may import: never test code or test-only packages, never `cli`; and the
-edge agent, which ships to a car, nothing of the server."""
+"""What product code may import: never test code or test-only packages, never `cli`; the
+running parts never the demo data; the diagnostics runtime never its lab or a simulator; and
+the edge agent, which ships to a car, nothing of the server."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ ROOT = Path(__file__).resolve().parent.parent
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 PRODUCT = [p.rstrip("*") for p in PYPROJECT["tool"]["setuptools"]["packages"]["find"]["include"]]
 TEST_MODULES = {"tests", "fastapi.testclient", "starlette.testclient"}
-SERVER = {"api", "ingest", "diagnostics", "simulators", "bench", "cli", "dashboards"}
+SERVER = {"api", "ingest", "diagnostics", "simulators", "bench", "cli", "dashboards", "demo"}
+# The parts that run in production; the demo data is for the command line, benchmarks and tests.
+NOT_DEMO = {"api", "core", "ingest", "diagnostics", "simulators", "edge_agent"}
 SERVER_LIBRARIES = {"sqlalchemy", "fastapi", "sklearn", "alembic", "uvicorn", "psycopg"}
 
 
@@ -85,6 +88,15 @@ def test_nothing_but_the_command_line_imports_cli():
     assert not offenders
 
 
+def test_no_running_part_imports_the_demo_data():
+    offenders = [
+        str(f.relative_to(ROOT))
+        for f in product_files()
+        if f.parts[len(ROOT.parts)] in NOT_DEMO and forbidden(imports_of(f), {"demo"})
+    ]
+    assert not offenders
+
+
 def test_the_edge_agent_imports_no_server_part():
     offenders = {
         str(f.relative_to(ROOT)): sorted(forbidden(imports_of(f), SERVER | SERVER_LIBRARIES))
@@ -94,11 +106,19 @@ def test_the_edge_agent_imports_no_server_part():
 
 
 def test_pitstop_edge_loads_no_server_library():
-    code = "import sys, edge_agent.cli, edge_agent.agent; print(' '.join(sys.modules))"
+    """The gateway's process as pitstop-edge sets it up: no server part, and none of the
+    libraries the agent does not use (pydantic, typer, and numpy that pint would load)."""
+    code = (
+        "import sys, edge_agent.cli; edge_agent.cli.leave_out_numpy(); "
+        "import edge_agent.agent, edge_agent.obd_link; "
+        "print(' '.join(name for name, module in sys.modules.items() if module))"
+    )
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert not forbidden(set(loaded), SERVER | SERVER_LIBRARIES)
+    assert "obd" in loaded and "paho.mqtt.client" in loaded
+    unused = {"pydantic", "pydantic_settings", "typer", "numpy"}
+    assert not forbidden(set(loaded), SERVER | SERVER_LIBRARIES | unused)
 
 
 def test_the_checks_catch_an_offender(tmp_path):
@@ -113,13 +133,30 @@ def test_the_checks_catch_an_offender(tmp_path):
 
 def test_the_scoring_process_loads_no_simulator():
     code = (
-        "import sys, diagnostics.service, diagnostics.models.detector, diagnostics.registry; "
+        "import sys, diagnostics.service, diagnostics.learned.detector, diagnostics.registry; "
         "print(' '.join(sys.modules))"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout.split()
-    assert not forbidden(set(loaded), {"simulators", "bench", "cli", "tests"})
+    assert not forbidden(set(loaded), {"simulators", "diagnostics.lab", "bench", "cli", "tests"})
+
+
+def test_the_diagnostics_runtime_imports_no_lab_and_no_simulator():
+    # The runtime is all of diagnostics but the lab and the command line that offers both.
+    package = ROOT / "diagnostics"
+    runtime = [
+        f for f in sorted(package.rglob("*.py"))
+        if f.parent != package / "lab" and f != package / "cli.py"
+    ]  # fmt: skip
+    assert package / "learned" / "detector.py" in runtime
+    offenders = {
+        str(f.relative_to(ROOT)): sorted(
+            forbidden(imports_of(f), {"diagnostics.lab", "simulators"})
+        )
+        for f in runtime
+    }
+    assert not {f: m for f, m in offenders.items() if m}
 
 
 def module_graph() -> dict[str, set[str]]:

@@ -21,8 +21,8 @@ from api.notifications.models import QuietHours
 from api.notifications.vapid import new_private_key
 from api.proactive.models import Proposal
 from api.proactive.worker import Worker, WorkerConfig
-from api.service.models import Appointment, Bay, Technician
-from api.service.work_models import WorkOrder
+from api.work_orders.models import WorkOrder
+from api.workshop.models import Appointment, Bay, Technician
 from simulators.fleet import Fleet
 from tests.diag_support import scorer
 from tests.factories import make_user, settings_for_tests
@@ -93,7 +93,7 @@ def test_a_failing_battery_becomes_a_visit_a_message_and_a_feed_card(db_url, own
     with smtp_server(mailbox) as smtp_url, push_endpoint() as push:
         settings = settings_for_tests(
             db_url, smtp_url=smtp_url, vapid_private_key=new_private_key(),
-            vapid_subject="mailto:service@example.com",
+            vapid_subject="mailto:service@example.com", push_allowed_hosts=["127.0.0.1"],
         )  # fmt: skip
         app = create_app(settings)
         browser = Browser(endpoint=f"{push.url}/push/abc")

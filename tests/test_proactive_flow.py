@@ -6,31 +6,22 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
-from api.main import create_app
+from api.auth.actor import SystemActor
 from api.notifications.models import Notification
 from api.parts import service as parts_service
 from api.proactive import closing, feed, reminders
 from api.proactive.links import make_token
 from api.proactive.models import FeedEvent, Proposal, TriagePolicy
 from api.proactive.worker import drain
-from api.service.models import Appointment
-from api.service.work_models import WorkOrder
+from api.work_orders.models import WorkOrder
+from api.workshop.models import Appointment
 from core.db import connect
-from tests.factories import auth_headers, settings_for_tests, store_today
+from tests.factories import auth_headers, store_today
 from tests.proactive_support import clear_alerts, make_car, make_dealer, raise_alerts
 
 EMAIL = {"email": True, "in_app": True}
-
-
-@pytest.fixture(scope="module")
-def app(db_url):
-    app = create_app(settings_for_tests(db_url))
-    with TestClient(app) as client:
-        yield app, client
 
 
 def _session(app):
@@ -53,11 +44,10 @@ def _booked_car(app, db_url, dealer=None):
         return dealer, customer, vehicle, proposal
 
 
-def test_auto_mode_books_and_tells_the_customer_with_links(app, db_url):
-    _, client = app
-    dealer, customer, vehicle, proposal = _booked_car(app[0], db_url)
+def test_auto_mode_books_and_tells_the_customer_with_links(app, client, db_url):
+    dealer, customer, vehicle, proposal = _booked_car(app, db_url)
     assert proposal.status == "booked" and proposal.appointment_id and proposal.work_order_id
-    with _session(app[0]) as session:
+    with _session(app) as session:
         wo = session.get(WorkOrder, proposal.work_order_id)
         assert wo.appointment_id == proposal.appointment_id
         assert [line.status for line in wo.parts] == ["reserved"]
@@ -75,15 +65,14 @@ def test_auto_mode_books_and_tells_the_customer_with_links(app, db_url):
     assert feed["items"][0]["data"]["appointment_id"] == proposal.appointment_id
 
 
-def test_links_confirm_and_reschedule_only_their_own_appointment(app, db_url):
-    app_, client = app
-    dealer, customer, _, mine = _booked_car(app_, db_url)
-    _, other_customer, _, theirs = _booked_car(app_, db_url, dealer)
-    with _session(app_) as session:
+def test_links_confirm_and_reschedule_only_their_own_appointment(app, client, db_url):
+    dealer, customer, _, mine = _booked_car(app, db_url)
+    _, other_customer, _, theirs = _booked_car(app, db_url, dealer)
+    with _session(app) as session:
         own = session.get(Appointment, mine.appointment_id)
         other = session.get(Appointment, theirs.appointment_id)
-        token = make_token(app_.state.settings, appointment=own)
-        other_token = make_token(app_.state.settings, appointment=other)
+        token = make_token(app.state.settings, appointment=own)
+        other_token = make_token(app.state.settings, appointment=other)
     answer = client.get("/public/appointments/confirm", params={"token": token})
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "confirmed"
@@ -93,13 +82,13 @@ def test_links_confirm_and_reschedule_only_their_own_appointment(app, db_url):
     )
     assert refused.status_code == 403
     # ... and a token whose customer does not own the appointment is refused too.
-    with _session(app_) as session:
+    with _session(app) as session:
         other.customer_id = customer.id  # what a forged pairing would claim
-        forged = make_token(app_.state.settings, appointment=other)
+        forged = make_token(app.state.settings, appointment=other)
     assert client.get("/public/appointments/confirm", params={"token": forged}).status_code == 403
     tampered = token[:-4] + ("AAAA" if not token.endswith("AAAA") else "BBBB")
     assert client.get("/public/appointments/confirm", params={"token": tampered}).status_code == 401
-    with _session(app_) as session:
+    with _session(app) as session:
         assert session.get(Appointment, theirs.appointment_id).status == "booked"
         assert session.get(Appointment, theirs.appointment_id).customer_id == other_customer.id
     options = client.get("/public/appointments/reschedule", params={"token": other_token})
@@ -109,20 +98,19 @@ def test_links_confirm_and_reschedule_only_their_own_appointment(app, db_url):
         "/public/appointments/reschedule", json={"token": other_token, "starts_at": new_start}
     )
     assert moved.status_code == 200, moved.text
-    with _session(app_) as session:
+    with _session(app) as session:
         appointment = session.get(Appointment, theirs.appointment_id)
         assert appointment.starts_at == datetime.fromisoformat(new_start)
         assert session.get(Appointment, mine.appointment_id).status == "confirmed"
 
 
-def test_approval_mode_waits_for_one_click(app, db_url):
-    app_, client = app
-    with _session(app_) as session:
+def test_approval_mode_waits_for_one_click(app, client, db_url):
+    with _session(app) as session:
         dealer = make_dealer(session, stock=1, mode="approval")
         _, vehicle = make_car(session, dealer)
         session.commit()
     raise_alerts(db_url, [vehicle.vin])
-    assert _drain(app_) == 1
+    assert _drain(app) == 1
     headers = auth_headers(client, dealer.advisor)
     listed = client.get("/proactive/proposals", params={"status": "proposed"}, headers=headers)
     (proposal,) = listed.json()["items"]
@@ -134,12 +122,11 @@ def test_approval_mode_waits_for_one_click(app, db_url):
     assert again.status_code == 409
 
 
-def test_a_cleared_alert_tells_the_advisor_and_withdrawing_releases_everything(app, db_url):
-    app_, client = app
-    dealer, _, vehicle, proposal = _booked_car(app_, db_url)
+def test_a_cleared_alert_tells_the_advisor_and_withdrawing_releases_everything(app, client, db_url):
+    dealer, _, vehicle, proposal = _booked_car(app, db_url)
     clear_alerts(db_url, [vehicle.vin])
-    assert _drain(app_) == 1
-    with _session(app_) as session:
+    assert _drain(app) == 1
+    with _session(app) as session:
         card = session.scalar(
             select(FeedEvent).where(FeedEvent.vin == vehicle.vin, FeedEvent.kind == "alert_cleared")
         )
@@ -148,18 +135,17 @@ def test_a_cleared_alert_tells_the_advisor_and_withdrawing_releases_everything(a
     body = {"reason": "battery recovered after a long drive"}
     answer = client.post(f"/proactive/proposals/{proposal.id}/withdraw", json=body, headers=headers)
     assert answer.status_code == 200, answer.text
-    with _session(app_) as session:
+    with _session(app) as session:
         assert session.get(Appointment, proposal.appointment_id).status == "cancelled"
         assert session.get(WorkOrder, proposal.work_order_id).status == "cancelled"
         stock = parts_service.availability(
-            session, scope_or_store=dealer.store.id, part_id=dealer.part.id
+            session, actor=SystemActor(dealer.store.id), part_id=dealer.part.id
         )
         assert stock.reserved == 0 and stock.available == 2
 
 
-def test_policy_is_the_managers(app):
-    app_, client = app
-    with _session(app_) as session:
+def test_policy_is_the_managers(app, client):
+    with _session(app) as session:
         dealer = make_dealer(session)
         session.commit()
     params = {"store_id": dealer.store.id}
@@ -181,10 +167,9 @@ def test_policy_is_the_managers(app):
     )
 
 
-def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, db_url):
-    app_, client = app
-    dealer, _, vehicle, proposal = _booked_car(app_, db_url)
-    with _session(app_) as session:
+def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, client, db_url):
+    dealer, _, vehicle, proposal = _booked_car(app, db_url)
+    with _session(app) as session:
         # The service flow to delivery is tested in the service tests; here only its end state.
         session.execute(
             text("""UPDATE work_orders SET status = 'delivered', delivered_at = now(),
@@ -200,8 +185,8 @@ def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, db_url):
     assert label == ("battery", "confirmed")
     clear_alerts(db_url, [vehicle.vin])
     raise_alerts(db_url, [vehicle.vin])
-    assert _drain(app_) == 2
-    with _session(app_) as session:
+    assert _drain(app) == 2
+    with _session(app) as session:
         first = session.get(Proposal, proposal.id)
         assert first.status == "completed" and first.comeback
         assert (
@@ -223,16 +208,15 @@ def test_delivery_labels_diagnostics_and_a_return_is_a_comeback(app, db_url):
 
 
 def test_a_car_due_by_mileage_gets_one_reminder(app, db_url):
-    app_, _ = app
-    with _session(app_) as session:
+    with _session(app) as session:
         dealer = make_dealer(session)
         customer, vehicle = make_car(session, dealer, email="due@example.com", consents=EMAIL)
         vehicle.odometer_km = 7400.0  # within the reminder margin of 7,500 km
         session.commit()
-    with _session(app_) as session:
+    with _session(app) as session:
         assert reminders.run_reminders(session) >= 1
         session.commit()
-    with _session(app_) as session:
+    with _session(app) as session:
         assert reminders.run_reminders(session) == 0
         reminder = session.scalar(select(Proposal).where(Proposal.vin == vehicle.vin))
         assert reminder.kind == "reminder" and reminder.status == "proposed"
@@ -241,8 +225,7 @@ def test_a_car_due_by_mileage_gets_one_reminder(app, db_url):
 
 
 def test_the_default_policy_is_saved_for_a_store_without_one(app):
-    app_, _ = app
-    with _session(app_) as session:
+    with _session(app) as session:
         dealer = make_dealer(session)
         session.execute(text("DELETE FROM proactive_policies WHERE store_id = :s"),
                         {"s": dealer.store.id})  # fmt: skip
@@ -262,10 +245,9 @@ def test_the_default_policy_is_saved_for_a_store_without_one(app):
     assert datetime.now(UTC)
 
 
-def test_a_message_that_could_not_be_delivered_reaches_the_advisor_feed(app, db_url):
-    app_, client = app
-    dealer, customer, _, proposal = _booked_car(app_, db_url)
-    with _session(app_) as session:
+def test_a_message_that_could_not_be_delivered_reaches_the_advisor_feed(app, client, db_url):
+    dealer, customer, _, proposal = _booked_car(app, db_url)
+    with _session(app) as session:
         # Giving up after the retries is the notifications' own test; here only its end state.
         session.execute(
             text("""UPDATE notification_deliveries SET status = 'gave_up',

@@ -6,19 +6,22 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
+from time import monotonic, sleep
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select, text
 
+from api.auth.actor import SystemActor
 from api.db import make_engine, make_session_factory
 from api.models_base import load_all_models
 from api.parts import service as parts_service
-from api.parts.purchasing_models import PurchaseOrder, PurchaseOrderLine
 from api.proactive.models import HandledAlertEvent, Proposal
-from api.proactive.worker import drain
-from api.service.models import Appointment
-from api.service.work_models import PartLine, WorkOrder
+from api.proactive.worker import drain, handle_next
+from api.purchasing.models import PurchaseOrder, PurchaseOrderLine
+from api.work_orders.models import PartLine, WorkOrder
+from api.workshop.models import Appointment
+from core.db import connect
 from tests.factories import settings_for_tests
 from tests.proactive_support import make_car, make_dealer, raise_alerts
 
@@ -91,7 +94,7 @@ def test_many_cars_at_once_book_once_each_without_overselling(world, db_url):
         ).scalar()
         assert overlaps == 0
         stock = parts_service.availability(
-            session, scope_or_store=dealer.store.id, part_id=dealer.part.id
+            session, actor=SystemActor(dealer.store.id), part_id=dealer.part.id
         )
         assert stock.on_hand == STOCK and stock.reserved == STOCK and stock.available == 0
         lines = dict(
@@ -140,3 +143,56 @@ def test_a_repeat_or_a_new_alert_for_the_same_car_books_nothing_more(world, db_u
             select(Proposal.alert_cleared_at).where(Proposal.vin.in_(vins[:2]))
         ).all()
         assert all(c is not None for c in cleared)
+
+
+def test_an_event_another_worker_is_committing_is_a_no_op_not_an_error(world, db_url):
+    """A second worker reaching an event whose handling commits meanwhile books nothing."""
+    factory, dealer, _, settings = world
+    with factory() as session:
+        vin = make_car(session, dealer)[1].vin
+        floor = session.scalar(text("SELECT coalesce(max(id), 0) FROM alert_events"))
+        session.commit()
+    raise_alerts(db_url, [vin])
+    with connect(db_url) as other:  # the other worker: its mark of the event not yet committed
+        event_id = other.execute(
+            "SELECT id FROM alert_events WHERE vin = %s ORDER BY id DESC LIMIT 1", (vin,)
+        ).fetchone()[0]
+        other.execute(
+            "INSERT INTO proactive_handled_events (alert_event_id, outcome) VALUES (%s, 'booked')",
+            (event_id,),
+        )
+        other_pid = other.info.backend_pid
+        result: list[object] = []
+        worker = threading.Thread(
+            target=lambda: result.append(_attempt(factory, settings, floor)), daemon=True
+        )
+        worker.start()
+        _wait_until_blocked_by(db_url, other_pid)
+        other.commit()
+        worker.join(60)
+    assert result == [None]
+    with factory() as session:
+        assert session.scalar(select(func.count()).where(Proposal.vin == vin)) == 0
+        handled = session.get(HandledAlertEvent, event_id)
+        assert handled.outcome == "booked"
+
+
+def _attempt(factory, settings, floor: int) -> object:
+    try:
+        return handle_next(factory, settings, floor)
+    except Exception as error:  # noqa: BLE001  (the test asserts there is none)
+        return error
+
+
+def _wait_until_blocked_by(db_url: str, pid: int, timeout: float = 30.0) -> None:
+    deadline = monotonic() + timeout
+    with connect(db_url, autocommit=True) as conn:
+        while monotonic() < deadline:
+            waiting = conn.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))",
+                (pid,),
+            ).fetchone()[0]
+            if waiting:
+                return
+            sleep(0.05)
+    raise AssertionError("the worker never waited for the other worker's mark")

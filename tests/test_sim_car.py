@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.signals import out_of_range
@@ -37,6 +37,8 @@ def drive_states(car: Car, seconds: float, step_s: float):
     ambient=st.floats(-15, 38),
     step_s=st.sampled_from([7.0, 30.0, 120.0]),
 )
+# The crank ended exactly at a step's end: "running" showed the crank's 10.8 V and 207 rpm.
+@example(seed=15661, profile="taxi", ambient=36.125, step_s=30.0)
 def test_a_week_of_driving_stays_inside_the_catalogue_ranges(seed, profile, ambient, step_s):
     car = Car(start_ms=START_MS, seed=seed, profile=profile, ambient_c=ambient)
     last_odometer = car.values()["ODOMETER"]

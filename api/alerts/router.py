@@ -28,7 +28,7 @@ def list_alerts(
 ) -> AlertPage:
     """Alerts on the cars of your stores, newest first."""
     paged = service.list_alerts(
-        session, scope=user.scope, page=page, language=language, state=state,
+        session, actor=user.scope, page=page, language=language, state=state,
         severity=severity, vin=vin, store_id=store_id, acknowledged=acknowledged,
     )  # fmt: skip
     return AlertPage.model_validate(paged, from_attributes=True)
@@ -39,7 +39,7 @@ def get_alert(
     session: SessionDep, user: StaffUser, language: LanguageDep, alert_id: IdPath
 ) -> AlertDetail:
     """One alert, with why it was raised in your language."""
-    alert = service.get_alert(session, scope=user.scope, alert_id=alert_id, language=language)
+    alert = service.get_alert(session, actor=user.scope, alert_id=alert_id, language=language)
     return AlertDetail.model_validate(alert)
 
 
@@ -49,7 +49,7 @@ def acknowledge(
 ) -> AlertRead:
     """Acknowledge an alert: someone is on it."""
     alert = service.acknowledge(
-        session, scope=user.scope, alert_id=alert_id, user_id=user.id, language=language
+        session, actor=user.scope, alert_id=alert_id, user_id=user.id, language=language
     )
     return AlertRead.model_validate(alert)
 
@@ -64,7 +64,7 @@ def clear(
 ) -> AlertRead:
     """Clear an active alert by hand; it opens again if the condition recurs."""
     alert = service.clear(
-        session, scope=user.scope, alert_id=alert_id, user_id=user.id,
+        session, actor=user.scope, alert_id=alert_id, user_id=user.id,
         reason=body.reason if body else None, language=language,
     )  # fmt: skip
     return AlertRead.model_validate(alert)

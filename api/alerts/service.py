@@ -18,8 +18,8 @@ def _conn(session: Session):
     return session.connection().connection.driver_connection
 
 
-def _stores(scope: Scope) -> list[int]:
-    return sorted(scope.store_ids)
+def _stores(actor: Scope) -> list[int]:
+    return sorted(actor.store_ids)
 
 
 def _view(row: dict[str, Any], language: str) -> dict[str, Any]:
@@ -27,29 +27,29 @@ def _view(row: dict[str, Any], language: str) -> dict[str, Any]:
 
 
 def list_alerts(
-    session: Session, *, scope: Scope, page: PageParams, language: str, **filters: Any
+    session: Session, *, actor: Scope, page: PageParams, language: str, **filters: Any
 ) -> Paged[dict]:
     """Alerts on cars of the caller's stores, newest first, rendered in the language."""
     rows, total = alert_service.list_alerts(
-        _conn(session), store_ids=_stores(scope), limit=page.limit, offset=page.offset, **filters
+        _conn(session), store_ids=_stores(actor), limit=page.limit, offset=page.offset, **filters
     )
     return Paged([_view(r, language) for r in rows], total, page.limit, page.offset)
 
 
-def get_alert(session: Session, *, scope: Scope, alert_id: int, language: str) -> dict:
+def get_alert(session: Session, *, actor: Scope, alert_id: int, language: str) -> dict:
     """One alert with its explanation in the language."""
     try:
-        row = alert_service.get_alert(_conn(session), alert_id, store_ids=_stores(scope))
+        row = alert_service.get_alert(_conn(session), alert_id, store_ids=_stores(actor))
     except alert_service.AlertNotFound:
         raise NotFound(entity="alert", id=alert_id) from None
     return _view(row, language)
 
 
-def acknowledge(session: Session, *, scope: Scope, alert_id: int, user_id: int, language: str):
+def acknowledge(session: Session, *, actor: Scope, alert_id: int, user_id: int, language: str):
     """Acknowledge an alert (audited); 409 when it already is."""
     try:
         row = alert_service.acknowledge(
-            _conn(session), alert_id, user_id=user_id, store_ids=_stores(scope)
+            _conn(session), alert_id, user_id=user_id, store_ids=_stores(actor)
         )
     except alert_service.AlertNotFound:
         raise NotFound(entity="alert", id=alert_id) from None
@@ -59,13 +59,13 @@ def acknowledge(session: Session, *, scope: Scope, alert_id: int, user_id: int, 
 
 
 def clear(
-    session: Session, *, scope: Scope, alert_id: int, user_id: int, reason: str | None,
+    session: Session, *, actor: Scope, alert_id: int, user_id: int, reason: str | None,
     language: str,
 ) -> dict:  # fmt: skip
     """Clear an active alert by hand (audited); 409 when it is already cleared."""
     try:
         row = alert_service.clear(
-            _conn(session), alert_id, user_id=user_id, reason=reason, store_ids=_stores(scope)
+            _conn(session), alert_id, user_id=user_id, reason=reason, store_ids=_stores(actor)
         )
     except alert_service.AlertNotFound:
         raise NotFound(entity="alert", id=alert_id) from None

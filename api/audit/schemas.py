@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -33,3 +34,23 @@ class StatusChange(BaseModel):
 
     to: str = Field(max_length=40, examples=["confirmed"])
     reason: str | None = Field(default=None, max_length=2000, examples=["客户电话确认"])
+
+
+class AuditEventRead(BaseModel):
+    """One privileged action: who, when, what, and the values before and after."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    action: str = Field(examples=["price_override"])
+    entity_type: str = Field(examples=["work_order"])
+    entity_id: int
+    store_id: int | None
+    actor_user_id: int | None = Field(description="null for the system")
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+    reason: str | None
+    at: datetime
+
+
+AuditEventPage = Page[AuditEventRead]

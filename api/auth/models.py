@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    DateTime,
     ForeignKey,
     Integer,
     String,
@@ -86,3 +89,44 @@ class User(Entity):
     def store_ids(self) -> list[int]:
         """Ids of the stores this user is assigned to."""
         return [store.id for store in self.stores]
+
+
+class RefreshToken(Entity):
+    """An issued refresh token: single use; redeeming a used one revokes its whole family."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(32), unique=True)
+    family_id: Mapped[str] = mapped_column(
+        String(32), index=True, comment="Shared by the tokens one login rotated into"
+    )
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LoginThrottle(Entity):
+    """Recent wrong passwords for an account or a client address, and its lockout."""
+
+    __tablename__ = "login_throttles"
+
+    subject: Mapped[str] = mapped_column(
+        String(120), unique=True, comment="account:<username> or address:<client IP>"
+    )
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StreamTicket(Entity):
+    """A spent event-stream ticket: each opens one stream, once."""
+
+    __tablename__ = "stream_tickets"
+
+    jti: Mapped[str] = mapped_column(String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, false
 
 from api.auth.roles import Role
-from api.errors import Forbidden
+from api.errors import Forbidden, NotFound
 from api.i18n import Text
 
 
@@ -44,15 +44,37 @@ class Scope:
             return customer_column == self.customer_id
         return store_column.in_(self.store_ids)
 
-    def ensure(self, *, entity: str, store_id: int | None, customer_id: int | None = None) -> None:
-        """Raise Forbidden unless the record (its store, its owning customer) is visible."""
+    def ensure(
+        self,
+        *,
+        entity: str,
+        store_id: int | None,
+        customer_id: int | None = None,
+        record_id: int | str | None = None,
+    ) -> None:
+        """Raise NotFound unless the record (its store, its owning customer) is visible.
+
+        Out of scope answers exactly like a missing record, so ids do not leak existence.
+        """
         if self.is_customer:
             if self.customer_id is None or customer_id != self.customer_id:
-                raise Forbidden(entity=entity, why=Text("forbidden.not_yours"))
+                raise NotFound(entity=entity, id=record_id)
         elif store_id not in self.store_ids:
-            raise Forbidden(entity=entity, why=Text("forbidden.other_store"))
+            raise NotFound(entity=entity, id=record_id)
 
-    def ensure_store(self, store_id: int, *, entity: str = "store") -> None:
-        """Raise Forbidden unless staff of the store (customers never write to a store)."""
-        if self.is_customer or store_id not in self.store_ids:
-            raise Forbidden(entity=entity, why=Text("forbidden.other_store"))
+    def ensure_store(
+        self, store_id: int, *, entity: str = "store", record_id: int | str | None = None
+    ) -> None:
+        """Refuse unless staff of the store: customers get Forbidden, other staff NotFound.
+
+        NotFound names the record when given, else the store (so a foreign store reads as
+        a missing one).
+        """
+        if self.is_customer:
+            raise Forbidden(
+                entity=entity, why=Text("forbidden.role", {"role": "customer", "roles": "staff"})
+            )
+        if store_id not in self.store_ids:
+            if record_id is None:
+                raise NotFound(entity="store", id=store_id)
+            raise NotFound(entity=entity, id=record_id)

@@ -46,6 +46,7 @@ def issue_token(
     token_version: int,
     token_type: TokenType,
     now: datetime | None = None,
+    jti: str | None = None,
 ) -> tuple[str, datetime]:
     """A signed token for the user and its expiry time."""
     issued = now or datetime.now(UTC)
@@ -62,9 +63,9 @@ def issue_token(
         "iss": ISSUER,
         "iat": issued,
         "exp": expires,
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
     }
-    token = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    token = jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
     return token, expires
 
 
@@ -72,7 +73,7 @@ def decode_token(token: str, *, settings: Settings, token_type: TokenType) -> di
     """The claims of a valid, unexpired token of the type; jwt.InvalidTokenError otherwise."""
     claims = jwt.decode(
         token,
-        settings.jwt_secret.get_secret_value(),
+        settings.signing_key(),
         algorithms=[ALGORITHM],
         issuer=ISSUER,
         options={"require": ["sub", "typ", "ver", "exp", "iat"]},

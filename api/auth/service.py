@@ -6,53 +6,42 @@ import jwt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from api.auth import throttle, tokens
 from api.auth.models import Store, User
 from api.auth.roles import Role
 from api.auth.schemas import TokenPair, UserCreate
 from api.auth.scope import Scope
-from api.auth.security import (
-    decode_token,
-    dummy_hash,
-    hash_password,
-    issue_token,
-    verify_password,
-)
-from api.errors import Conflict, Forbidden, InvalidInput, NotAuthenticated, NotFound
+from api.auth.security import decode_token, dummy_hash, hash_password, verify_password
+from api.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
 from core.settings import Settings
 
 
-def authenticate(session: Session, *, username: str, password: str) -> User:
-    """The active user with these credentials, or NotAuthenticated."""
+def authenticate(
+    session: Session, *, settings: Settings, username: str, password: str, address: str | None
+) -> User:
+    """The active user with these credentials; NotAuthenticated, or TooManyRequests while the
+    account or the client address is locked (the right password included)."""
+    keys = throttle.subjects(username=username, address=address)
+    throttle.ensure_not_locked(session, settings=settings, keys=keys)
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
-    if user is None:
-        verify_password(password, dummy_hash())
-        raise NotAuthenticated(why=Text("auth.bad_credentials"))
-    if not verify_password(password, user.hashed_password):
+    session.commit()  # give the connection back while waiting for a password-check slot
+    with throttle.password_check_slot(settings):
+        matches = verify_password(password, user.hashed_password if user else dummy_hash())
+    if user is None or not matches:
+        throttle.record_failure(session, settings=settings, keys=keys)
+        session.commit()  # the count must outlive the refusal
         raise NotAuthenticated(why=Text("auth.bad_credentials"))
     if not user.is_active:
         raise NotAuthenticated(why=Text("auth.inactive"))
+    throttle.record_success(session, keys=keys)
     return user
 
 
-def issue_pair(*, settings: Settings, user: User) -> TokenPair:
-    """A fresh access token and refresh token for the user."""
-    access, expires = issue_token(
-        settings=settings, user_id=user.id, token_version=user.token_version, token_type="access"
-    )
-    refresh, refresh_expires = issue_token(
-        settings=settings,
-        user_id=user.id,
-        token_version=user.token_version,
-        token_type="refresh",
-    )
-    return TokenPair(
-        access_token=access,
-        refresh_token=refresh,
-        expires_at=expires,
-        refresh_expires_at=refresh_expires,
-    )
+def issue_pair(session: Session, *, settings: Settings, user: User) -> TokenPair:
+    """A fresh access token and refresh token for the user (a new refresh family)."""
+    return tokens.issue_pair(session, settings=settings, user=user)
 
 
 def user_from_token(
@@ -73,14 +62,15 @@ def user_from_token(
 
 
 def refresh(session: Session, *, settings: Settings, refresh_token: str) -> TokenPair:
-    """A new token pair for a valid refresh token."""
+    """A new token pair for a valid refresh token, which is spent (single use)."""
     user = user_from_token(session, settings=settings, token=refresh_token, token_type="refresh")
-    return issue_pair(settings=settings, user=user)
+    return tokens.rotate(session, settings=settings, user=user, refresh_token=refresh_token)
 
 
 def logout_everywhere(session: Session, *, user: User) -> None:
     """Invalidate every token issued to the user so far."""
     user.token_version += 1
+    tokens.revoke_all(session, user_id=user.id)
     session.flush()
 
 
@@ -104,17 +94,17 @@ def scope_of(session: Session, *, user: User) -> Scope:
     )
 
 
-def list_stores(session: Session, *, scope: Scope) -> list[Store]:
+def list_stores(session: Session, *, actor: Scope) -> list[Store]:
     """The stores the user works in (a customer: none)."""
     return list(
-        session.scalars(select(Store).where(Store.id.in_(scope.store_ids)).order_by(Store.id))
+        session.scalars(select(Store).where(Store.id.in_(actor.store_ids)).order_by(Store.id))
     )
 
 
-def get_user(session: Session, *, scope: Scope, user_id: int) -> User:
+def get_user(session: Session, *, actor: Scope, user_id: int) -> User:
     """A user of the caller's dealer group."""
     user = session.get(User, user_id)
-    if user is None or user.dealer_group_id != scope.dealer_group_id:
+    if user is None or user.dealer_group_id != actor.dealer_group_id:
         raise NotFound(entity="user", id=user_id)
     return user
 
@@ -122,13 +112,13 @@ def get_user(session: Session, *, scope: Scope, user_id: int) -> User:
 def list_users(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     role: Role | None = None,
     q: str | None = None,
 ) -> Paged[User]:
     """Users of the caller's dealer group, filtered by role and a search term."""
-    stmt = select(User).where(User.dealer_group_id == scope.dealer_group_id)
+    stmt = select(User).where(User.dealer_group_id == actor.dealer_group_id)
     if role is not None:
         stmt = stmt.where(User.role == role.value)
     if q:
@@ -136,7 +126,7 @@ def list_users(
     return paginate(session, stmt.order_by(User.id), page)
 
 
-def create_user(session: Session, *, scope: Scope, data: UserCreate) -> User:
+def create_user(session: Session, *, actor: Scope, data: UserCreate) -> User:
     """A new user in the caller's dealer group."""
     username = data.username.lower()
     if session.scalar(select(User.id).where(User.username == username)) is not None:
@@ -147,17 +137,17 @@ def create_user(session: Session, *, scope: Scope, data: UserCreate) -> User:
             raise InvalidInput(
                 field="customer_id", problem="a customer account needs customer_id and no store_ids"
             )
-        _ensure_customer(session, scope=scope, customer_id=data.customer_id)
+        _ensure_customer(session, actor=actor, customer_id=data.customer_id)
     else:
         if data.customer_id is not None:
             raise InvalidInput(field="customer_id", problem="only customer accounts link to one")
         if data.role is not Role.admin and not data.store_ids:
             raise InvalidInput(field="store_ids", problem="staff need at least one store")
         for store_id in data.store_ids:
-            scope.ensure_store(store_id)
+            actor.ensure_store(store_id)
         stores = list(session.scalars(select(Store).where(Store.id.in_(data.store_ids))))
     user = User(
-        dealer_group_id=scope.dealer_group_id,
+        dealer_group_id=actor.dealer_group_id,
         username=username,
         full_name=data.full_name,
         role=data.role.value,
@@ -169,26 +159,33 @@ def create_user(session: Session, *, scope: Scope, data: UserCreate) -> User:
     )
     session.add(user)
     session.flush()
+    _audit_role_grant(session, actor=actor, user=user)
     return user
 
 
-def _ensure_customer(session: Session, *, scope: Scope, customer_id: int) -> None:
+def _audit_role_grant(session: Session, *, actor: Scope, user: User) -> None:
+    from api.audit import service as audit  # the audit log builds on auth
+
+    store_ids = sorted(store.id for store in user.stores)
+    audit.record(
+        session,
+        action="role_grant",
+        entity_type="user",
+        entity_id=user.id,
+        store_id=store_ids[0] if len(store_ids) == 1 else None,
+        dealer_group_id=user.dealer_group_id,
+        actor_user_id=actor.user_id,
+        before={"role": None},
+        after={"role": user.role, "store_ids": store_ids, "username": user.username},
+    )
+
+
+def _ensure_customer(session: Session, *, actor: Scope, customer_id: int) -> None:
     from api.crm.models import Customer  # crm builds on auth, not the other way round
 
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(entity="customer", id=customer_id)
-    scope.ensure(entity="customer", store_id=customer.store_id)
+    actor.ensure(entity="customer", store_id=customer.store_id, record_id=customer_id)
     if session.scalar(select(User.id).where(User.customer_id == customer_id)) is not None:
         raise Conflict(why=f"customer {customer_id} already has an account")
-
-
-def require_role(scope: Scope, *roles: Role) -> None:
-    """Raise Forbidden unless the scope's role is one of roles (for services called directly)."""
-    if scope.role not in roles:
-        raise Forbidden(
-            entity="operation",
-            why=Text(
-                "forbidden.role", {"role": scope.role.value, "roles": ", ".join(sorted(roles))}
-            ),
-        )

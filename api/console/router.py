@@ -14,9 +14,10 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 from api.errors import NotFound
-from api.service.constants import WAITS
-from api.service.states import APPOINTMENT, WORK_ORDER
 from api.state_machine import StateMachine
+from api.work_orders.constants import WAITS
+from api.work_orders.states import WORK_ORDER
+from api.workshop.states import APPOINTMENT
 from core.signals import SIGNALS
 from diagnostics.modes import FAILURE_MODES
 
@@ -59,14 +60,20 @@ def _machine(machine: StateMachine) -> dict[str, Any]:
         "states": list(machine.states),
         "initial": machine.initial,
         "transitions": [
-            {"from": t.source, "to": t.target, "reason": t.requires_reason}
+            {
+                "from": t.source,
+                "to": t.target,
+                "reason": t.requires_reason,
+                "roles": sorted(machine.roles_for(t.source, t.target)),
+            }
             for t in machine.transitions
         ],
     }
 
 
 def reference() -> dict[str, Any]:
-    """State machines (buttons offer only allowed steps), failure modes and signals."""
+    """State machines (buttons offer only the steps the policy lets the role take), failure
+    modes and signals."""
     return {
         "work_order": _machine(WORK_ORDER),
         "appointment": _machine(APPOINTMENT),

@@ -14,7 +14,7 @@ from api.types import IdPath
 
 def visible_customer(session: SessionDep, user: CurrentUser, customer_id: IdPath) -> Customer:
     """The customer of the path, if the caller may see it (404 / 403 otherwise)."""
-    return service.get_customer(session, scope=user.scope, customer_id=customer_id)
+    return service.get_customer(session, actor=user.scope, customer_id=customer_id)
 
 
 CustomerDep = Annotated[Customer, Depends(visible_customer)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -15,21 +15,28 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    event,
     func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.base import NO_VALUE
 
 from api.crm.constants import (
+    CUSTOMER_STATES,
     DIRECTIONS,
     INTERACTION_KINDS,
     SOURCES,
     TIMES_OF_DAY,
     WEEKDAYS,
-    sql_in,
 )
-from api.models_base import StoreEntity
+from api.models_base import StoreEntity, sql_in
+
+OWNER_SINCE_COMMENT = (
+    "When the current owner took the car over (a transfer); the owner reads telemetry and "
+    "trouble codes from then on. NULL: the car was theirs from the start"
+)
 
 
 class Customer(StoreEntity):
@@ -38,7 +45,7 @@ class Customer(StoreEntity):
     __tablename__ = "customers"
     __table_args__ = (
         CheckConstraint(sql_in("source", SOURCES), name="source"),
-        CheckConstraint(sql_in("status", ("prospect", "active", "dormant", "lost")), name="status"),
+        CheckConstraint(sql_in("status", CUSTOMER_STATES), name="status"),
         CheckConstraint(
             f"preferred_weekday IS NULL OR {sql_in('preferred_weekday', WEEKDAYS)}",
             name="preferred_weekday",
@@ -84,9 +91,13 @@ class Vehicle(StoreEntity):
     make: Mapped[str] = mapped_column(String(40))
     model: Mapped[str] = mapped_column(String(60))
     year: Mapped[int] = mapped_column(SmallInteger)
-    color: Mapped[str | None] = mapped_column(String(30))
+    colour: Mapped[str | None] = mapped_column("color", String(30))  # the column's spelling
     owner_id: Mapped[int | None] = mapped_column(
-        BigInteger, ForeignKey("customers.id", ondelete="SET NULL"), index=True
+        BigInteger, ForeignKey("customers.id", ondelete="SET NULL"), index=True, active_history=True
+    )
+    owner_since: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True),
+        comment=OWNER_SINCE_COMMENT,
     )
     odometer_km: Mapped[float | None] = mapped_column(
         Float, comment="Last reading entered by staff; telemetry overrides it when larger"
@@ -96,6 +107,13 @@ class Vehicle(StoreEntity):
     warranty_end: Mapped[date | None] = mapped_column(Date)
 
     owner: Mapped[Customer | None] = relationship(back_populates="vehicles")
+
+
+@event.listens_for(Vehicle.owner_id, "set")
+def _record_transfer(target: Vehicle, value: object, old: object, _initiator: object) -> None:
+    """A car that changes hands records when: its new owner's history starts there."""
+    if target.id is not None and old is not NO_VALUE and value != old:
+        target.owner_since = datetime.now(UTC)
 
 
 class Interaction(StoreEntity):

@@ -6,13 +6,9 @@ from pydantic import BaseModel, Field
 
 from api.alerts.schemas import AlertRead
 from api.crm.schemas import CustomerRead, InteractionRead, VehicleRead
+from api.feedback.schemas import ComplaintRead, SurveyRead
 from api.sales.schemas import OrderRead
-from api.service.work_schemas import (
-    ComplaintRead,
-    InvoiceRead,
-    SurveyRead,
-    WorkOrderRead,
-)
+from api.work_orders.schemas import InvoiceRead, WorkOrderRead
 
 
 class ServiceVisit(BaseModel):

@@ -45,7 +45,7 @@ def list_customers(
     """Customers of your stores (a customer sees only themself)."""
     paged = service.list_customers(
         session,
-        scope=user.scope,
+        actor=user.scope,
         page=page,
         q=q,
         status=status,
@@ -59,7 +59,7 @@ def list_customers(
 @router.post("/customers", response_model=CustomerRead, status_code=status.HTTP_201_CREATED)
 def create_customer(session: SessionDep, user: CrmEditor, body: CustomerCreate) -> CustomerRead:
     """Add a customer to one of your stores."""
-    customer = service.create_customer(session, scope=user.scope, actor_id=user.id, data=body)
+    customer = service.create_customer(session, actor=user.scope, actor_id=user.id, data=body)
     return CustomerRead.model_validate(customer)
 
 
@@ -75,7 +75,7 @@ def update_customer(
 ) -> CustomerRead:
     """Change a customer's details, preferences, consents or tags."""
     customer = service.update_customer(
-        session, scope=user.scope, customer_id=customer_id, data=body
+        session, actor=user.scope, customer_id=customer_id, data=body
     )
     return CustomerRead.model_validate(customer)
 
@@ -87,7 +87,7 @@ def change_status(
     """Move a customer along the lifecycle; 409 says why a step is not allowed."""
     customer = service.change_customer_status(
         session,
-        scope=user.scope,
+        actor=user.scope,
         customer_id=customer_id,
         to=body.to,
         reason=body.reason,
@@ -101,7 +101,7 @@ def customer_history(
     session: SessionDep, user: StaffUser, customer_id: IdPath
 ) -> list[TransitionRead]:
     """The customer's lifecycle changes: who, when, from, to, why."""
-    rows = service.customer_history(session, scope=user.scope, customer_id=customer_id)
+    rows = service.customer_history(session, actor=user.scope, customer_id=customer_id)
     return [TransitionRead.model_validate(r) for r in rows]
 
 
@@ -111,7 +111,7 @@ def customer_360(
 ) -> Customer360:
     """The customer on one screen: vehicles, purchases, service, alerts, satisfaction."""
     view = overview.customer_360(
-        session, scope=user.scope, customer_id=customer_id, language=language
+        session, actor=user.scope, customer_id=customer_id, language=language
     )
     return Customer360.model_validate(view, from_attributes=True)
 
@@ -127,7 +127,7 @@ def list_vehicles(
 ) -> VehiclePage:
     """Vehicles of your stores (a customer: their own)."""
     paged = service.list_vehicles(
-        session, scope=user.scope, page=page, q=q, owner_id=owner_id, store_id=store_id
+        session, actor=user.scope, page=page, q=q, owner_id=owner_id, store_id=store_id
     )
     return VehiclePage.model_validate(paged, from_attributes=True)
 
@@ -135,13 +135,13 @@ def list_vehicles(
 @router.post("/vehicles", response_model=VehicleRead, status_code=status.HTTP_201_CREATED)
 def create_vehicle(session: SessionDep, user: CrmEditor, body: VehicleCreate) -> VehicleRead:
     """Register a vehicle; a bad VIN is refused with 422 saying what is wrong."""
-    return VehicleRead.model_validate(service.create_vehicle(session, scope=user.scope, data=body))
+    return VehicleRead.model_validate(service.create_vehicle(session, actor=user.scope, data=body))
 
 
 @router.get("/vehicles/{vehicle_id}", response_model=VehicleRead)
 def get_vehicle(session: SessionDep, user: CurrentUser, vehicle_id: IdPath) -> VehicleRead:
     """One vehicle, with its odometer from telemetry."""
-    view = service.get_vehicle(session, scope=user.scope, vehicle_id=vehicle_id)
+    view = service.get_vehicle(session, actor=user.scope, vehicle_id=vehicle_id)
     return VehicleRead.model_validate(view)
 
 
@@ -150,7 +150,7 @@ def update_vehicle(
     session: SessionDep, user: CrmEditor, vehicle_id: IdPath, body: VehicleUpdate
 ) -> VehicleRead:
     """Change a vehicle's plate, owner, device, warranty or odometer reading."""
-    view = service.update_vehicle(session, scope=user.scope, vehicle_id=vehicle_id, data=body)
+    view = service.update_vehicle(session, actor=user.scope, vehicle_id=vehicle_id, data=body)
     return VehicleRead.model_validate(view)
 
 
@@ -164,7 +164,7 @@ def list_interactions(
 ) -> InteractionPage:
     """Calls, visits and messages in your stores, newest first."""
     paged = service.list_interactions(
-        session, scope=user.scope, page=page, customer_id=customer_id, kind=kind
+        session, actor=user.scope, page=page, customer_id=customer_id, kind=kind
     )
     return InteractionPage.model_validate(paged, from_attributes=True)
 
@@ -174,5 +174,5 @@ def log_interaction(
     session: SessionDep, user: StaffUser, body: InteractionCreate
 ) -> InteractionRead:
     """Log a call, visit or message with a customer."""
-    interaction = service.log_interaction(session, scope=user.scope, actor_id=user.id, data=body)
+    interaction = service.log_interaction(session, actor=user.scope, actor_id=user.id, data=body)
     return InteractionRead.model_validate(interaction)

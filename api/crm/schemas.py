@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
@@ -20,7 +20,7 @@ from api.crm.constants import (
     Weekday,
 )
 from api.pagination import Page
-from api.types import DbId
+from api.types import Day, DbId, LocalMoment
 from core.vin import InvalidVin, validate_vin
 
 
@@ -117,10 +117,10 @@ class VehicleBase(BaseModel):
     make: Name = Field(examples=["Volkswagen"])
     model: Name = Field(examples=["Passat"])
     year: Year = Field(examples=[2021])
-    color: str | None = Field(default=None, max_length=30)
+    colour: str | None = Field(default=None, max_length=30, alias="color")  # the API's spelling
     owner_id: DbId | None = None
     telematics_device_id: str | None = Field(default=None, max_length=64)
-    warranty_end: date | None = None
+    warranty_end: Day | None = None
 
 
 class VehicleCreate(VehicleBase):
@@ -135,17 +135,17 @@ class VehicleUpdate(BaseModel):
     """Changes to a vehicle; omitted fields stay as they are. The VIN never changes."""
 
     plate: Plate | None = None
-    color: str | None = Field(default=None, max_length=30)
+    colour: str | None = Field(default=None, max_length=30, alias="color")
     owner_id: DbId | None = None
     telematics_device_id: str | None = Field(default=None, max_length=64)
-    warranty_end: date | None = None
+    warranty_end: Day | None = None
     odometer_km: float | None = Field(default=None, ge=0, le=2_000_000)
 
 
 class VehicleRead(VehicleBase):
     """A vehicle, with the odometer from telemetry when the car reports a larger one."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, validate_by_name=True)  # reads Vehicle.colour
 
     id: int
     vin: str
@@ -168,7 +168,7 @@ class InteractionCreate(BaseModel):
     kind: InteractionKind = Field(examples=["call"])
     direction: Direction = Field(examples=["outbound"])
     summary: str = Field(min_length=1, max_length=2000, examples=["提醒客户 5000 公里保养"])
-    occurred_at: datetime | None = Field(default=None, description="Defaults to now")
+    occurred_at: LocalMoment | None = Field(default=None, description="Defaults to now")
 
 
 class InteractionRead(InteractionCreate):

@@ -29,19 +29,24 @@ from api.telemetry.models import vehicle_latest
 # Customers ---------------------------------------------------------------------------------
 
 
-def get_customer(session: Session, *, scope: Scope, customer_id: int) -> Customer:
+def get_customer(session: Session, *, actor: Scope, customer_id: int) -> Customer:
     """A customer visible to the caller (NotFound / Forbidden otherwise)."""
     customer = session.get(Customer, customer_id)
     if customer is None:
         raise NotFound(entity="customer", id=customer_id)
-    scope.ensure(entity="customer", store_id=customer.store_id, customer_id=customer.id)
+    actor.ensure(
+        entity="customer",
+        store_id=customer.store_id,
+        customer_id=customer.id,
+        record_id=customer_id,
+    )
     return customer
 
 
 def list_customers(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     q: str | None = None,
     status: str | None = None,
@@ -51,7 +56,7 @@ def list_customers(
 ) -> Paged[Customer]:
     """Customers the caller may see, filtered; q searches name, phone and email."""
     stmt = select(Customer).where(
-        scope.visible(store_column=Customer.store_id, customer_column=Customer.id)
+        actor.visible(store_column=Customer.store_id, customer_column=Customer.id)
     )
     if q:
         stmt = stmt.where(search_clause(q, Customer.name, Customer.phone, Customer.email))
@@ -67,10 +72,10 @@ def list_customers(
 
 
 def create_customer(
-    session: Session, *, scope: Scope, actor_id: int | None, data: CustomerCreate
+    session: Session, *, actor: Scope, actor_id: int | None, data: CustomerCreate
 ) -> Customer:
     """A new customer, a prospect until a vehicle is registered and they are activated."""
-    scope.ensure_store(data.store_id, entity="customer")
+    actor.ensure_store(data.store_id, entity="customer")
     values = data.model_dump()
     customer = Customer(**values, consents_updated_at=datetime.now(UTC))
     CUSTOMER_LIFECYCLE.start(session, entity=customer, actor_id=actor_id)
@@ -78,10 +83,10 @@ def create_customer(
 
 
 def update_customer(
-    session: Session, *, scope: Scope, customer_id: int, data: CustomerUpdate
+    session: Session, *, actor: Scope, customer_id: int, data: CustomerUpdate
 ) -> Customer:
     """Apply the given changes to a customer."""
-    customer = get_customer(session, scope=scope, customer_id=customer_id)
+    customer = get_customer(session, actor=actor, customer_id=customer_id)
     changes = data.model_dump(exclude_unset=True)
     if "consents" in changes and changes["consents"] != customer.consents:
         customer.consents_updated_at = datetime.now(UTC)
@@ -94,23 +99,23 @@ def update_customer(
 def change_customer_status(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     customer_id: int,
     to: str,
     reason: str | None,
     actor_id: int | None,
 ) -> Customer:
     """Move a customer along the lifecycle (prospect, active, dormant, lost); audited."""
-    customer = get_customer(session, scope=scope, customer_id=customer_id)
+    customer = get_customer(session, actor=actor, customer_id=customer_id)
     CUSTOMER_LIFECYCLE.apply(
-        session, entity=customer, to=to, reason=reason, actor_id=actor_id, role=scope.role
+        session, entity=customer, to=to, reason=reason, actor_id=actor_id, role=actor.role
     )
     return customer
 
 
-def customer_history(session: Session, *, scope: Scope, customer_id: int) -> list[StateTransition]:
+def customer_history(session: Session, *, actor: Scope, customer_id: int) -> list[StateTransition]:
     """The customer's lifecycle changes, oldest first."""
-    get_customer(session, scope=scope, customer_id=customer_id)
+    get_customer(session, actor=actor, customer_id=customer_id)
     return history(session, entity_type=CUSTOMER_LIFECYCLE.entity_type, entity_id=customer_id)
 
 
@@ -149,31 +154,36 @@ def _vehicle_select() -> Select[Any]:
     )
 
 
-def _visible_vehicles(scope: Scope) -> Any:
-    return scope.visible(store_column=Vehicle.store_id, customer_column=Vehicle.owner_id)
+def _visible_vehicles(actor: Scope) -> Any:
+    return actor.visible(store_column=Vehicle.store_id, customer_column=Vehicle.owner_id)
 
 
-def get_vehicle(session: Session, *, scope: Scope, vehicle_id: int) -> VehicleView:
+def get_vehicle(session: Session, *, actor: Scope, vehicle_id: int) -> VehicleView:
     """A vehicle visible to the caller (staff of its store, or its owner)."""
     row = session.execute(_vehicle_select().where(Vehicle.id == vehicle_id)).first()
     if row is None:
         raise NotFound(entity="vehicle", id=vehicle_id)
     vehicle = row[0]
-    scope.ensure(entity="vehicle", store_id=vehicle.store_id, customer_id=vehicle.owner_id)
+    actor.ensure(
+        entity="vehicle",
+        store_id=vehicle.store_id,
+        customer_id=vehicle.owner_id,
+        record_id=vehicle_id,
+    )
     return VehicleView(*row)
 
 
 def list_vehicles(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     q: str | None = None,
     owner_id: int | None = None,
     store_id: int | None = None,
 ) -> Paged[VehicleView]:
     """Vehicles the caller may see; q searches VIN, plate, make and model."""
-    stmt = _vehicle_select().where(_visible_vehicles(scope))
+    stmt = _vehicle_select().where(_visible_vehicles(actor))
     if q:
         stmt = stmt.where(search_clause(q, Vehicle.vin, Vehicle.plate, Vehicle.make, Vehicle.model))
     if owner_id is not None:
@@ -185,20 +195,20 @@ def list_vehicles(
     return paged
 
 
-def _check_owner(session: Session, *, scope: Scope, owner_id: int | None, store_id: int) -> None:
+def _check_owner(session: Session, *, actor: Scope, owner_id: int | None, store_id: int) -> None:
     if owner_id is None:
         return
-    owner = get_customer(session, scope=scope, customer_id=owner_id)
+    owner = get_customer(session, actor=actor, customer_id=owner_id)
     if owner.store_id != store_id:
         raise InvalidInput(
             field="owner_id", problem=Text("crm.owner_other_store", {"owner_id": owner_id})
         )
 
 
-def create_vehicle(session: Session, *, scope: Scope, data: VehicleCreate) -> VehicleView:
+def create_vehicle(session: Session, *, actor: Scope, data: VehicleCreate) -> VehicleView:
     """Register a vehicle; a VIN is registered once in the whole group."""
-    scope.ensure_store(data.store_id, entity="vehicle")
-    _check_owner(session, scope=scope, owner_id=data.owner_id, store_id=data.store_id)
+    actor.ensure_store(data.store_id, entity="vehicle")
+    _check_owner(session, actor=actor, owner_id=data.owner_id, store_id=data.store_id)
     taken = session.scalar(select(Vehicle.id).where(Vehicle.vin == data.vin))
     if taken is not None:
         raise Conflict(why=Text("crm.vin_taken", {"vin": data.vin, "id": taken}))
@@ -207,26 +217,26 @@ def create_vehicle(session: Session, *, scope: Scope, data: VehicleCreate) -> Ve
         vehicle.odometer_read_at = datetime.now(UTC)
     session.add(vehicle)
     session.flush()
-    return get_vehicle(session, scope=scope, vehicle_id=vehicle.id)
+    return get_vehicle(session, actor=actor, vehicle_id=vehicle.id)
 
 
 def update_vehicle(
-    session: Session, *, scope: Scope, vehicle_id: int, data: VehicleUpdate
+    session: Session, *, actor: Scope, vehicle_id: int, data: VehicleUpdate
 ) -> VehicleView:
     """Apply the given changes to a vehicle."""
-    view = get_vehicle(session, scope=scope, vehicle_id=vehicle_id)
-    scope.ensure_store(view.vehicle.store_id, entity="vehicle")
+    view = get_vehicle(session, actor=actor, vehicle_id=vehicle_id)
+    actor.ensure_store(view.vehicle.store_id, entity="vehicle")
     changes = data.model_dump(exclude_unset=True)
     if "owner_id" in changes:
         _check_owner(
-            session, scope=scope, owner_id=changes["owner_id"], store_id=view.vehicle.store_id
+            session, actor=actor, owner_id=changes["owner_id"], store_id=view.vehicle.store_id
         )
     if "odometer_km" in changes:
         view.vehicle.odometer_read_at = datetime.now(UTC)
     for name, value in changes.items():
         setattr(view.vehicle, name, value)
     session.flush()
-    return get_vehicle(session, scope=scope, vehicle_id=vehicle_id)
+    return get_vehicle(session, actor=actor, vehicle_id=vehicle_id)
 
 
 def refresh_odometers(session: Session) -> int:
@@ -245,11 +255,11 @@ def refresh_odometers(session: Session) -> int:
 
 
 def log_interaction(
-    session: Session, *, scope: Scope, actor_id: int | None, data: InteractionCreate
+    session: Session, *, actor: Scope, actor_id: int | None, data: InteractionCreate
 ) -> Interaction:
     """Record a call, visit or message with a customer of the caller's stores."""
-    customer = get_customer(session, scope=scope, customer_id=data.customer_id)
-    scope.ensure_store(customer.store_id, entity="customer")
+    customer = get_customer(session, actor=actor, customer_id=data.customer_id)
+    actor.ensure_store(customer.store_id, entity="customer")
     if data.vehicle_id is not None:
         vehicle = session.get(Vehicle, data.vehicle_id)
         if vehicle is None or vehicle.owner_id != customer.id:
@@ -266,14 +276,14 @@ def log_interaction(
 def list_interactions(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     customer_id: int | None = None,
     kind: str | None = None,
 ) -> Paged[Interaction]:
     """Interactions the caller may see, newest first."""
     stmt = select(Interaction).where(
-        scope.visible(store_column=Interaction.store_id, customer_column=Interaction.customer_id)
+        actor.visible(store_column=Interaction.store_id, customer_column=Interaction.customer_id)
     )
     if customer_id is not None:
         stmt = stmt.where(Interaction.customer_id == customer_id)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import time, timedelta
 from typing import Literal
 
+from api.types import values_of
+
 Kind = Literal[
     "booking_created",  # an appointment was booked for a predicted fault
     "booking_proposed",  # approval mode: the advisor will confirm a proposed time
@@ -13,22 +15,22 @@ Kind = Literal[
     "service_reminder",  # mileage or time based maintenance is due
     "survey",  # after a visit: how did we do
 ]
-KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
+KINDS = values_of(Kind)
 
 Channel = Literal["email", "web_push", "in_app"]
 # The consent flags of crm are email, web_push, sms and in_app. There is no SMS gateway yet, so
 # SMS consent is kept but no SMS delivery is made.
-CHANNELS: tuple[str, ...] = Channel.__args__  # type: ignore[attr-defined]
+CHANNELS = values_of(Channel)
 # Quiet hours hold back what buzzes a phone or fills a mailbox; the in-app inbox is silent.
 QUIET_CHANNELS: frozenset[str] = frozenset({"email", "web_push"})
 
 DeliveryStatus = Literal["queued", "sent", "failed", "gave_up"]
-DELIVERY_STATES: tuple[str, ...] = DeliveryStatus.__args__  # type: ignore[attr-defined]
+DELIVERY_STATES = values_of(DeliveryStatus)
 # queued/failed wait for dispatch; sent and gave_up are final.
 PENDING_STATES: tuple[str, ...] = ("queued", "failed")
 
 Language = Literal["zh-CN", "en"]
-LANGUAGES: tuple[str, ...] = Language.__args__  # type: ignore[attr-defined]
+LANGUAGES = values_of(Language)
 
 # Retries: the n-th failure waits BACKOFF_BASE * BACKOFF_FACTOR**(n-1), at most BACKOFF_MAX.
 BACKOFF_BASE = timedelta(minutes=1)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from api.deps import CurrentUser
 
-from fastapi import Depends
-
-from api.auth.roles import Role
-from api.deps import Principal, require_roles
-
-CustomerUser = Annotated[Principal, Depends(require_roles({Role.customer}))]
+CustomerUser = CurrentUser

@@ -25,6 +25,7 @@ from api.notifications.constants import (
     PENDING_STATES,
 )
 from api.notifications.models import Delivery, PushSubscription
+from api.notifications.outbound import UnsafeEndpoint, check_endpoint
 from api.notifications.senders import SendFailed, push_payload, send_email, send_push
 from api.notifications.vapid import VapidKeysMissing, vapid_keys
 from core.settings import Settings, get_settings
@@ -105,6 +106,10 @@ class _Sender:
         )
         if subscription is None or subscription.customer_id != delivery.customer_id:
             raise SendFailed("the push subscription was removed", permanent=True)
+        try:  # again at send time: the host's DNS may have changed since it subscribed
+            check_endpoint(subscription.endpoint, allowed_hosts=self.settings.push_allowed_hosts)
+        except UnsafeEndpoint as unsafe:
+            raise SendFailed(f"refused to send: {unsafe}", permanent=True, gone=True) from None
         payload = push_payload(
             notification_id=note.id,
             kind=note.kind,

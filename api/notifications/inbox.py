@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -22,6 +21,7 @@ from api.notifications.models import (
     NotificationPreference,
     PushSubscription,
 )
+from api.notifications.outbound import UnsafeEndpoint, check_endpoint
 from api.notifications.service import language_of
 from api.notifications.vapid import VapidKeysMissing, vapid_keys
 from api.pagination import Paged, PageParams, paginate
@@ -38,10 +38,10 @@ class PushNotConfigured(DomainError):
     default_code = "notifications.push_not_configured"
 
 
-def _customer_id(scope: Scope) -> int:
-    if not scope.is_customer or scope.customer_id is None:
+def _customer_id(actor: Scope) -> int:
+    if not actor.is_customer or actor.customer_id is None:
         raise Forbidden(entity="notification", why=Text("notifications.not_a_customer"))
-    return scope.customer_id
+    return actor.customer_id
 
 
 def _visible_in_app():  # noqa: ANN202  (a SQL expression)
@@ -53,11 +53,11 @@ def _visible_in_app():  # noqa: ANN202  (a SQL expression)
 
 
 def list_inbox(
-    session: Session, *, scope: Scope, page: PageParams, unread_only: bool = False
+    session: Session, *, actor: Scope, page: PageParams, unread_only: bool = False
 ) -> Paged[Notification]:
     """The customer's own in-app messages that have been delivered, newest first."""
     stmt = select(Notification).where(
-        Notification.customer_id == _customer_id(scope), _visible_in_app()
+        Notification.customer_id == _customer_id(actor), _visible_in_app()
     )
     if unread_only:
         stmt = stmt.where(Notification.read_at.is_(None))
@@ -66,27 +66,32 @@ def list_inbox(
     )
 
 
-def mark_read(session: Session, *, scope: Scope, notification_id: int) -> Notification:
+def mark_read(session: Session, *, actor: Scope, notification_id: int) -> Notification:
     """Mark one of the customer's in-app messages read (reading twice keeps the first time)."""
-    customer_id = _customer_id(scope)
+    customer_id = _customer_id(actor)
     note = session.scalar(
         select(Notification).where(Notification.id == notification_id, _visible_in_app())
     )
     if note is None:
         raise NotFound(entity="notification", id=notification_id)
-    scope.ensure(entity="notification", store_id=note.store_id, customer_id=note.customer_id)
+    actor.ensure(
+        entity="notification",
+        store_id=note.store_id,
+        customer_id=note.customer_id,
+        record_id=notification_id,
+    )
     if note.customer_id == customer_id and note.read_at is None:
         note.read_at = datetime.now(UTC)
         session.flush()
     return note
 
 
-def mark_all_read(session: Session, *, scope: Scope) -> int:
+def mark_all_read(session: Session, *, actor: Scope) -> int:
     """Mark every delivered in-app message of the customer read; returns how many changed."""
     stmt = (
         update(Notification)
         .where(
-            Notification.customer_id == _customer_id(scope),
+            Notification.customer_id == _customer_id(actor),
             Notification.read_at.is_(None),
             _visible_in_app(),
         )
@@ -119,7 +124,7 @@ def _check_key(value: str, *, what: str, size: int) -> str:
 def subscribe(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     settings: Settings,
     endpoint: str,
     p256dh: str,
@@ -127,14 +132,13 @@ def subscribe(
     user_agent: str | None = None,
 ) -> PushSubscription:
     """Register the browser's push subscription for the customer (again: refreshed, moved)."""
-    customer = session.get(Customer, _customer_id(scope))
+    customer = session.get(Customer, _customer_id(actor))
     if customer is None:
-        raise NotFound(entity="customer", id=scope.customer_id)
-    scheme = urlsplit(endpoint).scheme
-    # Outside production a local push endpoint (tests, a demo) may be plain http.
-    allowed = ("https",) if settings.environment == "production" else ("https", "http")
-    if scheme not in allowed or not urlsplit(endpoint).hostname:
-        raise InvalidInput(field="endpoint", problem=Text("notifications.https_only"))
+        raise NotFound(entity="customer", id=actor.customer_id)
+    try:
+        check_endpoint(endpoint, allowed_hosts=settings.push_allowed_hosts)
+    except UnsafeEndpoint as unsafe:
+        raise InvalidInput(field="endpoint", problem=unsafe.why) from None
     p256dh = _check_key(p256dh, what="p256dh", size=P256DH_BYTES)
     auth = _check_key(auth, what="auth", size=AUTH_BYTES)
     values = {
@@ -163,34 +167,39 @@ def subscribe(
     return session.get(PushSubscription, subscription_id, populate_existing=True)
 
 
-def list_subscriptions(session: Session, *, scope: Scope) -> list[PushSubscription]:
+def list_subscriptions(session: Session, *, actor: Scope) -> list[PushSubscription]:
     """The customer's registered browsers."""
-    stmt = select(PushSubscription).where(PushSubscription.customer_id == _customer_id(scope))
+    stmt = select(PushSubscription).where(PushSubscription.customer_id == _customer_id(actor))
     return list(session.scalars(stmt.order_by(PushSubscription.id)))
 
 
-def unsubscribe(session: Session, *, scope: Scope, subscription_id: int) -> None:
+def unsubscribe(session: Session, *, actor: Scope, subscription_id: int) -> None:
     """Remove one of the customer's push subscriptions."""
-    customer_id = _customer_id(scope)
+    customer_id = _customer_id(actor)
     row = session.get(PushSubscription, subscription_id)
     if row is None:
         raise NotFound(entity="push subscription", id=subscription_id)
-    scope.ensure(entity="push subscription", store_id=row.store_id, customer_id=row.customer_id)
+    actor.ensure(
+        entity="push subscription",
+        store_id=row.store_id,
+        customer_id=row.customer_id,
+        record_id=subscription_id,
+    )
     if row.customer_id == customer_id:
         session.delete(row)
         session.flush()
 
 
-def get_language(session: Session, *, scope: Scope) -> str:
+def get_language(session: Session, *, actor: Scope) -> str:
     """The customer's notification language."""
-    return language_of(session, customer_id=_customer_id(scope))
+    return language_of(session, customer_id=_customer_id(actor))
 
 
-def set_language(session: Session, *, scope: Scope, language: str) -> str:
+def set_language(session: Session, *, actor: Scope, language: str) -> str:
     """Choose the language notifications are written in."""
-    customer = session.get(Customer, _customer_id(scope))
+    customer = session.get(Customer, _customer_id(actor))
     if customer is None:
-        raise NotFound(entity="customer", id=scope.customer_id)
+        raise NotFound(entity="customer", id=actor.customer_id)
     row = session.scalar(
         select(NotificationPreference).where(NotificationPreference.customer_id == customer.id)
     )

@@ -22,8 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.crm.constants import sql_in
-from api.models_base import StoreEntity
+from api.models_base import StoreEntity, sql_in
 from api.notifications.constants import (
     CHANNELS,
     DELIVERY_STATES,

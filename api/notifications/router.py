@@ -38,21 +38,21 @@ def list_inbox(
     unread_only: Annotated[bool, Query(description="Only messages not yet read")] = False,
 ) -> NotificationPage:
     """Your in-app messages, newest first."""
-    paged = inbox.list_inbox(session, scope=user.scope, page=page, unread_only=unread_only)
+    paged = inbox.list_inbox(session, actor=user.scope, page=page, unread_only=unread_only)
     return NotificationPage.model_validate(paged, from_attributes=True)
 
 
 @router.post("/inbox/{notification_id}/read", response_model=NotificationRead)
 def mark_read(session: SessionDep, user: CustomerUser, notification_id: IdPath) -> NotificationRead:
     """Mark one of your messages read."""
-    note = inbox.mark_read(session, scope=user.scope, notification_id=notification_id)
+    note = inbox.mark_read(session, actor=user.scope, notification_id=notification_id)
     return NotificationRead.model_validate(note)
 
 
 @router.post("/inbox/read-all", response_model=ReadAll)
 def mark_all_read(session: SessionDep, user: CustomerUser) -> ReadAll:
     """Mark all your messages read."""
-    return ReadAll(marked=inbox.mark_all_read(session, scope=user.scope))
+    return ReadAll(marked=inbox.mark_all_read(session, actor=user.scope))
 
 
 @router.get(
@@ -68,7 +68,7 @@ def push_public_key(settings: SettingsDep) -> VapidKeyRead:
 @router.get("/push/subscriptions", response_model=list[PushSubscriptionRead])
 def list_subscriptions(session: SessionDep, user: CustomerUser) -> list[PushSubscriptionRead]:
     """Your browsers that receive Web Push."""
-    rows = inbox.list_subscriptions(session, scope=user.scope)
+    rows = inbox.list_subscriptions(session, actor=user.scope)
     return [PushSubscriptionRead.model_validate(r) for r in rows]
 
 
@@ -83,7 +83,7 @@ def subscribe(
     """Register this browser's push subscription (send PushSubscription.toJSON())."""
     row = inbox.subscribe(
         session,
-        scope=user.scope,
+        actor=user.scope,
         settings=settings,
         endpoint=body.endpoint,
         p256dh=body.keys.p256dh,
@@ -96,14 +96,14 @@ def subscribe(
 @router.delete("/push/subscriptions/{subscription_id}", status_code=status.HTTP_204_NO_CONTENT)
 def unsubscribe(session: SessionDep, user: CustomerUser, subscription_id: IdPath) -> Response:
     """Stop Web Push to one of your browsers."""
-    inbox.unsubscribe(session, scope=user.scope, subscription_id=subscription_id)
+    inbox.unsubscribe(session, actor=user.scope, subscription_id=subscription_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/preferences", response_model=PreferencesRead)
 def get_preferences(session: SessionDep, user: CustomerUser) -> PreferencesRead:
     """Your notification language."""
-    return PreferencesRead(language=inbox.get_language(session, scope=user.scope))
+    return PreferencesRead(language=inbox.get_language(session, actor=user.scope))
 
 
 @router.put("/preferences", response_model=PreferencesRead)
@@ -111,7 +111,7 @@ def set_preferences(
     session: SessionDep, user: CustomerUser, body: PreferencesUpdate
 ) -> PreferencesRead:
     """Choose the language of your notifications (zh-CN or en)."""
-    language = inbox.set_language(session, scope=user.scope, language=body.language)
+    language = inbox.set_language(session, actor=user.scope, language=body.language)
     return PreferencesRead(language=language)
 
 
@@ -129,7 +129,7 @@ def list_deliveries(
     """What was sent to customers of your stores, over which channel, and what failed."""
     paged = staff.list_deliveries(
         session,
-        scope=user.scope,
+        actor=user.scope,
         page=page,
         store_id=store_id,
         customer_id=customer_id,
@@ -143,7 +143,7 @@ def list_deliveries(
 @router.get("/quiet-hours/{store_id}", response_model=QuietHoursRead)
 def get_quiet_hours(session: SessionDep, user: StaffUser, store_id: IdPath) -> QuietHoursRead:
     """The store's quiet hours: non-urgent email and push wait until they end."""
-    return QuietHoursRead(**staff.get_quiet_hours(session, scope=user.scope, store_id=store_id))
+    return QuietHoursRead(**staff.get_quiet_hours(session, actor=user.scope, store_id=store_id))
 
 
 @router.put("/quiet-hours/{store_id}", response_model=QuietHoursRead)
@@ -153,7 +153,7 @@ def set_quiet_hours(
     """Set the store's quiet hours (local time)."""
     values = staff.set_quiet_hours(
         session,
-        scope=user.scope,
+        actor=user.scope,
         store_id=store_id,
         quiet_start=body.quiet_start,
         quiet_end=body.quiet_end,

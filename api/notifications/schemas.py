@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -14,6 +14,7 @@ from api.notifications.constants import (
     Language,
 )
 from api.pagination import Page
+from api.types import WallClock
 
 
 class NotificationRead(BaseModel):
@@ -96,8 +97,8 @@ class QuietHoursRead(BaseModel):
     """A store's quiet hours in its local time (urgent messages are sent anyway)."""
 
     store_id: int
-    quiet_start: time = Field(examples=["21:00"])
-    quiet_end: time = Field(examples=["08:00"], description="Before start: the next morning")
+    quiet_start: WallClock = Field(examples=["21:00"])
+    quiet_end: WallClock = Field(examples=["08:00"], description="Before start: the next morning")
     timezone: str = Field(examples=["Asia/Shanghai"])
     is_default: bool = Field(description="True while the store uses the defaults")
 
@@ -105,8 +106,8 @@ class QuietHoursRead(BaseModel):
 class QuietHoursUpdate(BaseModel):
     """New quiet hours for a store."""
 
-    quiet_start: time = Field(examples=["21:30"])
-    quiet_end: time = Field(examples=["08:00"])
+    quiet_start: WallClock = Field(examples=["21:30"])
+    quiet_end: WallClock = Field(examples=["08:00"])
 
 
 class DeliveryRead(BaseModel):

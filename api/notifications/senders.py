@@ -15,6 +15,7 @@ from py_vapid import Vapid
 from pywebpush import WebPushException, webpush
 
 from api.notifications.constants import PUSH_TIMEOUT_S, PUSH_TTL_S, SMTP_TIMEOUT_S
+from api.notifications.outbound import NoRedirects
 
 GONE_STATUSES = (404, 410)  # the push service forgot the subscription: it will never work again
 MAX_PUSH_BODY_CHARS = 600  # keeps the encrypted payload under the 4 KB push services accept
@@ -124,6 +125,7 @@ def send_push(
             timeout=PUSH_TIMEOUT_S,
             ttl=PUSH_TTL_S,
             headers={"Urgency": "high" if urgent else "normal"},
+            requests_session=NoRedirects(),
         )
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None

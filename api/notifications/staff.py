@@ -18,7 +18,7 @@ from api.pagination import Paged, PageParams, paginate
 def list_deliveries(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     store_id: int | None = None,
     customer_id: int | None = None,
@@ -31,7 +31,7 @@ def list_deliveries(
         select(Delivery)
         .join(Delivery.notification)
         .options(joinedload(Delivery.notification))
-        .where(scope.visible(store_column=Delivery.store_id))
+        .where(actor.visible(store_column=Delivery.store_id))
     )
     if store_id is not None:
         stmt = stmt.where(Delivery.store_id == store_id)
@@ -46,12 +46,12 @@ def list_deliveries(
     return paginate(session, stmt.order_by(Delivery.created_at.desc(), Delivery.id.desc()), page)
 
 
-def get_quiet_hours(session: Session, *, scope: Scope, store_id: int) -> dict[str, object]:
+def get_quiet_hours(session: Session, *, actor: Scope, store_id: int) -> dict[str, object]:
     """The store's quiet hours (its own, or the defaults)."""
     store = session.get(Store, store_id)
     if store is None:
         raise NotFound(entity="store", id=store_id)
-    scope.ensure(entity="store", store_id=store_id)
+    actor.ensure(entity="store", store_id=store_id)
     start, end = store_window(session, store_id=store_id)
     own = session.scalar(select(QuietHours.id).where(QuietHours.store_id == store_id))
     return {
@@ -64,10 +64,10 @@ def get_quiet_hours(session: Session, *, scope: Scope, store_id: int) -> dict[st
 
 
 def set_quiet_hours(
-    session: Session, *, scope: Scope, store_id: int, quiet_start: time, quiet_end: time
+    session: Session, *, actor: Scope, store_id: int, quiet_start: time, quiet_end: time
 ) -> dict[str, object]:
     """Set the store's quiet hours (local time; an end before the start means next morning)."""
-    scope.ensure_store(store_id, entity="store")
+    actor.ensure_store(store_id, entity="store")
     if quiet_start == quiet_end:
         raise InvalidInput(
             field="quiet_end", problem="must differ from quiet_start; a window needs a length"
@@ -80,4 +80,4 @@ def set_quiet_hours(
         session.add(row)
     row.quiet_start, row.quiet_end = quiet_start, quiet_end
     session.flush()
-    return get_quiet_hours(session, scope=scope, store_id=store_id)
+    return get_quiet_hours(session, actor=actor, store_id=store_id)

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import base64
-import os
-import tempfile
-from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from py_vapid import Vapid
 
-from core.settings import Settings
+from core.settings import Settings, stored_secret
 
 KEY_FILE = "vapid_private_key"  # under settings.home, readable by its owner only
 
@@ -38,29 +35,12 @@ def public_key_of(vapid: Vapid) -> str:
     return _b64(raw)
 
 
-def _stored_key(home: Path) -> str:
-    """The development key under home, created on first use (safe when processes race)."""
-    path = home / KEY_FILE
-    if not path.exists():
-        home.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=home, prefix=".vapid-")
-        with os.fdopen(fd, "w") as file:
-            file.write(new_private_key() + "\n")
-        try:
-            os.link(temp, path)  # atomic; the loser of a race uses the winner's key
-        except FileExistsError:
-            pass
-        finally:
-            os.unlink(temp)
-    return path.read_text().strip()
-
-
 def vapid_keys(settings: Settings) -> tuple[Vapid, str]:
     """The signing key and its public key, or VapidKeysMissing saying how to set them."""
     if settings.vapid_private_key is not None:
         private = settings.vapid_private_key.get_secret_value()
     elif settings.environment == "development":
-        private = _stored_key(settings.home)
+        private = stored_secret(settings.home / KEY_FILE, new_private_key)
     else:
         raise VapidKeysMissing(
             f"PITSTOP_VAPID_PRIVATE_KEY is not set, which is refused in {settings.environment}; "

@@ -1,2 +1,2 @@
-"""Parts (零配件, WMS+SRM): catalogue, warehouses, a stock ledger with lots, reservations,
-replenishment, suppliers, purchase orders, goods receipt and three-way invoice matching."""
+"""Parts (零配件, WMS): the catalogue, warehouses and bins, a stock ledger with lots, reservations,
+transfers and the ABC classes. Buying parts in is `api.purchasing`."""

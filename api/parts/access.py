@@ -1,7 +1,9 @@
-"""Who may touch which warehouse: a user's Scope, or a store acting through the system.
+"""Who may touch which warehouse: the Actor, seen as the stores and group it acts for.
 
 Store warehouses belong to a store and follow its staff; group warehouses (HQ, regional)
-are shared by every store of the dealer group, so that a store can see and draw on HQ stock.
+are shared by every store of the dealer group, so that a store can see and draw on HQ stock
+(read, reserve, transfer to itself). Changing a group warehouse's stock by hand (adjust,
+scrap) is for those who act for the whole group: staff of every store of it (the group admin).
 """
 
 from __future__ import annotations
@@ -12,11 +14,23 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select
 from sqlalchemy.orm import Session
 
+from api.auth.actor import Actor
 from api.auth.models import Store
 from api.auth.scope import Scope
 from api.errors import Forbidden, InvalidInput, NotFound
-from api.i18n import Text
+from api.i18n import Text, register
 from api.parts.models import Part, Warehouse
+
+register(
+    {
+        "parts.group_warehouse_hands_off": {
+            "en": "warehouse {code} is shared by the whole dealer group; only staff of every "
+            "store of the group (the group admin) may adjust or scrap its stock; ask them",
+            "zh-CN": "仓库 {code} 为集团共用仓库,只有覆盖集团全部门店的人员(集团管理员)"
+            "可以盘点调整或报损,请联系集团管理员",
+        },
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -29,23 +43,20 @@ class Access:
     is_customer: bool = False
 
 
-ScopeOrStore = Scope | int  # a signed-in user's scope, or a store id for system callers
-
-
-def access_of(session: Session, scope_or_store: ScopeOrStore | Access) -> Access:
-    """The Access of a Scope, or of a store acting for itself (by its id)."""
-    if isinstance(scope_or_store, Access):
-        return scope_or_store
-    if isinstance(scope_or_store, Scope):
+def access_of(session: Session, actor: Actor | Access) -> Access:
+    """The Access of a signed-in user, or of the system acting for one store."""
+    if isinstance(actor, Access):
+        return actor
+    if isinstance(actor, Scope):
         return Access(
-            dealer_group_id=scope_or_store.dealer_group_id,
-            store_ids=scope_or_store.store_ids,
-            user_id=scope_or_store.user_id,
-            is_customer=scope_or_store.is_customer,
+            dealer_group_id=actor.dealer_group_id,
+            store_ids=actor.store_ids,
+            user_id=actor.user_id,
+            is_customer=actor.is_customer,
         )
-    store = session.get(Store, scope_or_store)
+    store = session.get(Store, actor.store_id)
     if store is None:
-        raise NotFound(entity="store", id=scope_or_store)
+        raise NotFound(entity="store", id=actor.store_id)
     return Access(dealer_group_id=store.dealer_group_id, store_ids=frozenset({store.id}))
 
 
@@ -63,14 +74,14 @@ def warehouses_visible(access: Access, column: Any = None) -> ColumnElement[bool
 
 
 def get_warehouse(session: Session, access: Access, warehouse_id: int) -> Warehouse:
-    """A warehouse the caller may use (NotFound / Forbidden otherwise)."""
+    """A warehouse the caller may use; out of scope answers NotFound like a missing one."""
     warehouse = session.get(Warehouse, warehouse_id)
     if warehouse is None:
         raise NotFound(entity="warehouse", id=warehouse_id)
     if access.is_customer or warehouse.dealer_group_id != access.dealer_group_id:
-        raise Forbidden(entity="warehouse", why=Text("forbidden.other_store"))
+        raise NotFound(entity="warehouse", id=warehouse_id)
     if warehouse.store_id is not None and warehouse.store_id not in access.store_ids:
-        raise Forbidden(entity="warehouse", why=Text("forbidden.other_store"))
+        raise NotFound(entity="warehouse", id=warehouse_id)
     return warehouse
 
 
@@ -95,3 +106,20 @@ def get_part(session: Session, access: Access, part_id: int) -> Part:
     if part is None or part.dealer_group_id != access.dealer_group_id:
         raise NotFound(entity="part", id=part_id)
     return part
+
+
+def acts_for_group(session: Session, access: Access) -> bool:
+    """True when the caller works for every store of its dealer group."""
+    group_stores = set(
+        session.scalars(select(Store.id).where(Store.dealer_group_id == access.dealer_group_id))
+    )
+    return bool(group_stores) and group_stores <= access.store_ids
+
+
+def warehouse_to_change(session: Session, access: Access, warehouse_id: int) -> Warehouse:
+    """A warehouse whose stock the caller may change by hand (see the module's rule)."""
+    warehouse = get_warehouse(session, access, warehouse_id)
+    if warehouse.store_id is None and not acts_for_group(session, access):
+        why = Text("parts.group_warehouse_hands_off", {"code": warehouse.code})
+        raise Forbidden(entity="warehouse", why=why)
+    return warehouse

@@ -1,14 +1,17 @@
-"""Parts route dependencies: who may read stock, reserve it, and write it."""
+"""Parts route dependencies: who may read stock, reserve it, and write it; a report's period."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Query
 
-from api.deps import Principal, require_roles
-from api.parts.constants import PARTS_WRITERS, RESERVERS, STOCK_READERS
+from api.deps import CurrentUser
+from api.types import Day
 
-StockReader = Annotated[Principal, Depends(require_roles(STOCK_READERS))]
-Reserver = Annotated[Principal, Depends(require_roles(RESERVERS))]
-PartsWriter = Annotated[Principal, Depends(require_roles(PARTS_WRITERS))]
+StockReader = CurrentUser
+Reserver = CurrentUser
+PartsWriter = CurrentUser
+
+DateFrom = Annotated[Day, Query(description="First day of the period")]
+DateTo = Annotated[Day, Query(description="Day after the period")]

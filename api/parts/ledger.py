@@ -1,5 +1,7 @@
 """The stock ledger's mechanics: the per-(warehouse, part) lock, quantities derived in SQL,
-FEFO lot picking, and booking moves. Public stock operations are in service.py.
+receiving into lots, FEFO lot picking, booking moves, the refusals that stock operations
+share, and the stock calendar. Public stock operations are in service.py; purchasing books
+goods receipts through `receipt_lots` and `book`.
 
 Every change of a part's stock in a warehouse first locks that pair's stock_items row
 (SELECT … FOR UPDATE), then reads the quantities and books the moves in the same
@@ -10,17 +12,18 @@ holders committed, so two requests can never both take the last unit.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api.errors import Conflict
+from api.errors import Conflict, InvalidInput
 from api.i18n import Text
-from api.parts.constants import STOCK_TIMEZONE
-from api.parts.models import Lot, Reservation, StockItem, StockMove
+from api.parts import messages as _messages  # noqa: F401  (registers parts text)
+from api.parts.constants import EXPIRING_KINDS, STOCK_TIMEZONE
+from api.parts.models import Lot, Part, Reservation, StockItem, StockMove
 
 
 def fmt(quantity: Decimal) -> str:
@@ -29,9 +32,43 @@ def fmt(quantity: Decimal) -> str:
     return text
 
 
+def positive(quantity: Decimal | int | str, field: str = "quantity") -> Decimal:
+    """The quantity as a Decimal; 422 unless it is a finite number above zero."""
+    value = Decimal(str(quantity))
+    if not value.is_finite() or value <= 0:
+        raise InvalidInput(field=field, problem=Text("parts.quantity_positive"))
+    return value
+
+
+def not_enough_stock(
+    part: Part, warehouse_code: str, requested: Decimal, available: Decimal
+) -> Conflict:
+    """The 409 for taking more of a part than the warehouse can give."""
+    why = Text(
+        "parts.not_enough_stock",
+        {
+            "part": part.part_number,
+            "warehouse": warehouse_code,
+            "requested": fmt(requested),
+            "available": fmt(available),
+        },
+    )
+    return Conflict(why=why, requested=fmt(requested), available=fmt(available))
+
+
 def today() -> date:
     """The stock calendar's today (lots are usable through their expiry day)."""
     return datetime.now(STOCK_TIMEZONE).date()
+
+
+def period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
+    """The report period [date_from, date_to) as local midnights; 422 unless it is forward."""
+    if date_to <= date_from:
+        raise InvalidInput(field="date_to", problem=Text("parts.period"))
+    return (
+        datetime.combine(date_from, time(), STOCK_TIMEZONE),
+        datetime.combine(date_to, time(), STOCK_TIMEZONE),
+    )
 
 
 def lock_stock(session: Session, *, warehouse_id: int, part_id: int) -> StockItem:
@@ -218,3 +255,99 @@ def pick_fefo(
         left -= take
     session.flush()
     return moves
+
+
+@dataclass(frozen=True)
+class LotIn:
+    """One receipt into a lot: the part, the supplier's lot number and expiry, the unit cost."""
+
+    part: Part
+    lot_number: str
+    unit_cost: Decimal
+    expires_on: date | None = None
+
+
+def receipt_lots(
+    session: Session,
+    *,
+    receipts: list[LotIn],
+    supplier_id: int | None = None,
+    received_at: datetime | None = None,
+) -> list[Lot]:
+    """The lot of each receipt: a new one, or the same supplier lot delivered again (flushed).
+
+    Expiring kinds need an expiry date: the one given, or the part's shelf life from receipt.
+    """
+    keys = {(r.part.id, r.lot_number) for r in receipts}
+    known = {
+        (lot.part_id, lot.lot_number): lot
+        for lot in session.scalars(select(Lot).where(tuple_(Lot.part_id, Lot.lot_number).in_(keys)))
+    }
+    lots, new = [], []
+    for receipt in receipts:
+        part, expires_on = receipt.part, receipt.expires_on
+        if part.kind in EXPIRING_KINDS and expires_on is None:
+            if part.shelf_life_days is None:
+                why = Text("parts.expiry_required", {"part": part.part_number, "kind": part.kind})
+                raise InvalidInput(field="expires_on", problem=why)
+            start = received_at.date() if received_at else today()
+            expires_on = start + timedelta(days=part.shelf_life_days)
+        lot = known.get((part.id, receipt.lot_number))
+        if lot is None:
+            lot = Lot(
+                part_id=part.id,
+                lot_number=receipt.lot_number,
+                expires_on=expires_on,
+                supplier_id=supplier_id,
+                unit_cost=receipt.unit_cost,
+            )
+            if received_at is not None:
+                lot.received_at = received_at
+            known[(part.id, receipt.lot_number)] = lot
+            new.append(lot)
+        elif lot.expires_on != expires_on:
+            why = Text(
+                "parts.lot_expiry_differs",
+                {"lot": receipt.lot_number, "expires_on": lot.expires_on},
+            )
+            raise InvalidInput(field="lot_number", problem=why)
+        lots.append(lot)
+    session.add_all(new)
+    session.flush()
+    return lots
+
+
+def receive_lot(
+    session: Session,
+    *,
+    warehouse_id: int,
+    part: Part,
+    quantity: Decimal,
+    unit_cost: Decimal,
+    lot_number: str,
+    expires_on: date | None = None,
+    supplier_id: int | None = None,
+    received_at: datetime | None = None,
+    **fields: object,
+) -> StockMove:
+    """Book a receipt into a new lot (or the same supplier lot delivered again)."""
+    lock_stock(session, warehouse_id=warehouse_id, part_id=part.id)
+    (lot,) = receipt_lots(
+        session,
+        receipts=[LotIn(part, lot_number, unit_cost, expires_on)],
+        supplier_id=supplier_id,
+        received_at=received_at,
+    )
+    move = book(
+        session,
+        warehouse_id=warehouse_id,
+        lot=lot,
+        kind="receipt",
+        quantity=quantity,
+        unit_cost=unit_cost,
+        **fields,
+    )
+    if received_at is not None:
+        move.occurred_at = received_at
+    session.flush()
+    return move

@@ -4,7 +4,8 @@ Stock is never an edited number: `stock_moves` is an append-only ledger (signed 
 and on-hand, reserved and available are SQL aggregates over it and over `part_reservations`.
 `stock_items` holds the replenishment policy of one part in one warehouse, and its row is
 the lock that serialises every change of that part's stock there.
-Purchasing tables (suppliers, orders, receipts, invoices) live in `purchasing_models`.
+Suppliers, and the purchase orders and goods receipts behind receipt moves, are tables of
+`api.purchasing`; this module names them only in foreign keys.
 """
 
 from __future__ import annotations
@@ -31,14 +32,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.models_base import Base, Entity
+from api.models_base import Base, Entity, sql_in
 from api.parts.constants import (
     CATEGORIES,
+    INBOUND_KINDS,
     MOVE_KINDS,
+    OUTBOUND_KINDS,
     PART_KINDS,
+    RESERVATION_STATES,
     UNITS,
     WAREHOUSE_LEVELS,
-    sql_in,
 )
 
 Quantity = Numeric(12, 3)  # litres of bulk oil as well as pieces
@@ -186,8 +189,8 @@ class StockMove(Base):
     __table_args__ = (
         CheckConstraint(sql_in("kind", MOVE_KINDS), name="kind"),
         CheckConstraint(
-            "(kind IN ('receipt', 'transfer_in', 'return') AND quantity > 0)"
-            " OR (kind IN ('issue', 'transfer_out', 'scrap') AND quantity < 0)"
+            f"({sql_in('kind', INBOUND_KINDS)} AND quantity > 0)"
+            f" OR ({sql_in('kind', OUTBOUND_KINDS)} AND quantity < 0)"
             " OR (kind = 'adjustment' AND quantity <> 0)",
             name="sign",
         ),
@@ -234,7 +237,7 @@ class Reservation(Entity):
 
     __tablename__ = "part_reservations"
     __table_args__ = (
-        CheckConstraint(sql_in("status", ("active", "issued", "released")), name="status"),
+        CheckConstraint(sql_in("status", RESERVATION_STATES), name="status"),
         CheckConstraint(
             "quantity > 0 AND issued_quantity >= 0 AND issued_quantity <= quantity",
             name="quantities",

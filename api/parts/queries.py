@@ -11,8 +11,9 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
-from api.pagination import Paged, PageParams, paginate, search_clause
-from api.parts.access import ScopeOrStore, access_of, warehouses_visible
+from api.auth.actor import Actor
+from api.pagination import Paged, PageParams, paginate, search_clause, where_given
+from api.parts.access import access_of, warehouses_visible
 from api.parts.ledger import today
 from api.parts.models import Lot, Part, Reservation, StockItem, StockMove, Warehouse
 
@@ -106,7 +107,7 @@ def levels_select(
 def list_levels(
     session: Session,
     *,
-    scope_or_store: ScopeOrStore,
+    actor: Actor,
     page: PageParams,
     warehouse_id: int | None = None,
     part_id: int | None = None,
@@ -116,7 +117,7 @@ def list_levels(
     in_stock: bool | None = None,
 ) -> Paged[Any]:
     """Stock levels in the caller's warehouses, filtered."""
-    access = access_of(session, scope_or_store)
+    access = access_of(session, actor)
     inner = levels_select(on=today(), warehouse_id=warehouse_id, part_id=part_id)
     inner = inner.where(warehouses_visible(access))
     if q:
@@ -136,14 +137,14 @@ def list_levels(
 def list_lots(
     session: Session,
     *,
-    scope_or_store: ScopeOrStore,
+    actor: Actor,
     page: PageParams,
     warehouse_id: int | None = None,
     part_id: int | None = None,
     expiring_within_days: int | None = None,
 ) -> Paged[Any]:
     """Lots with stock, first expiring first; with expiring_within_days, the expiry warning."""
-    access = access_of(session, scope_or_store)
+    access = access_of(session, actor)
     on = today()
     qty = func.sum(StockMove.quantity)
     stmt = (
@@ -178,7 +179,7 @@ def list_lots(
 def list_moves(
     session: Session,
     *,
-    scope_or_store: ScopeOrStore,
+    actor: Actor,
     page: PageParams,
     warehouse_id: int | None = None,
     part_id: int | None = None,
@@ -187,24 +188,23 @@ def list_moves(
     reservation_id: int | None = None,
 ) -> Paged[StockMove]:
     """The ledger in the caller's warehouses, newest first."""
-    access = access_of(session, scope_or_store)
+    access = access_of(session, actor)
     stmt = select(StockMove).where(warehouses_visible(access, StockMove.warehouse_id))
-    for column, value in (
+    stmt = where_given(
+        stmt,
         (StockMove.warehouse_id, warehouse_id),
         (StockMove.part_id, part_id),
         (StockMove.lot_id, lot_id),
         (StockMove.kind, kind),
         (StockMove.reservation_id, reservation_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     return paginate(session, stmt.order_by(StockMove.occurred_at.desc(), StockMove.id.desc()), page)
 
 
 def list_reservations(
     session: Session,
     *,
-    scope_or_store: ScopeOrStore,
+    actor: Actor,
     page: PageParams,
     warehouse_id: int | None = None,
     part_id: int | None = None,
@@ -213,15 +213,14 @@ def list_reservations(
     reference_id: int | None = None,
 ) -> Paged[Reservation]:
     """Reservations in the caller's warehouses, newest first."""
-    access = access_of(session, scope_or_store)
+    access = access_of(session, actor)
     stmt = select(Reservation).where(warehouses_visible(access, Reservation.warehouse_id))
-    for column, value in (
+    stmt = where_given(
+        stmt,
         (Reservation.warehouse_id, warehouse_id),
         (Reservation.part_id, part_id),
         (Reservation.status, status),
         (Reservation.reference_type, reference_type),
         (Reservation.reference_id, reference_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     return paginate(session, stmt.order_by(Reservation.id.desc()), page)

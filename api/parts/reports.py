@@ -1,158 +1,19 @@
-"""Replenishment and cost reports, computed in SQL: reorder proposal, ABC, cost per supplier."""
+"""Stock reports, computed in SQL: ABC classes of the catalogue by consumption value."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, select, text
+from sqlalchemy import String, case, cast, func, literal, select
 from sqlalchemy.orm import Session
 
-from api.errors import InvalidInput
-from api.i18n import Text
+from api.auth.actor import Actor
 from api.pagination import Paged, PageParams, paginate
-from api.parts import messages as _messages  # noqa: F401  (registers parts text)
-from api.parts.access import ScopeOrStore, access_of, get_warehouse, warehouses_visible
-from api.parts.constants import ABC_A_SHARE, ABC_B_SHARE, STOCK_TIMEZONE
-from api.parts.ledger import today
-from api.parts.models import Lot, Part, StockMove
-from api.parts.purchasing import create_order
-from api.parts.purchasing_models import (
-    GoodsReceipt,
-    GoodsReceiptLine,
-    PurchaseOrder,
-    PurchaseOrderLine,
-    Supplier,
-)
-from api.parts.purchasing_schemas import OrderLineIn, PurchaseOrderCreate
-from api.parts.queries import levels_select
-
-OPEN_ORDER_STATES = ("draft", "sent", "confirmed", "partly_received")
-
-
-def _period(date_from: date, date_to: date) -> tuple[datetime, datetime]:
-    if date_to <= date_from:
-        raise InvalidInput(field="date_to", problem=Text("parts.period"))
-    return (
-        datetime.combine(date_from, time(), STOCK_TIMEZONE),
-        datetime.combine(date_to, time(), STOCK_TIMEZONE),
-    )
-
-
-# Reorder proposal --------------------------------------------------------------------------
-
-
-def on_order_select(warehouse_id: int) -> Any:
-    """Open (ordered, not yet received) quantity per part for the warehouse."""
-    received = (
-        select(func.coalesce(func.sum(GoodsReceiptLine.quantity), 0))
-        .where(GoodsReceiptLine.purchase_order_line_id == PurchaseOrderLine.id)
-        .scalar_subquery()
-    )
-    return (
-        select(
-            PurchaseOrderLine.part_id,
-            func.sum(
-                PurchaseOrderLine.quantity - func.least(received, PurchaseOrderLine.quantity)
-            ).label("on_order"),
-        )
-        .join(PurchaseOrder, PurchaseOrder.id == PurchaseOrderLine.purchase_order_id)
-        .where(
-            PurchaseOrder.warehouse_id == warehouse_id,
-            PurchaseOrder.status.in_(OPEN_ORDER_STATES),
-        )
-        .group_by(PurchaseOrderLine.part_id)
-        .subquery()
-    )
-
-
-@dataclass
-class SupplierProposal:
-    """The proposed lines for one supplier."""
-
-    supplier_id: int | None
-    supplier_name: str | None
-    lines: list[Any] = field(default_factory=list)
-
-
-def reorder_proposal(
-    session: Session, *, scope_or_store: ScopeOrStore, warehouse_id: int
-) -> list[SupplierProposal]:
-    """Parts at or below their reorder point (counting open orders), topped up to max,
-    grouped by preferred supplier (supplier_id None: no preferred supplier set)."""
-    access = access_of(session, scope_or_store)
-    get_warehouse(session, access, warehouse_id)
-    levels = levels_select(on=today(), warehouse_id=warehouse_id).subquery()
-    on_order_q = on_order_select(warehouse_id)
-    on_order = func.coalesce(on_order_q.c.on_order, 0)
-    position = levels.c.available + on_order
-    stmt = (
-        select(
-            levels.c.part_id,
-            levels.c.part_number,
-            levels.c.name_zh,
-            levels.c.name_en,
-            levels.c.available,
-            on_order.label("on_order"),
-            levels.c.min_qty,
-            levels.c.reorder_point,
-            levels.c.max_qty,
-            (levels.c.max_qty - position).label("quantity"),
-            (position < levels.c.min_qty).label("urgent"),
-            Part.standard_cost.label("unit_price"),
-            Supplier.id.label("supplier_id"),
-            Supplier.name.label("supplier_name"),
-        )
-        .join(Part, Part.id == levels.c.part_id)
-        .outerjoin(Supplier, Supplier.id == Part.preferred_supplier_id)
-        .outerjoin(on_order_q, on_order_q.c.part_id == levels.c.part_id)
-        .where(levels.c.max_qty > 0, position <= levels.c.reorder_point, Part.active.is_(True))
-        .order_by(Supplier.name.nulls_last(), levels.c.part_number)
-    )
-    groups: dict[int | None, SupplierProposal] = {}
-    for row in session.execute(stmt):
-        group = groups.setdefault(
-            row.supplier_id, SupplierProposal(row.supplier_id, row.supplier_name)
-        )
-        group.lines.append(row)
-    return list(groups.values())
-
-
-def order_proposal(
-    session: Session, *, scope_or_store: ScopeOrStore, warehouse_id: int, actor_id: int | None
-) -> list[PurchaseOrder]:
-    """Draft one purchase order per supplier from the current proposal."""
-    access = access_of(session, scope_or_store)
-    get_warehouse(session, access, warehouse_id)  # 404 / 403 before taking any lock
-    # Two clerks ordering the same proposal at once would order everything twice. The key is
-    # one 64-bit hash: warehouse ids are BIGINT, too large for the (int, int) form.
-    session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended('parts.reorder:' || :w, 0))"),
-        {"w": str(warehouse_id)},
-    )
-    proposal = reorder_proposal(session, scope_or_store=access, warehouse_id=warehouse_id)
-    orders = []
-    for group in proposal:
-        if group.supplier_id is None:
-            continue
-        lines = [
-            OrderLineIn(part_id=r.part_id, quantity=r.quantity, unit_price=r.unit_price)
-            for r in group.lines
-        ]
-        data = PurchaseOrderCreate(
-            supplier_id=group.supplier_id,
-            warehouse_id=warehouse_id,
-            notes="补货建议自动生成 / from the reorder proposal",
-            lines=lines,
-        )
-        orders.append(create_order(session, scope_or_store=access, data=data, actor_id=actor_id))
-    if proposal and not orders:
-        raise InvalidInput(field="warehouse_id", problem=Text("parts.no_preferred_supplier"))
-    return orders
-
-
-# ABC classification ------------------------------------------------------------------------
+from api.parts.access import access_of, get_warehouse, warehouses_visible
+from api.parts.constants import ABC_A_SHARE, ABC_B_SHARE
+from api.parts.ledger import period
+from api.parts.models import Part, StockMove
 
 
 def abc_select(access: Any, *, start: datetime, end: datetime, warehouse_id: int | None) -> Any:
@@ -220,7 +81,7 @@ def abc_select(access: Any, *, start: datetime, end: datetime, warehouse_id: int
 def abc_classes(
     session: Session,
     *,
-    scope_or_store: ScopeOrStore,
+    actor: Actor,
     page: PageParams,
     date_from: date,
     date_to: date,
@@ -228,114 +89,13 @@ def abc_classes(
     abc_class: str | None = None,
 ) -> Paged[Any]:
     """ABC classes of the catalogue by consumption value in [date_from, date_to)."""
-    access = access_of(session, scope_or_store)
+    access = access_of(session, actor)
     if warehouse_id is not None:
         get_warehouse(session, access, warehouse_id)
-    start, end = _period(date_from, date_to)
+    start, end = period(date_from, date_to)
     rows = abc_select(access, start=start, end=end, warehouse_id=warehouse_id)
     stmt = select(rows)
     if abc_class:
         stmt = stmt.where(rows.c.abc_class == abc_class)
     stmt = stmt.order_by(rows.c.consumption_value.desc(), rows.c.part_number)
-    return paginate(session, stmt, page, scalars=False)
-
-
-# Cost report -------------------------------------------------------------------------------
-
-
-def cost_report(
-    session: Session,
-    *,
-    scope_or_store: ScopeOrStore,
-    page: PageParams,
-    date_from: date,
-    date_to: date,
-    part_id: int | None = None,
-    supplier_id: int | None = None,
-) -> Paged[Any]:
-    """Per part and supplier: purchase price, freight and shrinkage in [date_from, date_to)."""
-    access = access_of(session, scope_or_store)
-    start, end = _period(date_from, date_to)
-    bought = (
-        select(
-            GoodsReceiptLine.part_id,
-            PurchaseOrder.supplier_id,
-            func.sum(GoodsReceiptLine.quantity).label("qty"),
-            func.sum(GoodsReceiptLine.quantity * GoodsReceiptLine.unit_price).label("value"),
-            func.sum(GoodsReceiptLine.freight_allocated).label("freight"),
-        )
-        .join(GoodsReceipt, GoodsReceipt.id == GoodsReceiptLine.goods_receipt_id)
-        .join(PurchaseOrder, PurchaseOrder.id == GoodsReceipt.purchase_order_id)
-        .where(
-            GoodsReceipt.received_at >= start,
-            GoodsReceipt.received_at < end,
-            warehouses_visible(access, GoodsReceipt.warehouse_id),
-        )
-        .group_by(GoodsReceiptLine.part_id, PurchaseOrder.supplier_id)
-        .subquery()
-    )
-    # Shrinkage: stock lost other than by issue or transfer (scrap, net count corrections),
-    # charged to the supplier whose lot it was.
-    lost = (
-        select(
-            StockMove.part_id,
-            Lot.supplier_id,
-            func.sum(-StockMove.quantity).label("qty"),
-            func.sum(-StockMove.quantity * StockMove.unit_cost).label("value"),
-        )
-        .join(Lot, Lot.id == StockMove.lot_id)
-        .where(
-            StockMove.kind.in_(("scrap", "adjustment")),
-            StockMove.occurred_at >= start,
-            StockMove.occurred_at < end,
-            warehouses_visible(access, StockMove.warehouse_id),
-        )
-        .group_by(StockMove.part_id, Lot.supplier_id)
-        .subquery()
-    )
-    # A FULL JOIN needs a merge- or hash-joinable condition (PostgreSQL 18 refuses IS NOT
-    # DISTINCT FROM there): lots without a supplier meet on 0, which is never a supplier's id.
-    joined = lost.join(
-        bought,
-        and_(
-            bought.c.part_id == lost.c.part_id,
-            func.coalesce(bought.c.supplier_id, 0) == func.coalesce(lost.c.supplier_id, 0),
-        ),
-        full=True,
-    )
-    part_col = func.coalesce(bought.c.part_id, lost.c.part_id)
-    supplier_col = func.coalesce(bought.c.supplier_id, lost.c.supplier_id)
-    qty = func.coalesce(bought.c.qty, 0)
-    value = func.coalesce(bought.c.value, 0)
-    freight = func.coalesce(bought.c.freight, 0)
-    lost_qty = func.coalesce(lost.c.qty, 0)
-    per_unit = case((qty > 0, 1 / qty), else_=None)
-    rows = (
-        select(
-            part_col.label("part_id"),
-            supplier_col.label("supplier_id"),
-            qty.label("received_qty"),
-            value.label("purchase_value"),
-            func.round(value * per_unit, 4).label("avg_unit_price"),
-            freight.label("freight"),
-            func.round((value + freight) * per_unit, 4).label("landed_unit_cost"),
-            lost_qty.label("shrinkage_qty"),
-            func.coalesce(lost.c.value, 0).label("shrinkage_value"),
-            func.round(lost_qty * per_unit, 4).label("shrinkage_rate"),
-        )
-        .select_from(joined)
-        .subquery()
-    )
-    stmt = (
-        select(
-            rows, Part.part_number, Part.name_zh, Part.name_en, Supplier.name.label("supplier_name")
-        )
-        .join(Part, Part.id == rows.c.part_id)
-        .outerjoin(Supplier, Supplier.id == rows.c.supplier_id)
-    )
-    if part_id is not None:
-        stmt = stmt.where(rows.c.part_id == part_id)
-    if supplier_id is not None:
-        stmt = stmt.where(rows.c.supplier_id == supplier_id)
-    stmt = stmt.order_by(Part.part_number, Supplier.name.nulls_last())
     return paginate(session, stmt, page, scalars=False)

@@ -1,10 +1,11 @@
-"""Parts API models: catalogue, warehouses, stock levels, lots, moves and reservations."""
+"""Parts API models: catalogue, warehouses, stock levels, lots, moves, reservations and the
+ABC classes."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 
@@ -12,13 +13,15 @@ from api.pagination import Page
 from api.parts.constants import (
     MAX_MONEY,
     MAX_QUANTITY,
+    AbcClass,
     Category,
     MoveKind,
     PartKind,
+    ReservationStatus,
     Unit,
     WarehouseLevel,
 )
-from api.types import DbId
+from api.types import DbId, LocalMoment
 
 # Decimals in, JSON numbers out (pydantic would otherwise write them as strings).
 Number = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -244,7 +247,7 @@ class ReservationCreate(BaseModel):
     )
     reference_id: DbId
     warehouse_id: DbId | None = Field(default=None, description="Default: your store's warehouse")
-    needed_by: datetime | None = None
+    needed_by: LocalMoment | None = None
 
 
 class ReservationRead(BaseModel):
@@ -258,7 +261,7 @@ class ReservationRead(BaseModel):
     part_id: int
     quantity: Number
     issued_quantity: Number
-    status: Literal["active", "issued", "released"]
+    status: ReservationStatus
     reference_type: str
     reference_id: int
     needed_by: datetime | None
@@ -313,3 +316,23 @@ class TransferCreate(BaseModel):
     to_warehouse_id: DbId
     quantity: Qty
     reason: Reason | None = Field(default=None, examples=["总部仓调拨补货"])
+
+
+class AbcRow(BaseModel):
+    """A part's consumption in the period and its ABC class."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    part_id: int
+    part_number: str
+    name_zh: str
+    name_en: str
+    category: str
+    consumption_qty: Number = Field(description="Issued, net of returns")
+    consumption_value: Number = Field(description="At the issued lots' landed cost")
+    share: Number = Field(description="Of the period's total consumption value")
+    cumulative_share: Number
+    abc_class: AbcClass = Field(examples=["A"])
+
+
+AbcPage = Page[AbcRow]

@@ -13,8 +13,8 @@ from api.auth.scope import Scope
 from api.proactive.models import Proposal
 from api.proactive.policy import policy_of
 from api.proactive.states import PROPOSAL
-from api.service.work_models import WorkOrder
 from api.telemetry.models import vehicle_latest
+from api.work_orders.models import WorkOrder
 from diagnostics import registry
 
 DELIVERED = ("delivered", "follow_up")
@@ -88,10 +88,10 @@ def flag_comeback(session: Session, *, vin: str, alert: dict[str, Any]) -> int:
 
 
 def first_time_fix(
-    session: Session, *, scope: Scope, store_id: int, date_from: date, date_to: date
+    session: Session, *, actor: Scope, store_id: int, date_from: date, date_to: date
 ) -> dict[str, Any]:
     """Jobs from predicted faults delivered in [date_from, date_to] and the share that held."""
-    scope.ensure(entity="kpi", store_id=store_id)
+    actor.ensure(entity="kpi", store_id=store_id)
     start = datetime.combine(date_from, datetime.min.time(), UTC)
     end = datetime.combine(date_to + timedelta(days=1), datetime.min.time(), UTC)
     delivered, comebacks = session.execute(

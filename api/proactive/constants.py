@@ -9,15 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from api.types import values_of
+
 Action = Literal["ignore", "monitor", "schedule", "immediate"]
-ACTIONS: tuple[str, ...] = ("ignore", "monitor", "schedule", "immediate")
+ACTIONS = values_of(Action)
 Mode = Literal["auto", "approval"]
-MODES: tuple[str, ...] = ("auto", "approval")
+MODES = values_of(Mode)
 ProposalStatus = Literal["proposed", "booked", "withdrawn", "completed"]
-PROPOSAL_STATES: tuple[str, ...] = ("proposed", "booked", "withdrawn", "completed")
+PROPOSAL_STATES = values_of(ProposalStatus)
 LIVE_PROPOSAL_STATES: tuple[str, ...] = ("proposed", "booked")
 ProposalKind = Literal["alert", "reminder"]
-PROPOSAL_KINDS: tuple[str, ...] = ("alert", "reminder")
+PROPOSAL_KINDS = values_of(ProposalKind)
 
 FeedKind = Literal[
     "alert_opened",
@@ -29,7 +31,7 @@ FeedKind = Literal[
     "proposal_withdrawn",
     "notification_failed",
 ]
-FEED_KINDS: tuple[str, ...] = FeedKind.__args__  # type: ignore[attr-defined]
+FEED_KINDS = values_of(FeedKind)
 FEED_CHANNEL = "pitstop_feed"
 
 REMINDER_MODE = "service_due"  # the failure_mode of a reminder proposal
@@ -108,8 +110,3 @@ REMINDER_BOOK_WITHIN_DAYS = 21  # a reminder's optional proposal looks this far 
 def plan_for(make: str, model: str) -> ServicePlan:
     """The service plan of a make and model."""
     return SERVICE_PLANS.get(f"{make} {model}") or SERVICE_PLANS.get(make) or SERVICE_PLANS["*"]
-
-
-def sql_in(column: str, values: tuple[str, ...]) -> str:
-    """A CHECK constraint body: column IN (values)."""
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"

@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
-from datetime import datetime
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime
 from typing import Any
 
-import psycopg
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.scope import Scope
 from api.crm.models import Customer, Vehicle
 from api.pagination import Paged, PageParams, paginate
-from api.proactive.constants import FEED_CHANNEL, REMINDER_MODE
+from api.proactive.constants import REMINDER_MODE
 from api.proactive.models import FeedEvent
+from api.streams import StreamHub
 from diagnostics.modes import SEVERITY_NAMES, mode_name
 
 # kind -> (en, zh) lead of the card's title
@@ -83,10 +84,10 @@ def as_sse_data(event: FeedEvent) -> dict[str, Any]:
 
 
 def list_feed(
-    session: Session, *, scope: Scope, page: PageParams, store_id: int | None = None
+    session: Session, *, actor: Scope, page: PageParams, store_id: int | None = None
 ) -> Paged[FeedEvent]:
     """The feed history of the caller's stores, newest first."""
-    stmt = select(FeedEvent).where(scope.visible(store_column=FeedEvent.store_id))
+    stmt = select(FeedEvent).where(actor.visible(store_column=FeedEvent.store_id))
     if store_id is not None:
         stmt = stmt.where(FeedEvent.store_id == store_id)
     return paginate(session, stmt.order_by(FeedEvent.id.desc()), page)
@@ -112,33 +113,41 @@ def last_id(session: Session, *, store_ids: frozenset[int]) -> int:
 
 
 async def stream(
-    *, database_url: str, session_factory: Any, store_ids: frozenset[int], after_id: int
+    *,
+    hub: StreamHub,
+    session_factory: Any,
+    store_ids: frozenset[int],
+    after_id: int,
+    still_allowed: Callable[[], bool],
+    ends_at: datetime,
+    recheck_s: float,
 ) -> AsyncIterator[str]:
-    """SSE text for the stores' feed after after_id, woken by NOTIFY, until the client leaves."""
-    conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
-    try:
-        await conn.execute(f"LISTEN {FEED_CHANNEL}")
-        yield "retry: 2000\n\n"
-        last = after_id
-        quiet = 0.0
-        while True:
-            rows = await asyncio.to_thread(_read, session_factory, store_ids, last)
-            for row_id, text in rows:
-                last = row_id
-                yield text
-            if rows:
+    """SSE text for the stores' feed after after_id, woken by the shared listener, until the
+    client leaves, the user logs out (re-checked every recheck_s) or ends_at passes."""
+    yield "retry: 2000\n\n"
+    last = after_id
+    quiet = 0.0
+    checked = time.monotonic()
+    while datetime.now(UTC) < ends_at:
+        if time.monotonic() - checked >= recheck_s:
+            if not await asyncio.to_thread(still_allowed):
+                return
+            checked = time.monotonic()
+        rows = await asyncio.to_thread(_read, session_factory, store_ids, last)
+        for row_id, chunk in rows:
+            last = row_id
+            yield chunk
+        if rows:
+            quiet = 0.0
+            continue
+        wait = min(
+            STREAM_POLL_S, recheck_s, max(0.0, (ends_at - datetime.now(UTC)).total_seconds())
+        )
+        if not await hub.wait(wait):
+            quiet += wait
+            if quiet >= HEARTBEAT_S:
                 quiet = 0.0
-                continue
-            woke = False
-            async for _ in conn.notifies(timeout=STREAM_POLL_S, stop_after=1):
-                woke = True
-            if not woke:
-                quiet += STREAM_POLL_S
-                if quiet >= HEARTBEAT_S:
-                    quiet = 0.0
-                    yield ": keep-alive\n\n"
-    finally:
-        await conn.close()
+                yield ": keep-alive\n\n"
 
 
 def _read(session_factory: Any, store_ids: frozenset[int], after_id: int) -> list[tuple[int, str]]:

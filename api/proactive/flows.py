@@ -1,9 +1,9 @@
-"""Work that spans domains: an alert event becomes a visit (crm → triage → parts → service →
-notifications → feed), and an advisor accepts or withdraws what the loop proposed. No HTTP.
+"""Work that spans domains: an alert event becomes a visit (crm → triage → parts → work orders
+and workshop → notifications → feed). The advisor's side is in proposals.py. No HTTP.
 
 Every function takes the session; the caller commits. Idempotency has two locks: the partial
 unique index on live proposals (one per car and failure mode, so a repeat or a racing worker
-finds the first one), and the service's source_ref on the appointment and work order.
+finds the first one), and the source_ref on the appointment and the work order.
 """
 
 from __future__ import annotations
@@ -18,19 +18,24 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from api.auth.actor import SystemActor
 from api.auth.models import Store
-from api.auth.scope import Scope
 from api.crm.models import Customer, Vehicle
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, InvalidInput
 from api.i18n import Text
 from api.notifications.service import notify
+from api.parts.service import availability
 from api.proactive import closing, feed, kits, links, policy
 from api.proactive import purchasing as proactive_purchasing
 from api.proactive.constants import LIVE_PROPOSAL_STATES, TOW_PHONE
 from api.proactive.models import Proposal
 from api.proactive.states import PROPOSAL
-from api.service import service as service_api
-from api.service.work_models import WorkOrder
+from api.work_orders.lines import reserve_short
+from api.work_orders.models import WorkOrder
+from api.work_orders.service import draft_work_order
+from api.workshop import appointments, booking
+from api.workshop.models import Appointment
+from api.workshop.slots import find_slots
 from core.settings import Settings
 from diagnostics import explain
 
@@ -64,6 +69,9 @@ def react(
         return _cleared(session, vehicle=vehicle, event=event)
     customer = session.get(Customer, vehicle.owner_id) if vehicle.owner_id else None
     store_id = _visit_store(session, vehicle, customer)
+    # Referenced until the end: the session keeps only referenced objects, and the services
+    # below look the store up again and again.
+    store = session.get(Store, store_id)
     feed.publish(
         session,
         store_id=store_id,
@@ -81,7 +89,7 @@ def react(
         return Outcome(decision.action)
     if customer is None:
         return Outcome("no owner to book for")
-    proposal = _claim(session, store_id, vehicle, customer, alert, decision)
+    proposal = _claim(session, store, vehicle, customer, alert, decision)
     if proposal is None:
         return Outcome("already planned")
     if rules.mode == "auto":
@@ -117,7 +125,7 @@ def _evidence(alert: dict[str, Any]) -> dict[str, Any]:
 
 def _claim(
     session: Session,
-    store_id: int,
+    store: Store,
     vehicle: Vehicle,
     customer: Customer,
     alert: dict[str, Any],
@@ -126,10 +134,9 @@ def _claim(
     """A new proposal for the car and mode, or None when a live one exists (or wins a race)."""
     ref = source_ref(vehicle.vin, alert["failure_mode"], alert["id"])
     kit = kits.kit_for(alert["failure_mode"])
-    store = session.get(Store, store_id)
     parts = kits.resolve_parts(session, group_id=store.dealer_group_id, vehicle=vehicle, kit=kit)
     proposal = Proposal(
-        store_id=store_id,
+        store_id=store.id,
         kind="alert",
         source_ref=ref,
         vin=vehicle.vin,
@@ -161,31 +168,15 @@ def book(
     advisor; with actor_id (an advisor's click) a Conflict is raised instead.
     """
     customer = session.get(Customer, proposal.customer_id)
-    parts = _parts(proposal)
     immediate = proposal.action == "immediate"
     try:
         with session.begin_nested():
-            wo = service_api.draft_work_order(
-                session,
-                actor=proposal.store_id,
-                store_id=proposal.store_id,
-                customer_id=proposal.customer_id,
-                vehicle_id=proposal.vehicle_id,
-                operations=proposal.operations,
-                parts=parts,
-                complaint=_complaint(proposal),
-                evidence=proposal.explanation,
-                source=proposal.kind,
-                source_ref=proposal.source_ref,
-                actor_id=actor_id,
-            )
-            shorts = [(line.part_id, line.quantity) for line in wo.parts if line.status == "short"]
+            wo, appointment, shorts = _book_then_reserve(session, proposal, customer, actor_id)
             order = None
             if shorts:
                 order = proactive_purchasing.raise_purchase(
                     session, store_id=proposal.store_id, shorts=shorts
                 )
-            appointment = _book_slot(session, proposal, customer, shorts, actor_id)
     except Conflict:
         if actor_id is not None:
             raise
@@ -200,8 +191,8 @@ def book(
     session.flush()  # apply() re-reads the locked row
     PROPOSAL.apply(session, entity=proposal, to="booked", actor_id=actor_id)
     kind = "proposal_accepted" if actor_id is not None else "appointment_booked"
-    _feed(session, proposal, kind, starts_at=appointment.starts_at)
-    _tell(
+    post_feed(session, proposal, kind, starts_at=appointment.starts_at)
+    tell(
         session,
         settings,
         proposal,
@@ -212,6 +203,81 @@ def book(
     return proposal
 
 
+class _StockMoved(Exception):
+    """The reservation found other parts short than the slot was chosen for."""
+
+
+def _book_then_reserve(
+    session: Session, proposal: Proposal, customer: Customer, actor_id: int | None
+) -> tuple[WorkOrder, Appointment, list[tuple[int, Decimal]]]:
+    """Draft the job, book it, and only then reserve its parts: a store's stock rows stay
+    locked from the reservation to the commit, not for the whole reaction, so its cars book
+    side by side. The slot is chosen for the parts short as the stock stands unlocked; when
+    the reservation finds otherwise, the job is drafted and booked again, reserving first."""
+    parts = _parts(proposal)
+    expected = _short_now(session, proposal.store_id, parts)
+    try:
+        with session.begin_nested():
+            wo = _draft(session, proposal, parts, actor_id, reserve_parts=False)
+            appointment = _book_slot(session, proposal, customer, expected, actor_id)
+            reserve_short(
+                session, actor=SystemActor(proposal.store_id), work_order=wo, actor_id=actor_id
+            )
+            if _shorts(wo) != expected:
+                raise _StockMoved
+            return wo, appointment, expected
+    except _StockMoved:
+        log.debug("stock moved while %s was booked; booking again", proposal.source_ref)
+    wo = _draft(session, proposal, parts, actor_id, reserve_parts=True)
+    shorts = _shorts(wo)
+    return wo, _book_slot(session, proposal, customer, shorts, actor_id), shorts
+
+
+def _short_now(
+    session: Session, store_id: int, parts: list[tuple[int, Decimal]]
+) -> list[tuple[int, Decimal]]:
+    """The parts short as the stock stands, read without a lock."""
+    short = []
+    for part_id, quantity in parts:
+        try:
+            stock = availability(session, actor=SystemActor(store_id), part_id=part_id)
+        except InvalidInput:  # the store has no warehouse of its own: everything is ordered
+            short.append((part_id, quantity))
+            continue
+        if stock.available < quantity:
+            short.append((part_id, quantity))
+    return short
+
+
+def _shorts(wo: WorkOrder) -> list[tuple[int, Decimal]]:
+    return [(line.part_id, line.quantity) for line in wo.parts if line.status == "short"]
+
+
+def _draft(
+    session: Session,
+    proposal: Proposal,
+    parts: list[tuple[int, Decimal]],
+    actor_id: int | None,
+    *,
+    reserve_parts: bool,
+) -> WorkOrder:
+    return draft_work_order(
+        session,
+        actor=SystemActor(proposal.store_id),
+        store_id=proposal.store_id,
+        customer_id=proposal.customer_id,
+        vehicle_id=proposal.vehicle_id,
+        operations=proposal.operations,
+        parts=parts,
+        complaint=_complaint(proposal),
+        evidence=proposal.explanation,
+        source=proposal.kind,
+        source_ref=proposal.source_ref,
+        actor_id=actor_id,
+        reserve_parts=reserve_parts,
+    )
+
+
 def _book_slot(
     session: Session,
     proposal: Proposal,
@@ -220,13 +286,13 @@ def _book_slot(
     actor_id: int | None,
 ) -> Any:
     """book_best_slot, searching again when racing bookings took every slot it had found."""
-    preferences = None if proposal.action == "immediate" else service_api.preferences_of(customer)
+    preferences = None if proposal.action == "immediate" else appointments.preferences_of(customer)
     for round_ in range(1, SEARCH_ROUNDS + 1):
         now = datetime.now(UTC)
         try:
-            return service_api.book_best_slot(
+            return booking.book_best_slot(
                 session,
-                actor=proposal.store_id,
+                actor=SystemActor(proposal.store_id),
                 store_id=proposal.store_id,
                 customer_id=proposal.customer_id,
                 vehicle_id=proposal.vehicle_id,
@@ -255,7 +321,7 @@ def _propose(session: Session, settings: Settings, *, proposal: Proposal) -> Non
     """Leave the visit for an advisor's click, with the best slot as a suggestion."""
     now = datetime.now(UTC)
     try:
-        found = service_api.find_slots(
+        found = find_slots(
             session,
             store_id=proposal.store_id,
             operations=proposal.operations,
@@ -268,9 +334,9 @@ def _propose(session: Session, settings: Settings, *, proposal: Proposal) -> Non
     except Conflict:
         proposal.suggested_starts_at = None
     session.flush()
-    _feed(session, proposal, "proposal_created", starts_at=proposal.suggested_starts_at)
+    post_feed(session, proposal, "proposal_created", starts_at=proposal.suggested_starts_at)
     kind = "stop_driving" if proposal.action == "immediate" else "booking_proposed"
-    _tell(session, settings, proposal, kind, starts_at=proposal.suggested_starts_at)
+    tell(session, settings, proposal, kind, starts_at=proposal.suggested_starts_at)
 
 
 def _complaint(proposal: Proposal) -> str:
@@ -278,7 +344,7 @@ def _complaint(proposal: Proposal) -> str:
     return f"车联网预测性维护:{title}"
 
 
-def _feed(session: Session, proposal: Proposal, kind: str, **extra: Any) -> None:
+def post_feed(session: Session, proposal: Proposal, kind: str, **extra: Any) -> None:
     feed.publish(
         session,
         store_id=proposal.store_id,
@@ -293,7 +359,7 @@ def _feed(session: Session, proposal: Proposal, kind: str, **extra: Any) -> None
     )
 
 
-def _tell(
+def tell(
     session: Session,
     settings: Settings,
     proposal: Proposal,
@@ -340,7 +406,7 @@ def _cleared(session: Session, *, vehicle: Vehicle, event: dict[str, Any]) -> Ou
     ).all()
     for proposal in live:
         proposal.alert_cleared_at = datetime.now(UTC)
-        _feed(session, proposal, "alert_cleared", starts_at=proposal.suggested_starts_at)
+        post_feed(session, proposal, "alert_cleared", starts_at=proposal.suggested_starts_at)
     if not live:
         feed.publish(
             session,
@@ -352,68 +418,3 @@ def _cleared(session: Session, *, vehicle: Vehicle, event: dict[str, Any]) -> Ou
             alert_id=event["alert_id"],
         )
     return Outcome("cleared", live[0].id if live else None)
-
-
-# Advisor actions ------------------------------------------------------------------------------
-
-
-def get_proposal(session: Session, *, scope: Scope, proposal_id: int) -> Proposal:
-    """A proposal of the caller's stores."""
-    proposal = session.get(Proposal, proposal_id)
-    if proposal is None:
-        raise NotFound(entity="proposal", id=proposal_id)
-    scope.ensure(entity="proposal", store_id=proposal.store_id)
-    return proposal
-
-
-def accept(
-    session: Session, settings: Settings, *, scope: Scope, proposal_id: int, actor_id: int
-) -> Proposal:
-    """One click: book the proposed visit (409 when it is not proposed or no slot is free)."""
-    proposal = get_proposal(session, scope=scope, proposal_id=proposal_id)
-    scope.ensure_store(proposal.store_id, entity="proposal")
-    session.refresh(proposal, with_for_update=True)
-    if proposal.status != "proposed":
-        why = Text("proactive.not_proposed", {"id": proposal.id, "status": proposal.status})
-        raise Conflict(why=why)
-    return book(session, settings, proposal=proposal, actor_id=actor_id)
-
-
-def withdraw(
-    session: Session,
-    settings: Settings,
-    *,
-    scope: Scope | int,
-    proposal_id: int,
-    reason: str,
-    actor_id: int | None,
-) -> Proposal:
-    """Withdraw a plan: its job is cancelled (parts released, appointment cancelled)."""
-    if isinstance(scope, Scope):
-        proposal = get_proposal(session, scope=scope, proposal_id=proposal_id)
-        scope.ensure_store(proposal.store_id, entity="proposal")
-    else:
-        proposal = session.get(Proposal, proposal_id)
-        if proposal is None or proposal.store_id != scope:
-            raise NotFound(entity="proposal", id=proposal_id)
-    was_booked = proposal.status == "booked"
-    PROPOSAL.apply(session, entity=proposal, to="withdrawn", reason=reason, actor_id=actor_id)
-    wo = session.get(WorkOrder, proposal.work_order_id) if proposal.work_order_id else None
-    if wo is not None and wo.status != "cancelled":
-        service_api.advance(
-            session, actor=proposal.store_id, work_order_id=wo.id, to="cancelled",
-            reason=reason, actor_id=actor_id,
-        )  # fmt: skip
-    elif proposal.appointment_id is not None:
-        appointment = service_api.get_appointment(
-            session, actor=proposal.store_id, appointment_id=proposal.appointment_id
-        )
-        if appointment.status in ("booked", "confirmed"):
-            service_api.change_status(
-                session, actor=proposal.store_id, appointment_id=appointment.id,
-                to="cancelled", reason=reason, actor_id=actor_id,
-            )  # fmt: skip
-    _feed(session, proposal, "proposal_withdrawn")
-    if was_booked:
-        _tell(session, settings, proposal, "alert_cleared", starts_at=proposal.suggested_starts_at)
-    return proposal

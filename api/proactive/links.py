@@ -10,12 +10,14 @@ from urllib.parse import urlencode
 import jwt
 from sqlalchemy.orm import Session
 
+from api.auth.actor import SystemActor
 from api.auth.models import Store
 from api.errors import Forbidden, NotAuthenticated
 from api.i18n import Text
 from api.proactive import messages as _messages  # noqa: F401  (registers the text)
-from api.service import service as service_api
-from api.service.models import Appointment
+from api.workshop import appointments, booking
+from api.workshop.models import Appointment
+from api.workshop.slots import find_slots
 from core.settings import Settings
 
 TOKEN_TYPE = "appointment_link"
@@ -38,7 +40,7 @@ def make_token(settings: Settings, *, appointment: Appointment) -> str:
         "iat": datetime.now(UTC),
         "exp": appointment.ends_at + LINK_VALID_AFTER_VISIT,
     }
-    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+    return jwt.encode(claims, settings.signing_key(), algorithm=ALGORITHM)
 
 
 def links_for(settings: Settings, *, appointment: Appointment) -> dict[str, str]:
@@ -58,7 +60,7 @@ def appointment_of(
     try:
         claims = jwt.decode(
             token,
-            settings.jwt_secret.get_secret_value(),
+            settings.signing_key(),
             algorithms=[ALGORITHM],
             issuer=ISSUER,
             options={"require": ["typ", "sub", "apt", "exp"]},
@@ -94,9 +96,9 @@ def confirm(
     appointment = appointment_of(session, settings, token=token, appointment_id=appointment_id)
     if appointment.status == "confirmed":
         return appointment
-    return service_api.change_status(
+    return appointments.change_status(
         session,
-        actor=appointment.store_id,
+        actor=SystemActor(appointment.store_id),
         appointment_id=appointment.id,
         to="confirmed",
         reason="customer confirmed by link",
@@ -109,7 +111,7 @@ def free_slots(
     """The appointment and other free slots for the same job."""
     appointment = appointment_of(session, settings, token=token, appointment_id=appointment_id)
     now = datetime.now(UTC)
-    found = service_api.find_slots(
+    found = find_slots(
         session,
         store_id=appointment.store_id,
         operations=appointment.operation_codes,
@@ -126,9 +128,9 @@ def reschedule(
 ) -> Appointment:
     """Move the visit to a slot the customer picked (409 when it was taken meanwhile)."""
     appointment = appointment_of(session, settings, token=token)
-    return service_api.reschedule(
+    return booking.reschedule(
         session,
-        actor=appointment.store_id,
+        actor=SystemActor(appointment.store_id),
         appointment_id=appointment.id,
         starts_at=starts_at,
         reason="customer rescheduled by link",

@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.models_base import Base, StoreEntity
+from api.models_base import Base, StoreEntity, sql_in
 from api.proactive.constants import (
     COMEBACK_DAYS,
     COMEBACK_KM,
@@ -30,7 +30,6 @@ from api.proactive.constants import (
     MODES,
     PROPOSAL_KINDS,
     PROPOSAL_STATES,
-    sql_in,
 )
 
 

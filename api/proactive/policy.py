@@ -50,17 +50,17 @@ def policy_of(session: Session, *, store_id: int) -> TriagePolicy:
     return policy  # type: ignore[return-value]
 
 
-def get_policy(session: Session, *, scope: Scope, store_id: int) -> TriagePolicy:
+def get_policy(session: Session, *, actor: Scope, store_id: int) -> TriagePolicy:
     """A store's policy, for its staff."""
-    scope.ensure(entity="proactive_policy", store_id=store_id)
+    actor.ensure(entity="proactive_policy", store_id=store_id)
     return policy_of(session, store_id=store_id)
 
 
 def update_policy(
-    session: Session, *, scope: Scope, store_id: int, data: PolicyUpdate, actor_id: int | None
+    session: Session, *, actor: Scope, store_id: int, data: PolicyUpdate, actor_id: int | None
 ) -> TriagePolicy:
     """Replace the store's mode and rules (a manager of the store)."""
-    scope.ensure_store(store_id, entity="proactive_policy")
+    actor.ensure_store(store_id, entity="proactive_policy")
     policy = policy_of(session, store_id=store_id)
     changes = data.model_dump(exclude_unset=True, exclude_none=True)
     if "rules" in changes:

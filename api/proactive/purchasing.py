@@ -10,12 +10,13 @@ from decimal import Decimal
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.auth.actor import SystemActor
 from api.auth.models import Store
-from api.parts import purchasing as parts_purchasing
 from api.parts.models import Part, Warehouse
-from api.parts.purchasing_models import PurchaseOrder, PurchaseOrderLine, Supplier
-from api.parts.purchasing_schemas import OrderCreate, OrderLineIn
-from api.service.constants import DEFAULT_PARTS_LEAD_DAYS
+from api.purchasing import service as purchasing_service
+from api.purchasing.models import PurchaseOrder, PurchaseOrderLine, Supplier
+from api.purchasing.schemas import OrderLineIn, PurchaseOrderCreate
+from api.workshop.constants import DEFAULT_PARTS_LEAD_DAYS
 from core.clock import local_today
 
 MARKER = "预测性维护缺件 / proactive maintenance shortage"  # notes of the orders this raises
@@ -79,7 +80,7 @@ def _new_order(
     lead = session.scalar(
         select(Supplier.lead_time_days).where(Supplier.id == part.preferred_supplier_id)
     )
-    data = OrderCreate(
+    data = PurchaseOrderCreate(
         supplier_id=part.preferred_supplier_id,
         warehouse_id=warehouse.id,
         expected_on=local_today(store.timezone)
@@ -87,4 +88,6 @@ def _new_order(
         notes=MARKER,
         lines=[OrderLineIn(part_id=part.id, quantity=quantity)],
     )
-    return parts_purchasing.create_order(session, scope_or_store=store.id, data=data, actor_id=None)
+    return purchasing_service.create_order(
+        session, actor=SystemActor(store.id), data=data, actor_id=None
+    )

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.pagination import Page
 from api.proactive.constants import MAX_WITHIN_DAYS, Action, FeedKind, Mode, ProposalStatus
+from api.types import LocalMoment
 
 Severity = str
 
@@ -104,6 +105,13 @@ class WithdrawBody(BaseModel):
     reason: str = Field(min_length=1, max_length=500, examples=["alert cleared, customer informed"])
 
 
+class StreamTicketRead(BaseModel):
+    """A single-use ticket that opens one event stream: GET /feed/stream?ticket=..."""
+
+    ticket: str
+    expires_at: datetime
+
+
 class FeedEventRead(BaseModel):
     """One advisor feed card."""
 
@@ -139,7 +147,7 @@ class RescheduleBody(BaseModel):
     token: str = Field(
         min_length=10, max_length=2000, examples=["eyJhcHBvaW50bWVudCI6NDIsImN1c3RvbWVyIjo3fQ.sig"]
     )
-    starts_at: datetime = Field(examples=["2026-12-02T09:30:00+08:00"])
+    starts_at: LocalMoment = Field(examples=["2026-12-02T09:30:00+08:00"])
 
 
 class FirstTimeFix(BaseModel):

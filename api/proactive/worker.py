@@ -26,7 +26,6 @@ from api.db import make_engine, make_session_factory
 from api.models_base import load_all_models
 from api.notifications.dispatch import dispatch_due
 from api.proactive import closing, feed, flows, reminders
-from api.proactive.models import HandledAlertEvent
 from core.settings import Settings
 from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
 
@@ -46,9 +45,12 @@ SELECT e.id, e.alert_id, e.vin, e.failure_mode, e.kind, e.severity FROM alert_ev
 WHERE e.id > :floor AND e.kind IN {REACTED_KINDS}
   AND NOT EXISTS (SELECT 1 FROM proactive_handled_events h WHERE h.alert_event_id = e.id)
 ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED""")
-# Asked again once the event is locked: the claim's snapshot predates the lock, so a worker
-# that handled the event and committed in between is seen only by a new statement.
-_HANDLED = text("SELECT 1 FROM proactive_handled_events WHERE alert_event_id = :id")
+# The event's mark, taken once it is locked: the key, not the claim's snapshot, decides who
+# handles it. A mark another transaction holds makes this one wait for it, then do nothing.
+_MARK = text("""INSERT INTO proactive_handled_events (alert_event_id, outcome)
+VALUES (:id, 'handling') ON CONFLICT (alert_event_id) DO NOTHING RETURNING alert_event_id""")
+_OUTCOME = text("""UPDATE proactive_handled_events SET outcome = :outcome, proposal_id = :proposal
+WHERE alert_event_id = :id""")
 _ALERT = text("""SELECT id, vin, failure_mode, severity, state, explanation, probability
 FROM alerts WHERE id = :id""")
 
@@ -76,18 +78,19 @@ def handle_next(
                 if row is None:
                     session.rollback()
                     return None
-                if session.execute(_HANDLED, {"id": row["id"]}).first():
-                    session.rollback()
+                if session.execute(_MARK, {"id": row["id"]}).first() is None:
+                    session.rollback()  # handled already: a repeat is a no-op
                     continue
                 event = dict(row)
                 alert = dict(session.execute(_ALERT, {"id": event["alert_id"]}).mappings().one())
                 outcome = _react(session, settings, event, alert)
-                session.add(
-                    HandledAlertEvent(
-                        alert_event_id=event["id"],
-                        outcome=outcome.what[:MAX_OUTCOME],
-                        proposal_id=outcome.proposal_id,
-                    )
+                session.execute(
+                    _OUTCOME,
+                    {
+                        "id": event["id"],
+                        "outcome": outcome.what[:MAX_OUTCOME],
+                        "proposal": outcome.proposal_id,
+                    },
                 )
                 session.commit()
                 return event["id"]

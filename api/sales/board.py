@@ -44,7 +44,7 @@ def _in_range(local_ts: Any, date_from: date, date_to: date) -> Any:
 def performance(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     period: str,
     date_from: date,
     date_to: date,
@@ -57,12 +57,12 @@ def performance(
             field="date_to", problem=Text("sales.date_range", {"days": MAX_BOARD_DAYS})
         )
     if store_id is not None:
-        scope.ensure_store(store_id, entity="store")
-    if scope.role is Role.sales_consultant:
-        if consultant_id is not None and consultant_id != scope.user_id:
+        actor.ensure_store(store_id, entity="store")
+    if actor.role is Role.sales_consultant:
+        if consultant_id is not None and consultant_id != actor.user_id:
             raise Forbidden(entity="board", why=Text("sales.board_own_only"))
-        consultant_id = scope.user_id
-    stores = [store_id] if store_id is not None else sorted(scope.store_ids)
+        consultant_id = actor.user_id
+    stores = [store_id] if store_id is not None else sorted(actor.store_ids)
 
     lead_ts = func.timezone(Store.timezone, Lead.created_at)
     leads = (

@@ -17,9 +17,9 @@ from api.sales.models import ChecklistItem
 from api.sales.states import checklist_gaps
 
 
-def checklist(session: Session, *, scope: Scope, lead_id: int) -> dict[str, Any]:
+def checklist(session: Session, *, actor: Scope, lead_id: int) -> dict[str, Any]:
     """The order's PDI and delivery checklists, in template order, with completeness."""
-    order = service.order_of_lead(session, scope=scope, lead_id=lead_id)
+    order = service.order_of_lead(session, actor=actor, lead_id=lead_id)
     rows = {
         (i.kind, i.code): i
         for i in session.scalars(select(ChecklistItem).where(ChecklistItem.order_id == order.id))
@@ -51,7 +51,7 @@ def checklist(session: Session, *, scope: Scope, lead_id: int) -> dict[str, Any]
 def tick(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     actor_id: int | None,
     lead_id: int,
     kind: str,
@@ -60,7 +60,7 @@ def tick(
     note: str | None,
 ) -> dict[str, Any]:
     """Record one checklist line's result (only while the lead is in PDI)."""
-    lead = service.get_lead(session, scope=scope, lead_id=lead_id)
+    lead = service.get_lead(session, actor=actor, lead_id=lead_id)
     if lead.status != "pdi":
         raise Conflict(why=Text("sales.checklist_state", {"status": lead.status}))
     codes = [c for c, _, _ in CHECKLISTS[kind]]
@@ -73,7 +73,7 @@ def tick(
         )
     if kind == "delivery" and result == "failed":
         raise InvalidInput(field="result", problem=Text("sales.delivery_not_failed"))
-    order = service.order_of_lead(session, scope=scope, lead_id=lead_id)
+    order = service.order_of_lead(session, actor=actor, lead_id=lead_id)
     item = session.scalar(
         select(ChecklistItem).where(
             ChecklistItem.order_id == order.id,
@@ -87,4 +87,4 @@ def tick(
     item.result, item.note = result, note
     item.checked_by_id, item.checked_at = actor_id, datetime.now(UTC)
     session.flush()
-    return checklist(session, scope=scope, lead_id=lead_id)
+    return checklist(session, actor=actor, lead_id=lead_id)

@@ -8,49 +8,32 @@ from typing import Any, Literal
 
 from sqlalchemy import Date, literal
 
+from api.types import values_of
+
 LeadSource = Literal[
     "walk_in", "phone", "web", "autohome", "dongchedi", "referral", "event", "service_lane"
 ]
-LEAD_SOURCES: tuple[str, ...] = (
-    "walk_in",
-    "phone",
-    "web",
-    "autohome",  # 汽车之家, the largest car portal's lead feed
-    "dongchedi",  # 懂车帝
-    "referral",
-    "event",
-    "service_lane",  # an after-sales customer asking about a new car
-)
+LEAD_SOURCES = values_of(LeadSource)
 
 LeadStatus = Literal[
     "lead", "opportunity", "quote", "order", "allocated", "pdi", "delivered", "lost", "cancelled"
 ]
-LEAD_STATES: tuple[str, ...] = (
-    "lead",
-    "opportunity",
-    "quote",
-    "order",
-    "allocated",
-    "pdi",
-    "delivered",
-    "lost",
-    "cancelled",
-)
+LEAD_STATES = values_of(LeadStatus)
 # A lead counts as converted once the customer signed an order (and did not cancel it).
 CONVERTED_STATES: tuple[str, ...] = ("order", "allocated", "pdi", "delivered")
 
 StockStatus = Literal["in_transit", "in_warehouse", "in_showroom", "reserved", "sold"]
-STOCK_STATES: tuple[str, ...] = ("in_transit", "in_warehouse", "in_showroom", "reserved", "sold")
+STOCK_STATES = values_of(StockStatus)
 # A car can be sold to an order while still on the way from the factory.
 ALLOCATABLE_STATES: tuple[str, ...] = ("in_transit", "in_warehouse", "in_showroom")
 
 Powertrain = Literal["ice", "hev", "phev", "bev"]
-POWERTRAINS: tuple[str, ...] = ("ice", "hev", "phev", "bev")
+POWERTRAINS = values_of(Powertrain)
 
 ChecklistKind = Literal["pdi", "delivery"]
-CHECKLIST_KINDS: tuple[str, ...] = ("pdi", "delivery")
+CHECKLIST_KINDS = values_of(ChecklistKind)
 ChecklistResult = Literal["pending", "ok", "failed"]
-CHECKLIST_RESULTS: tuple[str, ...] = ("pending", "ok", "failed")
+CHECKLIST_RESULTS = values_of(ChecklistResult)
 
 # code, zh-CN, en. A PDI passes when every item is ok; delivery needs every item ok too.
 PDI_ITEMS: tuple[tuple[str, str, str], ...] = (
@@ -90,11 +73,6 @@ MAX_MONEY = Decimal("99999999.99")  # NUMERIC(10, 2); no car or deposit costs mo
 NEW_CAR_WARRANTY_YEARS = 3  # the makers' usual new-car warranty in China (3 years / 100,000 km)
 MAX_FINANCE_TERM_MONTHS = 60
 MAX_BOARD_DAYS = 731  # two years of buckets per request keeps the board query small
-
-
-def sql_in(column: str, values: tuple[str, ...]) -> str:
-    """A CHECK constraint body: column IN (values)."""
-    return f"{column} IN (" + ", ".join(f"'{v}'" for v in values) + ")"
 
 
 def day_after(day: date) -> Any:

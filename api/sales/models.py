@@ -24,7 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from api.models_base import Entity, StoreEntity
+from api.models_base import Entity, StoreEntity, sql_in
 from api.sales.constants import (
     CHECKLIST_KINDS,
     CHECKLIST_RESULTS,
@@ -32,7 +32,6 @@ from api.sales.constants import (
     LEAD_STATES,
     POWERTRAINS,
     STOCK_STATES,
-    sql_in,
 )
 
 Money = Numeric(10, 2)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, status
@@ -43,7 +43,7 @@ from api.sales.schemas import (
     StockRead,
     StockUpdate,
 )
-from api.types import IdPath, IdQuery, Search
+from api.types import Day, IdPath, IdQuery, Search
 from core.clock import local_today
 
 router = APIRouter(prefix="/sales", tags=["sales"])
@@ -66,7 +66,7 @@ def list_models(
 ) -> SalesModelPage:
     """The models and trims your group sells, with list prices."""
     paged = stock.list_models(
-        session, scope=user.scope, page=page, q=q, powertrain=powertrain, active=active
+        session, actor=user.scope, page=page, q=q, powertrain=powertrain, active=active
     )
     return SalesModelPage.model_validate(paged, from_attributes=True)
 
@@ -74,7 +74,7 @@ def list_models(
 @router.post("/models", response_model=SalesModelRead, status_code=status.HTTP_201_CREATED)
 def create_model(session: SessionDep, user: StockManager, body: SalesModelCreate) -> SalesModelRead:
     """Add a model and trim to the catalogue (managers)."""
-    return SalesModelRead.model_validate(stock.create_model(session, scope=user.scope, data=body))
+    return SalesModelRead.model_validate(stock.create_model(session, actor=user.scope, data=body))
 
 
 # Stock -------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ def list_stock(
     """Cars in your stores' stock, by status, model or store."""
     paged = stock.list_stock(
         session,
-        scope=user.scope,
+        actor=user.scope,
         page=page,
         q=q,
         status=status,
@@ -106,14 +106,14 @@ def list_stock(
 @router.post("/stock", response_model=StockRead, status_code=status.HTTP_201_CREATED)
 def add_stock(session: SessionDep, user: StockManager, body: StockCreate) -> StockRead:
     """Add a car to a store's stock; a bad VIN is refused with 422 saying what is wrong."""
-    vehicle = stock.add_stock(session, scope=user.scope, actor_id=user.id, data=body)
+    vehicle = stock.add_stock(session, actor=user.scope, actor_id=user.id, data=body)
     return StockRead.model_validate(vehicle)
 
 
 @router.get("/stock/{stock_id}", response_model=StockRead)
 def get_stock(session: SessionDep, user: StaffUser, stock_id: IdPath) -> StockRead:
     """One stock car."""
-    return StockRead.model_validate(stock.get_stock(session, scope=user.scope, stock_id=stock_id))
+    return StockRead.model_validate(stock.get_stock(session, actor=user.scope, stock_id=stock_id))
 
 
 @router.patch("/stock/{stock_id}", response_model=StockRead)
@@ -121,7 +121,7 @@ def update_stock(
     session: SessionDep, user: StockManager, stock_id: IdPath, body: StockUpdate
 ) -> StockRead:
     """Change a stock car's colour, location or cost."""
-    vehicle = stock.update_stock(session, scope=user.scope, stock_id=stock_id, data=body)
+    vehicle = stock.update_stock(session, actor=user.scope, stock_id=stock_id, data=body)
     return StockRead.model_validate(vehicle)
 
 
@@ -131,7 +131,7 @@ def record_arrival(
 ) -> StockRead:
     """The car arrived at the store (it may already be reserved for an order)."""
     vehicle = stock.record_arrival(
-        session, scope=user.scope, actor_id=user.id, stock_id=stock_id, data=body
+        session, actor=user.scope, actor_id=user.id, stock_id=stock_id, data=body
     )
     return StockRead.model_validate(vehicle)
 
@@ -143,7 +143,7 @@ def change_stock_status(
     """Move a car between warehouse and showroom; reserved and sold follow its order (409)."""
     vehicle = stock.change_stock_status(
         session,
-        scope=user.scope,
+        actor=user.scope,
         actor_id=user.id,
         stock_id=stock_id,
         to=body.to,
@@ -167,13 +167,13 @@ def list_leads(
     customer_id: IdQuery = None,
     model_id: IdQuery = None,
     store_id: IdQuery = None,
-    created_from: date | None = None,
-    created_to: date | None = None,
+    created_from: Day | None = None,
+    created_to: Day | None = None,
 ) -> LeadPage:
     """Leads of your stores, newest first; q searches the customer's name and phone."""
     paged = service.list_leads(
         session,
-        scope=user.scope,
+        actor=user.scope,
         page=page,
         q=q,
         status=status,
@@ -191,20 +191,20 @@ def list_leads(
 @router.post("/leads", response_model=LeadRead, status_code=status.HTTP_201_CREATED)
 def create_lead(session: SessionDep, user: Seller, body: LeadCreate) -> LeadRead:
     """Open a lead for a customer, or for a new prospect given by name and phone."""
-    lead = service.create_lead(session, scope=user.scope, actor_id=user.id, data=body)
+    lead = service.create_lead(session, actor=user.scope, actor_id=user.id, data=body)
     return LeadRead.model_validate(lead)
 
 
 @router.get("/leads/{lead_id}", response_model=LeadRead)
 def get_lead(session: SessionDep, user: Seller, lead_id: IdPath) -> LeadRead:
     """One lead."""
-    return LeadRead.model_validate(service.get_lead(session, scope=user.scope, lead_id=lead_id))
+    return LeadRead.model_validate(service.get_lead(session, actor=user.scope, lead_id=lead_id))
 
 
 @router.patch("/leads/{lead_id}", response_model=LeadRead)
 def update_lead(session: SessionDep, user: Seller, lead_id: IdPath, body: LeadUpdate) -> LeadRead:
     """Change the model of interest or notes; managers may reassign the consultant."""
-    lead = service.update_lead(session, scope=user.scope, lead_id=lead_id, data=body)
+    lead = service.update_lead(session, actor=user.scope, lead_id=lead_id, data=body)
     return LeadRead.model_validate(lead)
 
 
@@ -215,7 +215,7 @@ def change_lead_status(
     """Move a lead one step (opportunity, pdi, delivered, lost, cancelled…); 409 says why not."""
     lead = service.change_lead_status(
         session,
-        scope=user.scope,
+        actor=user.scope,
         actor_id=user.id,
         lead_id=lead_id,
         to=body.to,
@@ -227,14 +227,14 @@ def change_lead_status(
 @router.get("/leads/{lead_id}/history", response_model=list[TransitionRead])
 def lead_history(session: SessionDep, user: Seller, lead_id: IdPath) -> list[TransitionRead]:
     """The lead's steps: who, when, from, to, why."""
-    rows = service.lead_history(session, scope=user.scope, lead_id=lead_id)
+    rows = service.lead_history(session, actor=user.scope, lead_id=lead_id)
     return [TransitionRead.model_validate(r) for r in rows]
 
 
 @router.get("/leads/{lead_id}/quotes", response_model=list[QuoteRead])
 def list_quotes(session: SessionDep, user: Seller, lead_id: IdPath) -> list[QuoteRead]:
     """The lead's quotes, newest first."""
-    quotes = service.list_quotes(session, scope=user.scope, lead_id=lead_id)
+    quotes = service.list_quotes(session, actor=user.scope, lead_id=lead_id)
     return [QuoteRead.model_validate(q) for q in quotes]
 
 
@@ -246,7 +246,7 @@ def create_quote(
 ) -> QuoteRead:
     """Quote a model with options, discount, trade-in and financing; the lead moves to quote."""
     quote = service.create_quote(
-        session, scope=user.scope, actor_id=user.id, lead_id=lead_id, data=body
+        session, actor=user.scope, actor_id=user.id, lead_id=lead_id, data=body
     )
     return QuoteRead.model_validate(quote)
 
@@ -257,7 +257,7 @@ def create_quote(
 def place_order(session: SessionDep, user: Seller, lead_id: IdPath, body: OrderCreate) -> OrderRead:
     """Sign an order from a quote, with the deposit received; the lead moves to order."""
     order = service.place_order(
-        session, scope=user.scope, actor_id=user.id, lead_id=lead_id, data=body
+        session, actor=user.scope, actor_id=user.id, lead_id=lead_id, data=body
     )
     return OrderRead.model_validate(order)
 
@@ -266,7 +266,7 @@ def place_order(session: SessionDep, user: Seller, lead_id: IdPath, body: OrderC
 def lead_order(session: SessionDep, user: Seller, lead_id: IdPath) -> OrderRead:
     """The lead's signed order."""
     return OrderRead.model_validate(
-        service.order_of_lead(session, scope=user.scope, lead_id=lead_id)
+        service.order_of_lead(session, actor=user.scope, lead_id=lead_id)
     )
 
 
@@ -274,7 +274,7 @@ def lead_order(session: SessionDep, user: Seller, lead_id: IdPath) -> OrderRead:
 def allocate(session: SessionDep, user: Seller, lead_id: IdPath, body: Allocation) -> OrderRead:
     """Reserve a stock car by VIN for the order; 409 if someone else has it."""
     order = service.allocate(
-        session, scope=user.scope, actor_id=user.id, lead_id=lead_id, vin=body.vin
+        session, actor=user.scope, actor_id=user.id, lead_id=lead_id, vin=body.vin
     )
     return OrderRead.model_validate(order)
 
@@ -283,7 +283,7 @@ def allocate(session: SessionDep, user: Seller, lead_id: IdPath, body: Allocatio
 def get_checklist(session: SessionDep, user: PdiChecker, lead_id: IdPath) -> ChecklistRead:
     """The PDI and delivery checklists of the lead's order."""
     return ChecklistRead.model_validate(
-        checklists.checklist(session, scope=user.scope, lead_id=lead_id)
+        checklists.checklist(session, actor=user.scope, lead_id=lead_id)
     )
 
 
@@ -299,7 +299,7 @@ def tick(
     """Record one checklist line (ok, failed, pending) while the lead is in PDI."""
     view = checklists.tick(
         session,
-        scope=user.scope,
+        actor=user.scope,
         actor_id=user.id,
         lead_id=lead_id,
         kind=kind,
@@ -322,13 +322,13 @@ def list_orders(
     customer_id: IdQuery = None,
     consultant_id: IdQuery = None,
     store_id: IdQuery = None,
-    delivered_from: date | None = None,
-    delivered_to: date | None = None,
+    delivered_from: Day | None = None,
+    delivered_to: Day | None = None,
 ) -> OrderPage:
     """Orders of your stores (a customer: their own), newest first."""
     paged = service.list_orders(
         session,
-        scope=user.scope,
+        actor=user.scope,
         page=page,
         status=status,
         customer_id=customer_id,
@@ -343,7 +343,7 @@ def list_orders(
 @router.get("/orders/{order_id}", response_model=OrderRead)
 def get_order(session: SessionDep, user: CurrentUser, order_id: IdPath) -> OrderRead:
     """One order (a customer may read only their own)."""
-    return OrderRead.model_validate(service.get_order(session, scope=user.scope, order_id=order_id))
+    return OrderRead.model_validate(service.get_order(session, actor=user.scope, order_id=order_id))
 
 
 # Performance board -------------------------------------------------------------------------
@@ -354,8 +354,8 @@ def performance_board(
     session: SessionDep,
     user: Seller,
     period: Period = "month",
-    date_from: Annotated[date | None, Query(description="Default: 90 days ago")] = None,
-    date_to: Annotated[date | None, Query(description="Default: today")] = None,
+    date_from: Annotated[Day | None, Query(description="Default: 90 days ago")] = None,
+    date_to: Annotated[Day | None, Query(description="Default: today")] = None,
     store_id: IdQuery = None,
     consultant_id: IdQuery = None,
 ) -> Board:
@@ -366,7 +366,7 @@ def performance_board(
         date_from = date_to - timedelta(days=days)
     figures = board.performance(
         session,
-        scope=user.scope,
+        actor=user.scope,
         period=period,
         date_from=date_from,
         date_to=date_to,

@@ -11,15 +11,16 @@ from sqlalchemy.orm import Session, joinedload
 
 from api.audit.models import StateTransition
 from api.audit.service import history
+from api.auth import policy
 from api.auth.models import Store, User
-from api.auth.roles import MANAGERS, Role
+from api.auth.roles import Role
 from api.auth.scope import Scope
 from api.crm import service as crm_service
 from api.crm.models import Customer
 from api.crm.schemas import CustomerCreate
 from api.errors import Conflict, Forbidden, InvalidInput, NotFound
 from api.i18n import Text
-from api.pagination import Paged, PageParams, paginate, search_clause
+from api.pagination import Paged, PageParams, paginate, search_clause, where_given
 from api.sales import stock
 from api.sales.constants import CHECKLISTS, day_after
 from api.sales.models import ChecklistItem, Lead, Quote, SalesOrder
@@ -44,19 +45,19 @@ CRM_SOURCE = {
 # Leads -------------------------------------------------------------------------------------
 
 
-def get_lead(session: Session, *, scope: Scope, lead_id: int) -> Lead:
+def get_lead(session: Session, *, actor: Scope, lead_id: int) -> Lead:
     """A lead of the caller's stores (customers never see leads)."""
     lead = session.get(Lead, lead_id)
     if lead is None:
         raise NotFound(entity="lead", id=lead_id)
-    scope.ensure(entity="lead", store_id=lead.store_id)
+    actor.ensure(entity="lead", store_id=lead.store_id, record_id=lead_id)
     return lead
 
 
 def list_leads(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     q: str | None = None,
     status: str | None = None,
@@ -69,21 +70,20 @@ def list_leads(
     created_to: date | None = None,
 ) -> Paged[Lead]:
     """Leads of the caller's stores, newest first; q searches the customer's name and phone."""
-    stmt = select(Lead).where(scope.visible(store_column=Lead.store_id))
+    stmt = select(Lead).where(actor.visible(store_column=Lead.store_id))
     if q:
         stmt = stmt.join(Customer, Customer.id == Lead.customer_id).where(
             search_clause(q, Customer.name, Customer.phone)
         )
-    for column, value in (
+    stmt = where_given(
+        stmt,
         (Lead.status, status),
         (Lead.source, source),
         (Lead.consultant_id, consultant_id),
         (Lead.customer_id, customer_id),
         (Lead.interested_model_id, model_id),
         (Lead.store_id, store_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     if created_from is not None:
         stmt = stmt.where(Lead.created_at >= created_from)
     if created_to is not None:
@@ -104,15 +104,15 @@ def _check_consultant(session: Session, *, user_id: int, store_id: int) -> None:
         )
 
 
-def create_lead(session: Session, *, scope: Scope, actor_id: int | None, data: LeadCreate) -> Lead:
+def create_lead(session: Session, *, actor: Scope, actor_id: int | None, data: LeadCreate) -> Lead:
     """A new lead; a name and phone without customer_id become a CRM prospect first."""
-    scope.ensure_store(data.store_id, entity="lead")
+    actor.ensure_store(data.store_id, entity="lead")
     if data.customer_id is not None:
-        customer = crm_service.get_customer(session, scope=scope, customer_id=data.customer_id)
+        customer = crm_service.get_customer(session, actor=actor, customer_id=data.customer_id)
     elif data.name and data.phone:
         customer = crm_service.create_customer(
             session,
-            scope=scope,
+            actor=actor,
             actor_id=actor_id,
             data=CustomerCreate(
                 name=data.name,
@@ -124,12 +124,12 @@ def create_lead(session: Session, *, scope: Scope, actor_id: int | None, data: L
     else:
         raise InvalidInput(field="customer_id", problem=Text("sales.customer_needed"))
     consultant_id = data.consultant_id
-    if consultant_id is None and scope.role is Role.sales_consultant:
-        consultant_id = scope.user_id
+    if consultant_id is None and actor.role is Role.sales_consultant:
+        consultant_id = actor.user_id
     if consultant_id is not None:
         _check_consultant(session, user_id=consultant_id, store_id=data.store_id)
     if data.interested_model_id is not None:
-        stock.get_model(session, scope=scope, model_id=data.interested_model_id)
+        stock.get_model(session, actor=actor, model_id=data.interested_model_id)
     lead = Lead(
         store_id=data.store_id,
         customer_id=customer.id,
@@ -142,17 +142,17 @@ def create_lead(session: Session, *, scope: Scope, actor_id: int | None, data: L
     return lead
 
 
-def update_lead(session: Session, *, scope: Scope, lead_id: int, data: LeadUpdate) -> Lead:
+def update_lead(session: Session, *, actor: Scope, lead_id: int, data: LeadUpdate) -> Lead:
     """Change a lead's interest or notes; managers may also reassign its consultant."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
     changes = data.model_dump(exclude_unset=True)
     if "consultant_id" in changes and changes["consultant_id"] != lead.consultant_id:
-        if scope.role not in MANAGERS:
+        if actor.role not in policy.field_roles("lead_consultant"):
             raise Forbidden(entity="lead", why=Text("sales.reassign_managers"))
         if changes["consultant_id"] is not None:
             _check_consultant(session, user_id=changes["consultant_id"], store_id=lead.store_id)
     if changes.get("interested_model_id") is not None:
-        stock.get_model(session, scope=scope, model_id=changes["interested_model_id"])
+        stock.get_model(session, actor=actor, model_id=changes["interested_model_id"])
     for name, value in changes.items():
         setattr(lead, name, value)
     session.flush()
@@ -173,15 +173,15 @@ def _lock(session: Session, lead: Lead, to: str, role: str) -> None:
 def change_lead_status(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     actor_id: int | None,
     lead_id: int,
     to: str,
     reason: str | None = None,
 ) -> Lead:
     """Move a lead one step (audited), with what each step does to the order and the car."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
-    LEAD_FLOW.apply(session, entity=lead, to=to, reason=reason, actor_id=actor_id, role=scope.role)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
+    LEAD_FLOW.apply(session, entity=lead, to=to, reason=reason, actor_id=actor_id, role=actor.role)
     order = _order_of(session, lead)
     if to == "pdi":
         _open_checklists(session, order)
@@ -195,9 +195,9 @@ def change_lead_status(
     return lead
 
 
-def lead_history(session: Session, *, scope: Scope, lead_id: int) -> list[StateTransition]:
+def lead_history(session: Session, *, actor: Scope, lead_id: int) -> list[StateTransition]:
     """The lead's steps, oldest first."""
-    get_lead(session, scope=scope, lead_id=lead_id)
+    get_lead(session, actor=actor, lead_id=lead_id)
     return history(session, entity_type=LEAD_FLOW.entity_type, entity_id=lead_id)
 
 
@@ -216,14 +216,14 @@ def monthly_payment(principal: Decimal, apr_percent: Decimal, months: int) -> De
 
 
 def create_quote(
-    session: Session, *, scope: Scope, actor_id: int | None, lead_id: int, data: QuoteCreate
+    session: Session, *, actor: Scope, actor_id: int | None, lead_id: int, data: QuoteCreate
 ) -> Quote:
     """A quote for the lead; the first one moves the lead to 'quote'."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
     session.refresh(lead, with_for_update=True)
     if lead.status not in QUOTABLE_STATES:
         raise Conflict(why=Text("sales.quote_state", {"status": lead.status}))
-    model = stock.get_model(session, scope=scope, model_id=data.model_id)
+    model = stock.get_model(session, actor=actor, model_id=data.model_id)
     price = data.vehicle_price if data.vehicle_price is not None else model.msrp
     options_price = sum((o.price for o in data.options), Decimal(0))
     trade_in_value = data.trade_in.value if data.trade_in else Decimal(0)
@@ -270,13 +270,13 @@ def create_quote(
     session.add(quote)
     session.flush()
     if lead.status != "quote":
-        LEAD_FLOW.apply(session, entity=lead, to="quote", actor_id=actor_id, role=scope.role)
+        LEAD_FLOW.apply(session, entity=lead, to="quote", actor_id=actor_id, role=actor.role)
     return quote
 
 
-def list_quotes(session: Session, *, scope: Scope, lead_id: int) -> list[Quote]:
+def list_quotes(session: Session, *, actor: Scope, lead_id: int) -> list[Quote]:
     """The lead's quotes, newest first."""
-    get_lead(session, scope=scope, lead_id=lead_id)
+    get_lead(session, actor=actor, lead_id=lead_id)
     stmt = select(Quote).where(Quote.lead_id == lead_id).order_by(Quote.id.desc())
     return list(session.scalars(stmt))
 
@@ -285,11 +285,11 @@ def list_quotes(session: Session, *, scope: Scope, lead_id: int) -> list[Quote]:
 
 
 def place_order(
-    session: Session, *, scope: Scope, actor_id: int | None, lead_id: int, data: OrderCreate
+    session: Session, *, actor: Scope, actor_id: int | None, lead_id: int, data: OrderCreate
 ) -> SalesOrder:
     """Sign an order from one of the lead's quotes; the lead moves to 'order'."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
-    _lock(session, lead, "order", scope.role)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
+    _lock(session, lead, "order", actor.role)
     quote = session.get(Quote, data.quote_id)
     if quote is None or quote.lead_id != lead.id:
         raise InvalidInput(
@@ -325,37 +325,39 @@ def place_order(
         )
         session.add(order)
         session.flush()
-        LEAD_FLOW.apply(session, entity=lead, to="order", actor_id=actor_id, role=scope.role)
+        LEAD_FLOW.apply(session, entity=lead, to="order", actor_id=actor_id, role=actor.role)
     return order
 
 
 def allocate(
-    session: Session, *, scope: Scope, actor_id: int | None, lead_id: int, vin: str
+    session: Session, *, actor: Scope, actor_id: int | None, lead_id: int, vin: str
 ) -> SalesOrder:
     """Reserve a stock car (by VIN) for the lead's order; the lead moves to 'allocated'."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
-    _lock(session, lead, "allocated", scope.role)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
+    _lock(session, lead, "allocated", actor.role)
     order = _order_of(session, lead)
     if order is None:
-        LEAD_FLOW.check(session, entity=lead, to="allocated", role=scope.role)
+        LEAD_FLOW.check(session, entity=lead, to="allocated", role=actor.role)
     with session.begin_nested():
         stock.reserve_for_order(session, order=order, vin=vin, actor_id=actor_id)
-        LEAD_FLOW.apply(session, entity=lead, to="allocated", actor_id=actor_id, role=scope.role)
+        LEAD_FLOW.apply(session, entity=lead, to="allocated", actor_id=actor_id, role=actor.role)
     return order
 
 
-def get_order(session: Session, *, scope: Scope, order_id: int) -> SalesOrder:
+def get_order(session: Session, *, actor: Scope, order_id: int) -> SalesOrder:
     """An order of the caller's stores, or a customer's own order."""
     order = session.get(SalesOrder, order_id)
     if order is None:
         raise NotFound(entity="order", id=order_id)
-    scope.ensure(entity="order", store_id=order.store_id, customer_id=order.customer_id)
+    actor.ensure(
+        entity="order", store_id=order.store_id, customer_id=order.customer_id, record_id=order_id
+    )
     return order
 
 
-def order_of_lead(session: Session, *, scope: Scope, lead_id: int) -> SalesOrder:
+def order_of_lead(session: Session, *, actor: Scope, lead_id: int) -> SalesOrder:
     """The lead's order (NotFound before one is signed)."""
-    lead = get_lead(session, scope=scope, lead_id=lead_id)
+    lead = get_lead(session, actor=actor, lead_id=lead_id)
     order = _order_of(session, lead)
     if order is None:
         raise NotFound(entity="order of lead", id=lead_id)
@@ -365,7 +367,7 @@ def order_of_lead(session: Session, *, scope: Scope, lead_id: int) -> SalesOrder
 def list_orders(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     status: str | None = None,
     customer_id: int | None = None,
@@ -379,18 +381,17 @@ def list_orders(
         select(SalesOrder)
         .join(Lead, Lead.id == SalesOrder.lead_id)
         .where(
-            scope.visible(store_column=SalesOrder.store_id, customer_column=SalesOrder.customer_id)
+            actor.visible(store_column=SalesOrder.store_id, customer_column=SalesOrder.customer_id)
         )
         .options(joinedload(SalesOrder.lead), joinedload(SalesOrder.stock_vehicle))
     )
-    for column, value in (
+    stmt = where_given(
+        stmt,
         (Lead.status, status),
         (SalesOrder.customer_id, customer_id),
         (Lead.consultant_id, consultant_id),
         (SalesOrder.store_id, store_id),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
+    )
     if delivered_from is not None:
         stmt = stmt.where(SalesOrder.delivered_at >= delivered_from)
     if delivered_to is not None:

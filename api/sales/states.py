@@ -9,9 +9,6 @@ from api.sales.constants import CHECKLISTS, LEAD_STATES, STOCK_STATES
 from api.sales.models import ChecklistItem, Lead, Quote, SalesOrder, StockVehicle
 from api.state_machine import StateMachine, Transition
 
-# Cancelling a signed order refunds or keeps a deposit: a manager's decision.
-CANCEL_ROLES = frozenset({"manager", "admin"})
-
 
 def _order_of(session: Session, lead: Lead) -> SalesOrder | None:
     return session.scalar(select(SalesOrder).where(SalesOrder.lead_id == lead.id))
@@ -81,9 +78,9 @@ LEAD_FLOW = StateMachine(
         Transition("lead", "lost", requires_reason=True),
         Transition("opportunity", "lost", requires_reason=True),
         Transition("quote", "lost", requires_reason=True),
-        Transition("order", "cancelled", requires_reason=True, roles=CANCEL_ROLES),
-        Transition("allocated", "cancelled", requires_reason=True, roles=CANCEL_ROLES),
-        Transition("pdi", "cancelled", requires_reason=True, roles=CANCEL_ROLES),
+        Transition("order", "cancelled", requires_reason=True),
+        Transition("allocated", "cancelled", requires_reason=True),
+        Transition("pdi", "cancelled", requires_reason=True),
     ),
 )
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from api.auth.scope import Scope
 from api.crm.models import Customer, Vehicle
 from api.crm.states import CUSTOMER_LIFECYCLE
-from api.errors import Conflict, Forbidden, NotFound
+from api.errors import Conflict, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
 from api.sales import messages as _messages  # noqa: F401  (registers sales text)
@@ -22,10 +22,10 @@ from api.sales.states import STOCK_FLOW
 # Catalogue ---------------------------------------------------------------------------------
 
 
-def get_model(session: Session, *, scope: Scope, model_id: int) -> SalesModel:
+def get_model(session: Session, *, actor: Scope, model_id: int) -> SalesModel:
     """A catalogue entry of the caller's dealer group."""
     model = session.get(SalesModel, model_id)
-    if model is None or model.dealer_group_id != scope.dealer_group_id:
+    if model is None or model.dealer_group_id != actor.dealer_group_id:
         raise NotFound(entity="sales_model", id=model_id)
     return model
 
@@ -33,14 +33,14 @@ def get_model(session: Session, *, scope: Scope, model_id: int) -> SalesModel:
 def list_models(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     q: str | None = None,
     powertrain: str | None = None,
     active: bool | None = None,
 ) -> Paged[SalesModel]:
     """The group's catalogue; q searches code, make, model and trim."""
-    stmt = select(SalesModel).where(SalesModel.dealer_group_id == scope.dealer_group_id)
+    stmt = select(SalesModel).where(SalesModel.dealer_group_id == actor.dealer_group_id)
     if q:
         stmt = stmt.where(
             search_clause(q, SalesModel.code, SalesModel.make, SalesModel.model, SalesModel.trim)
@@ -54,16 +54,16 @@ def list_models(
     )
 
 
-def create_model(session: Session, *, scope: Scope, data: SalesModelCreate) -> SalesModel:
+def create_model(session: Session, *, actor: Scope, data: SalesModelCreate) -> SalesModel:
     """Add a model and trim to the group's catalogue."""
     taken = session.scalar(
         select(SalesModel.id).where(
-            SalesModel.dealer_group_id == scope.dealer_group_id, SalesModel.code == data.code
+            SalesModel.dealer_group_id == actor.dealer_group_id, SalesModel.code == data.code
         )
     )
     if taken is not None:
         raise Conflict(why=Text("sales.model_code_taken", {"code": data.code}))
-    model = SalesModel(**data.model_dump(), dealer_group_id=scope.dealer_group_id)
+    model = SalesModel(**data.model_dump(), dealer_group_id=actor.dealer_group_id)
     session.add(model)
     session.flush()
     return model
@@ -72,19 +72,19 @@ def create_model(session: Session, *, scope: Scope, data: SalesModelCreate) -> S
 # Stock -------------------------------------------------------------------------------------
 
 
-def get_stock(session: Session, *, scope: Scope, stock_id: int) -> StockVehicle:
+def get_stock(session: Session, *, actor: Scope, stock_id: int) -> StockVehicle:
     """A stock car of the caller's stores."""
     vehicle = session.get(StockVehicle, stock_id)
     if vehicle is None:
         raise NotFound(entity="stock_vehicle", id=stock_id)
-    scope.ensure(entity="stock_vehicle", store_id=vehicle.store_id)
+    actor.ensure(entity="stock_vehicle", store_id=vehicle.store_id, record_id=stock_id)
     return vehicle
 
 
 def list_stock(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     q: str | None = None,
     status: str | None = None,
@@ -92,7 +92,7 @@ def list_stock(
     store_id: int | None = None,
 ) -> Paged[StockVehicle]:
     """Stock of the caller's stores; q searches VIN, colour and location."""
-    stmt = select(StockVehicle).where(scope.visible(store_column=StockVehicle.store_id))
+    stmt = select(StockVehicle).where(actor.visible(store_column=StockVehicle.store_id))
     if q:
         stmt = stmt.where(
             search_clause(q, StockVehicle.vin, StockVehicle.colour, StockVehicle.location)
@@ -107,11 +107,11 @@ def list_stock(
 
 
 def add_stock(
-    session: Session, *, scope: Scope, actor_id: int | None, data: StockCreate
+    session: Session, *, actor: Scope, actor_id: int | None, data: StockCreate
 ) -> StockVehicle:
     """A new car in a store's stock (in transit, or in the warehouse if it has arrived)."""
-    scope.ensure_store(data.store_id, entity="stock_vehicle")
-    get_model(session, scope=scope, model_id=data.model_id)
+    actor.ensure_store(data.store_id, entity="stock_vehicle")
+    get_model(session, actor=actor, model_id=data.model_id)
     taken = session.scalar(select(StockVehicle.id).where(StockVehicle.vin == data.vin))
     if taken is not None:
         raise Conflict(why=Text("sales.vin_in_stock", {"vin": data.vin, "id": taken}))
@@ -126,10 +126,10 @@ def add_stock(
 
 
 def update_stock(
-    session: Session, *, scope: Scope, stock_id: int, data: StockUpdate
+    session: Session, *, actor: Scope, stock_id: int, data: StockUpdate
 ) -> StockVehicle:
     """Change a stock car's colour, location or cost."""
-    vehicle = get_stock(session, scope=scope, stock_id=stock_id)
+    vehicle = get_stock(session, actor=actor, stock_id=stock_id)
     for name, value in data.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(vehicle, name, value)
     session.flush()
@@ -137,10 +137,10 @@ def update_stock(
 
 
 def record_arrival(
-    session: Session, *, scope: Scope, actor_id: int | None, stock_id: int, data: StockArrival
+    session: Session, *, actor: Scope, actor_id: int | None, stock_id: int, data: StockArrival
 ) -> StockVehicle:
     """The car reached the store: set its location; a free car goes into the warehouse."""
-    vehicle = get_stock(session, scope=scope, stock_id=stock_id)
+    vehicle = get_stock(session, actor=actor, stock_id=stock_id)
     vehicle.arrived_at = vehicle.arrived_at or datetime.now(UTC)
     vehicle.location = data.location
     session.flush()  # apply() re-reads the row; unflushed changes would be lost
@@ -153,16 +153,16 @@ def record_arrival(
 def change_stock_status(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     actor_id: int | None,
     stock_id: int,
     to: str,
     reason: str | None,
 ) -> StockVehicle:
     """Move a stock car (warehouse, showroom); reserved and sold follow orders, not this."""
-    vehicle = get_stock(session, scope=scope, stock_id=stock_id)
+    vehicle = get_stock(session, actor=actor, stock_id=stock_id)
     STOCK_FLOW.apply(
-        session, entity=vehicle, to=to, reason=reason, actor_id=actor_id, role=scope.role
+        session, entity=vehicle, to=to, reason=reason, actor_id=actor_id, role=actor.role
     )
     return vehicle
 
@@ -187,8 +187,8 @@ def reserve_for_order(
     )
     if vehicle is None:
         raise NotFound(entity="stock_vehicle", id=vin)
-    if vehicle.store_id != order.store_id:
-        raise Forbidden(entity="stock_vehicle", why=Text("sales.vehicle_other_store", {"vin": vin}))
+    if vehicle.store_id != order.store_id:  # another store's stock reads as missing
+        raise NotFound(entity="stock_vehicle", id=vin)
     if vehicle.status not in ALLOCATABLE_STATES:
         holder = session.scalar(
             select(SalesOrder.id).where(SalesOrder.stock_vehicle_id == vehicle.id)
@@ -240,7 +240,7 @@ def sell(
     car.store_id = order.store_id
     car.owner_id = order.customer_id
     car.make, car.model, car.year = model.make, model.model, model.model_year
-    car.color = vehicle.colour
+    car.colour = vehicle.colour
     car.odometer_km = car.odometer_km or 0.0
     car.odometer_read_at = car.odometer_read_at or datetime.now(UTC)
     car.warranty_end = warranty_end

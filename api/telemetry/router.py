@@ -19,6 +19,7 @@ from api.telemetry.schemas import (
     Series,
     SeriesPoint,
 )
+from api.types import LocalMoment
 from core.signals import BY_NAME
 
 router = APIRouter(prefix="/telemetry", tags=["telemetry"])
@@ -37,7 +38,7 @@ def fleet_latest(
 ) -> LatestPage:
     """The newest state of every car you may see that has reported."""
     paged = service.fleet_latest(
-        session, scope=user.scope, page=page, online=online, with_dtcs=with_dtcs
+        session, actor=user.scope, page=page, online=online, with_dtcs=with_dtcs
     )
     return LatestPage.model_validate(paged, from_attributes=True)
 
@@ -45,7 +46,7 @@ def fleet_latest(
 @router.get("/vehicles/{vin}/latest", response_model=LatestRead)
 def latest(session: SessionDep, user: CurrentUser, vin: VinPath) -> LatestRead:
     """The newest state of one car."""
-    return LatestRead.model_validate(service.latest(session, scope=user.scope, vin=vin))
+    return LatestRead.model_validate(service.latest(session, actor=user.scope, vin=vin))
 
 
 @router.get("/vehicles/{vin}/series", response_model=Series)
@@ -54,8 +55,8 @@ def series(
     user: CurrentUser,
     vin: VinPath,
     signal: Annotated[str, Query(max_length=40, examples=["COOLANT_TEMP"])],
-    start: Annotated[datetime | None, Query(description="Default: 24 h before end")] = None,
-    end: Annotated[datetime | None, Query(description="Default: now")] = None,
+    start: Annotated[LocalMoment | None, Query(description="Default: 24 h before end")] = None,
+    end: Annotated[LocalMoment | None, Query(description="Default: now")] = None,
     bucket_seconds: Annotated[int, Query(ge=service.MIN_BUCKET_SECONDS, le=86400 * 31)] = 300,
 ) -> Series:
     """One signal over time, averaged per bucket."""
@@ -66,7 +67,7 @@ def series(
         raise InvalidInput(field="end", problem="too early; give a later end") from None
     rows = service.series(
         session,
-        scope=user.scope,
+        actor=user.scope,
         vin=vin,
         signal=signal,
         start=start,
@@ -96,5 +97,5 @@ def dtcs(
     code: Annotated[str | None, Query(max_length=5, examples=["P0301"])] = None,
 ) -> DtcEventPage:
     """Trouble codes the car reported, newest first."""
-    paged = service.dtc_history(session, scope=user.scope, vin=vin, page=page, code=code)
+    paged = service.dtc_history(session, actor=user.scope, vin=vin, page=page, code=code)
     return DtcEventPage.model_validate(paged, from_attributes=True)

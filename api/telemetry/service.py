@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from api.auth.scope import Scope
@@ -20,13 +20,27 @@ MIN_BUCKET_SECONDS = 1
 BUCKET_ORIGIN = datetime(2000, 1, 1, tzinfo=UTC)  # same origin as telemetry_hourly
 
 
-def visible_vehicle(session: Session, *, scope: Scope, vin: str) -> Vehicle:
+def visible_vehicle(session: Session, *, actor: Scope, vin: str) -> Vehicle:
     """The registered vehicle with this VIN, if the caller may see it."""
     vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
     if vehicle is None:
         raise NotFound(entity="vehicle", id=vin)
-    scope.ensure(entity="vehicle", store_id=vehicle.store_id, customer_id=vehicle.owner_id)
+    actor.ensure(
+        entity="vehicle", store_id=vehicle.store_id, customer_id=vehicle.owner_id, record_id=vin
+    )
     return vehicle
+
+
+def history_start(actor: Scope, vehicle: Vehicle) -> datetime | None:
+    """Where the caller's view of the car's history begins: a customer's at their transfer."""
+    return vehicle.owner_since if actor.is_customer else None
+
+
+def _own_period(actor: Scope) -> Any:
+    """For a customer: only cars whose newest sample is from their ownership."""
+    if not actor.is_customer:
+        return true()
+    return or_(Vehicle.owner_since.is_(None), vehicle_latest.c.sample_ts >= Vehicle.owner_since)
 
 
 def _latest_select() -> Any:
@@ -42,10 +56,11 @@ def _latest_select() -> Any:
     ).join(Vehicle, Vehicle.vin == vehicle_latest.c.vin)
 
 
-def latest(session: Session, *, scope: Scope, vin: str) -> Any:
+def latest(session: Session, *, actor: Scope, vin: str) -> Any:
     """The newest state of one car (NotFound when it never reported)."""
-    visible_vehicle(session, scope=scope, vin=vin)
-    row = session.execute(_latest_select().where(vehicle_latest.c.vin == vin)).first()
+    visible_vehicle(session, actor=actor, vin=vin)
+    stmt = _latest_select().where(vehicle_latest.c.vin == vin, _own_period(actor))
+    row = session.execute(stmt).first()
     if row is None:
         raise NotFound(entity="telemetry", id=vin)
     return row
@@ -54,14 +69,15 @@ def latest(session: Session, *, scope: Scope, vin: str) -> Any:
 def fleet_latest(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     page: PageParams,
     online: bool | None = None,
     with_dtcs: bool | None = None,
 ) -> Paged[Any]:
     """The newest state of every visible car that has reported, most recent first."""
     stmt = _latest_select().where(
-        scope.visible(store_column=Vehicle.store_id, customer_column=Vehicle.owner_id)
+        actor.visible(store_column=Vehicle.store_id, customer_column=Vehicle.owner_id),
+        _own_period(actor),
     )
     if online is not None:
         stmt = stmt.where(vehicle_latest.c.online.is_(online))
@@ -75,7 +91,7 @@ def fleet_latest(
 def series(
     session: Session,
     *,
-    scope: Scope,
+    actor: Scope,
     vin: str,
     signal: str,
     start: datetime,
@@ -94,7 +110,9 @@ def series(
             field="bucket_seconds",
             problem=f"more than {MAX_POINTS} buckets; choose a larger bucket or a shorter range",
         )
-    visible_vehicle(session, scope=scope, vin=vin)
+    since = history_start(actor, visible_vehicle(session, actor=actor, vin=vin))
+    if since is not None:
+        start = max(start, since)
     column = telemetry.c[BY_NAME[signal].column]
     bucket = func.date_bin(
         literal_column(f"interval '{int(bucket_seconds)} seconds'"), telemetry.c.ts, BUCKET_ORIGIN
@@ -115,11 +133,13 @@ def series(
 
 
 def dtc_history(
-    session: Session, *, scope: Scope, vin: str, page: PageParams, code: str | None = None
+    session: Session, *, actor: Scope, vin: str, page: PageParams, code: str | None = None
 ) -> Paged[Any]:
     """The DTCs one car reported, newest first."""
-    visible_vehicle(session, scope=scope, vin=vin)
+    since = history_start(actor, visible_vehicle(session, actor=actor, vin=vin))
     stmt = select(dtc_events).where(dtc_events.c.vin == vin)
+    if since is not None:
+        stmt = stmt.where(dtc_events.c.ts >= since)
     if code:
         stmt = stmt.where(dtc_events.c.code == code.upper())
     return paginate(session, stmt.order_by(dtc_events.c.ts.desc()), page, scalars=False)

@@ -1,7 +1,8 @@
-"""Small factories for tests of every domain: a group, stores, users, a signed-in client.
+"""Small factories for tests of every domain: a group, stores, users, a signed-in client, and
+the two-store world that several modules share.
 
 Tests run against a real, migrated database (the `db_url` fixture); these helpers only save
-typing. Each returns the ORM object it made.
+typing. Each returns the ORM objects it made.
 """
 
 from __future__ import annotations
@@ -124,6 +125,33 @@ def make_vehicle(session: Session, store: Store, *, owner: Customer | None = Non
     session.add(vehicle)
     session.flush()
     return vehicle
+
+
+def two_store_world(session: Session) -> dict[str, Any]:
+    """Stores A and B of one group. Alice and Bob are customers of A, Carol of B, each with a
+    car; Alice and Bob sign in. Staff of A: a sales consultant, a technician and a service
+    advisor; and a group admin."""
+    group = make_group(session)
+    a, b = make_store(session, group, name="浦东"), make_store(session, group)
+    alice, bob = make_customer(session, a, name="王芳"), make_customer(session, a)
+    carol = make_customer(session, b, name="刘洋")
+    return {
+        "group": group,
+        "a": a,
+        "b": b,
+        "alice": alice,
+        "bob": bob,
+        "carol": carol,
+        "alice_car": make_vehicle(session, a, owner=alice),
+        "bob_car": make_vehicle(session, a, owner=bob),
+        "carol_car": make_vehicle(session, b, owner=carol),
+        "sales_a": make_user(session, group, Role.sales_consultant, stores=[a]),
+        "tech_a": make_user(session, group, Role.technician, stores=[a]),
+        "admin": make_user(session, group, Role.admin),
+        "alice_user": make_user(session, group, Role.customer, customer=alice),
+        "bob_user": make_user(session, group, Role.customer, customer=bob),
+        "advisor_a": make_user(session, group, Role.service_advisor, stores=[a]),
+    }
 
 
 def login(client: TestClient, user: User, password: str = TEST_PASSWORD) -> dict[str, Any]:

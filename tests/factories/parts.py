@@ -9,9 +9,9 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store
+from api.parts.ledger import receive_lot
 from api.parts.models import Part, StockMove, Warehouse
-from api.parts.purchasing_models import Supplier
-from api.parts.service import receive_lot
+from api.purchasing.models import Supplier
 
 
 def _token() -> str:

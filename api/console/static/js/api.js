@@ -166,9 +166,11 @@ export async function all(path, query = {}, max = 1000) {
   return items.slice(0, max);
 }
 
-/** The URL of a Server-Sent Events stream (EventSource cannot send headers: token in query). */
-export function streamUrl(path, query = {}) {
-  return url(path, { ...query, token: accessToken() }).toString();
+/** The URL of a Server-Sent Events stream with a fresh single-use ticket (EventSource cannot
+ * send headers, and a bearer token must never go in a URL). */
+export async function streamUrl(path, query = {}) {
+  const { ticket } = await post(`${path}/ticket`);
+  return url(path, { ...query, ticket }).toString();
 }
 
 scheduleRefresh();

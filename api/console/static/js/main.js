@@ -33,6 +33,7 @@ const ROUTES = [
 const root = document.getElementById("app");
 let context = null; // {user, stores, reference, storeName}
 let cleanup = null;
+let routing = 0; // the newest route() call; an older one that is still loading stops drawing
 
 function match(hash, role) {
   const parts = hash.replace(/^#\/?/, "").split("/").filter(Boolean);
@@ -94,6 +95,8 @@ function shell(main) {
 }
 
 async function route() {
+  const turn = ++routing;
+  const overtaken = () => turn !== routing;
   if (cleanup) {
     cleanup();
     cleanup = null;
@@ -106,12 +109,15 @@ async function route() {
   }
   if (!context) {
     replace(root, loading());
+    let loaded;
     try {
-      context = await loadContext();
+      loaded = await loadContext();
     } catch (error) {
-      replace(root, h("div", { class: "center" }, errorBox(error)));
+      if (!overtaken()) replace(root, h("div", { class: "center" }, errorBox(error)));
       return;
     }
+    if (overtaken()) return;
+    context = loaded;
     if (DESK.includes(context.user.role)) startFeedBadge(context);
   }
   const found = match(location.hash, context.user.role);
@@ -129,7 +135,9 @@ async function route() {
   }
   main.append(loading());
   try {
-    cleanup = (await found.route.view(main, context, found.params)) || null;
+    const stop = await found.route.view(main, context, found.params);
+    if (overtaken()) stop?.();
+    else cleanup = stop || null;
   } catch (error) {
     replace(main, errorBox(error));
   }

@@ -1,9 +1,9 @@
 // Alerts on the cars of the user's stores: filter, read why, acknowledge, clear.
 
 import { get, post } from "../api.js";
-import { badge, busy, formDialog, h, pageHeader, replace, table, toast, errorBox, loading } from "../dom.js";
+import { badge, busy, formDialog, h, pageHeader, replace, table, toast } from "../dom.js";
 import { formatAgo, formatDateTime, label, t } from "../i18n.js";
-import { pager } from "./common.js";
+import { loader, pager } from "./common.js";
 import { vehicleCell } from "./vehicle_cache.js";
 
 const PAGE = 25;
@@ -89,20 +89,14 @@ export async function renderAlerts(main, context) {
     { title: "", cell: actions },
   ];
 
-  async function load() {
-    replace(body, loading());
-    try {
-      const page = await get("/alerts", {
-        state: filters.state, severity: filters.severity, acknowledged: filters.acknowledged,
-        limit: PAGE, offset: filters.offset,
-      });
-      replace(body,
-        table(columns, page.items, { empty: t("alerts.none"), rowAttrs: (a) => ({ class: `alert-row sev-${a.severity}`, "data-alert": a.id }) }),
-        pager(page, (offset) => { filters.offset = offset; load(); }));
-    } catch (error) {
-      replace(body, errorBox(error));
-    }
-  }
+  const load = loader(body,
+    () => get("/alerts", {
+      state: filters.state, severity: filters.severity, acknowledged: filters.acknowledged,
+      limit: PAGE, offset: filters.offset,
+    }),
+    (page) => replace(body,
+      table(columns, page.items, { empty: t("alerts.none"), rowAttrs: (a) => ({ class: `alert-row sev-${a.severity}`, "data-alert": a.id }) }),
+      pager(page, (offset) => { filters.offset = offset; load(); })));
 
   drawToolbar();
   await load();

@@ -2,9 +2,9 @@
 // appointment may take (confirm, arrived, no-show, cancel).
 
 import { all, get, post } from "../api.js";
-import { badge, busy, errorBox, formDialog, h, loading, pageHeader, panel, replace, toast } from "../dom.js";
+import { badge, busy, formDialog, h, pageHeader, panel, replace, toast } from "../dom.js";
 import { addDays, formatDateTime, formatTime, label, localDate, localMoment, minutesOfDay, pick, t } from "../i18n.js";
-import { fact } from "./common.js";
+import { fact, loader } from "./common.js";
 import { describe, vehicleById } from "./vehicle_cache.js";
 
 const DEFAULT_HOURS = ["08:00", "18:00"]; // when a store has no hours for the day
@@ -17,7 +17,9 @@ function toMinutes(hhmm) {
 
 /** Step buttons for an appointment, from the appointment state machine. */
 export function appointmentActions(context, appointment, after) {
-  const steps = context.reference.appointment.transitions.filter((s) => s.from === appointment.status && s.to !== s.from);
+  const steps = context.reference.appointment.transitions.filter(
+    (s) => s.from === appointment.status && s.to !== s.from && s.roles.includes(context.user.role),
+  );
   return steps.map((step) => {
     const button = h("button", { class: step.to === "cancelled" ? "danger small" : "secondary small", "data-to": step.to }, t(`appointment.to.${step.to}`));
     button.addEventListener("click", () => busy(button, async () => {
@@ -59,24 +61,15 @@ export async function renderAppointments(main, context) {
       byToggle),
     grid, detail);
 
-  async function load() {
-    if (!state.store) {
-      replace(grid, h("p", { class: "empty" }, t("appointments.no_store")));
-      return;
-    }
-    replace(grid, loading());
-    try {
-      const [bays, technicians, opening, appointments] = await Promise.all([
-        all("/service/bays", { store_id: state.store }, 200),
-        all("/service/technicians", { store_id: state.store }, 200),
-        get(`/service/stores/${state.store}/hours`),
-        all("/service/appointments", { store_id: state.store, starts_from: localMoment(state.day), starts_before: localMoment(addDays(state.day, 1)) }, 400),
-      ]);
-      draw({ bays, technicians, opening, appointments });
-    } catch (error) {
-      replace(grid, errorBox(error));
-    }
-  }
+  const loadDay = loader(grid,
+    () => Promise.all([
+      all("/service/bays", { store_id: state.store }, 200),
+      all("/service/technicians", { store_id: state.store }, 200),
+      get(`/service/stores/${state.store}/hours`),
+      all("/service/appointments", { store_id: state.store, starts_from: localMoment(state.day), starts_before: localMoment(addDays(state.day, 1)) }, 400),
+    ]),
+    ([bays, technicians, opening, appointments]) => draw({ bays, technicians, opening, appointments }));
+  const load = () => (state.store ? loadDay() : replace(grid, h("p", { class: "empty" }, t("appointments.no_store"))));
 
   function draw({ bays, technicians, opening, appointments }) {
     const weekday = (new Date(`${state.day}T12:00:00Z`).getUTCDay() + 6) % 7; // 0 = Monday

@@ -1,6 +1,6 @@
 // Pieces several pages share.
 
-import { h } from "../dom.js";
+import { errorBox, h, loading, replace } from "../dom.js";
 import { t } from "../i18n.js";
 
 /** Previous/next buttons and "x–y of n" for a page {total, limit, offset}. */
@@ -17,4 +17,22 @@ export function pager(page, go) {
 /** A labelled value for a facts list. */
 export function fact(name, value, attrs = {}) {
   return h("div", { class: "fact", ...attrs }, h("dt", {}, name), h("dd", {}, value ?? "—"));
+}
+
+/**
+ * A page's loader: shows "loading" in target, then draws what fetch(...args) answers, or the error.
+ * Only the newest call draws, so an older answer that arrives late cannot overwrite a newer one.
+ */
+export function loader(target, fetch, draw) {
+  let newest = 0;
+  return async (...args) => {
+    const turn = ++newest;
+    replace(target, loading());
+    try {
+      const answer = await fetch(...args);
+      if (turn === newest) draw(answer, ...args);
+    } catch (error) {
+      if (turn === newest) replace(target, errorBox(error));
+    }
+  };
 }

@@ -3,7 +3,7 @@
 import { all, get, post } from "../api.js";
 import { badge, busy, errorBox, h, loading, pageHeader, replace, toast } from "../dom.js";
 import { addDays, formatAgo, formatDateTime, formatNumber, formatTime, label, localDate, localMoment, t } from "../i18n.js";
-import { fact, pager } from "./common.js";
+import { fact, loader, pager } from "./common.js";
 import { describe, vehicleById } from "./vehicle_cache.js";
 
 const SLOT_DAYS = 7; // a reschedule looks this many days from the chosen date
@@ -60,14 +60,9 @@ function reschedulePanel(appointment, after) {
 export async function renderMyAppointments(main) {
   const list = h("div", { class: "appointment-list", id: "my-appointments" });
   replace(main, pageHeader(t("nav.my_appointments")), list);
-  async function load() {
-    replace(list, loading());
+  const load = loader(list, async () => {
     const items = await all("/service/appointments", { starts_from: new Date(Date.now() - 30 * 86_400_000).toISOString() }, 100);
-    if (!items.length) {
-      replace(list, h("p", { class: "empty" }, t("my.no_appointments")));
-      return;
-    }
-    const cards = await Promise.all(items.map(async (a) => {
+    return Promise.all(items.map(async (a) => {
       const vehicle = await vehicleById(a.vehicle_id);
       const actions = h("div", { class: "row-actions" });
       const extra = h("div", {});
@@ -91,8 +86,7 @@ export async function renderMyAppointments(main) {
         h("div", { class: "muted" }, a.operation_codes.join(" · ")),
         actions, extra);
     }));
-    replace(list, cards);
-  }
+  }, (cards) => replace(list, cards.length ? cards : h("p", { class: "empty" }, t("my.no_appointments"))));
   await load();
 }
 
@@ -128,16 +122,10 @@ export async function renderMyNotifications(main) {
     await post("/notifications/inbox/read-all");
     await load(offset);
   }));
-  async function load(at = 0) {
+  const load = loader(list, (at = 0) => {
     offset = at;
-    replace(list, loading());
-    let page;
-    try {
-      page = await get("/notifications/inbox", { limit: PAGE, offset });
-    } catch (error) {
-      replace(list, errorBox(error));
-      return;
-    }
+    return get("/notifications/inbox", { limit: PAGE, offset });
+  }, (page) => {
     const items = page.items.map((n) => {
       const read = h("button", { class: "secondary small mark-read" }, t("my.mark_read"));
       read.addEventListener("click", () => busy(read, async () => {
@@ -152,6 +140,6 @@ export async function renderMyNotifications(main) {
     });
     readAll.hidden = !page.items.some((n) => !n.read_at);
     replace(list, items.length ? items : h("p", { class: "empty" }, t("my.no_notifications")), pager(page, load));
-  }
+  });
   await load();
 }

@@ -70,11 +70,29 @@ async function loadHistory() {
   for (const item of items.slice().reverse()) add(normalise(item), { live: false });
 }
 
-function connect() {
+function retryLater(source) {
+  state.status = "retrying";
+  const delay = RETRY_MS[Math.min(state.retries, RETRY_MS.length - 1)];
+  state.retries += 1;
+  state.timer = setTimeout(() => loadHistory().catch(() => {}).finally(() => state.source === source && connect()), delay);
+}
+
+async function connect() {
   clearTimeout(state.timer);
   if (state.source) state.source.close();
   state.status = "connecting";
-  const source = new EventSource(streamUrl("/feed/stream"));
+  const pending = { close() {} }; // stands in for the source while the ticket is fetched
+  state.source = pending;
+  let address;
+  try {
+    address = await streamUrl("/feed/stream");
+  } catch {
+    if (state.source === pending) retryLater(pending);
+    notify();
+    return;
+  }
+  if (state.source !== pending) return; // stopped or reconnected meanwhile
+  const source = new EventSource(address);
   state.source = source;
   const receive = (message) => {
     let data;
@@ -98,17 +116,10 @@ function connect() {
   });
   source.addEventListener("error", () => {
     if (source !== state.source) return;
-    if (source.readyState === EventSource.CONNECTING) {
-      state.status = "retrying";
-    } else {
-      // Closed for good (refused or expired token): reopen with the current token and
-      // fill whatever was missed from the history.
-      source.close();
-      state.status = "retrying";
-      const delay = RETRY_MS[Math.min(state.retries, RETRY_MS.length - 1)];
-      state.retries += 1;
-      state.timer = setTimeout(() => loadHistory().catch(() => {}).finally(() => state.source === source && connect()), delay);
-    }
+    // A ticket opens one stream: whether the browser would retry or gave up, reopen with a
+    // new ticket and fill whatever was missed from the history.
+    source.close();
+    retryLater(source);
     notify();
   });
   notify();

@@ -20,7 +20,6 @@ export function renderLogin(done) {
     replace(problem);
     try {
       await login(username.value.trim(), password.value);
-      if (!location.hash || location.hash === "#/") location.hash = "#/";
       done();
     } catch (error) {
       replace(problem, errorBox(error));

@@ -1,9 +1,9 @@
 // Managers' read-only tables: the sales performance board and the parts stock summary.
 
 import { all, get } from "../api.js";
-import { badge, errorBox, h, loading, pageHeader, panel, replace, table } from "../dom.js";
+import { badge, h, pageHeader, panel, replace, table } from "../dom.js";
 import { addDays, formatDate, formatMoney, formatMonth, formatNumber, formatPercent, label, localDate, pick, t } from "../i18n.js";
-import { pager } from "./common.js";
+import { loader, pager } from "./common.js";
 
 const BOARD_DAYS = 90; // the board's default range, as the API's
 const STOCK_PAGE = 50;
@@ -48,25 +48,19 @@ export async function renderSalesBoard(main, context) {
     { title: t("board_sales.margin"), class: "num", cell: (r) => formatMoney(r.gross_margin) },
   ];
 
-  async function load() {
-    replace(body, loading());
-    try {
-      const board = await get("/sales/board", { period: state.period, date_from: state.from, date_to: state.to, store_id: state.store });
-      const sum = (key) => board.totals.reduce((n, r) => n + Number(r[key] || 0), 0);
-      const leads = sum("leads");
-      const kpis = h("div", { class: "kpis" },
-        [["board_sales.leads", formatNumber(leads, 0)], ["board_sales.conversion", formatPercent(leads ? sum("converted") / leads : null)],
-          ["board_sales.units", formatNumber(sum("units"), 0)], ["board_sales.margin", formatMoney(sum("gross_margin"))]]
-          .map(([key, value]) => h("div", { class: "kpi" }, h("span", {}, t(key)), h("strong", {}, value))));
-      replace(body, kpis,
-        panel(t("board_sales.totals"), table([{ title: t("board_sales.consultant"), cell: name }, ...figures], board.totals, { rowAttrs: () => ({ class: "board-total" }) })),
-        panel(t("board_sales.by_period"), table([
-          { title: t("board_sales.period"), cell: (r) => periodText(r.period_start, board.period) },
-          { title: t("board_sales.consultant"), cell: name }, ...figures], board.rows)));
-    } catch (error) {
-      replace(body, errorBox(error));
-    }
-  }
+  const load = loader(body, () => get("/sales/board", { period: state.period, date_from: state.from, date_to: state.to, store_id: state.store }), (board) => {
+    const sum = (key) => board.totals.reduce((n, r) => n + Number(r[key] || 0), 0);
+    const leads = sum("leads");
+    const kpis = h("div", { class: "kpis" },
+      [["board_sales.leads", formatNumber(leads, 0)], ["board_sales.conversion", formatPercent(leads ? sum("converted") / leads : null)],
+        ["board_sales.units", formatNumber(sum("units"), 0)], ["board_sales.margin", formatMoney(sum("gross_margin"))]]
+        .map(([key, value]) => h("div", { class: "kpi" }, h("span", {}, t(key)), h("strong", {}, value))));
+    replace(body, kpis,
+      panel(t("board_sales.totals"), table([{ title: t("board_sales.consultant"), cell: name }, ...figures], board.totals, { rowAttrs: () => ({ class: "board-total" }) })),
+      panel(t("board_sales.by_period"), table([
+        { title: t("board_sales.period"), cell: (r) => periodText(r.period_start, board.period) },
+        { title: t("board_sales.consultant"), cell: name }, ...figures], board.rows)));
+  });
   await load();
 }
 
@@ -104,21 +98,17 @@ export async function renderPartsStock(main) {
     { title: t("parts.state"), cell: (r) => (r.below_reorder ? badge("stock", "below") : badge("stock", "ok")) },
   ];
 
-  async function load() {
-    replace(body, loading());
-    try {
-      const query = { warehouse_id: state.warehouse, q: state.q };
-      const [page, short] = await Promise.all([
-        get("/parts/stock", { ...query, below_reorder: state.below ? true : "", limit: STOCK_PAGE, offset: state.offset }),
-        get("/parts/stock", { ...query, below_reorder: true, limit: 1 }),
-      ]);
-      const kpis = h("div", { class: "kpis" },
-        h("div", { class: "kpi" }, h("span", {}, t("parts.records")), h("strong", {}, formatNumber(page.total, 0))),
-        h("div", { class: `kpi ${short.total ? "kpi-warn" : ""}`, id: "below-count" }, h("span", {}, t("parts.below_count")), h("strong", {}, formatNumber(short.total, 0))));
-      replace(body, kpis, table(columns, page.items, { empty: t("parts.none") }), pager(page, (offset) => { state.offset = offset; load(); }));
-    } catch (error) {
-      replace(body, errorBox(error));
-    }
-  }
+  const load = loader(body, () => {
+    const query = { warehouse_id: state.warehouse, q: state.q };
+    return Promise.all([
+      get("/parts/stock", { ...query, below_reorder: state.below ? true : "", limit: STOCK_PAGE, offset: state.offset }),
+      get("/parts/stock", { ...query, below_reorder: true, limit: 1 }),
+    ]);
+  }, ([page, short]) => {
+    const kpis = h("div", { class: "kpis" },
+      h("div", { class: "kpi" }, h("span", {}, t("parts.records")), h("strong", {}, formatNumber(page.total, 0))),
+      h("div", { class: `kpi ${short.total ? "kpi-warn" : ""}`, id: "below-count" }, h("span", {}, t("parts.below_count")), h("strong", {}, formatNumber(short.total, 0))));
+    replace(body, kpis, table(columns, page.items, { empty: t("parts.none") }), pager(page, (offset) => { state.offset = offset; load(); }));
+  });
   await load();
 }

@@ -5,7 +5,7 @@ import { ApiError, get } from "../api.js";
 import { badge, errorBox, h, loading, pageHeader, panel, replace, table } from "../dom.js";
 import { formatAgo, formatDate, formatDateTime, formatNumber, label, pick, t } from "../i18n.js";
 import { lineChart } from "../chart.js";
-import { fact, pager } from "./common.js";
+import { fact, loader, pager } from "./common.js";
 import { describe, vehicleByVin, vehicleCell } from "./vehicle_cache.js";
 
 const PAGE = 25;
@@ -64,25 +64,17 @@ export async function renderVehicles(main, context) {
     { title: t("vehicles.odometer"), class: "num", cell: (v) => v.odometer_km === null ? "—" : `${formatNumber(v.odometer_km, 0)} km` },
   ];
 
-  async function load() {
-    replace(body, loading());
-    try {
-      const go = (offset) => { state.offset = offset; load(); };
-      if (state.tab === "connected") {
-        const query = { limit: PAGE, offset: state.offset };
-        if (state.status === "online") query.online = true;
-        if (state.status === "offline") query.online = false;
-        if (state.status === "dtcs") query.with_dtcs = true;
-        const page = await get("/telemetry/latest", query);
-        replace(body, table(connectedColumns, page.items, { empty: t("vehicles.none_connected"), rowAttrs: (r) => ({ "data-vin": r.vin }) }), pager(page, go));
-      } else {
-        const page = await get("/crm/vehicles", { q: state.q, limit: PAGE, offset: state.offset });
-        replace(body, table(allColumns, page.items, { empty: t("vehicles.none"), rowAttrs: (v) => ({ "data-vin": v.vin }) }), pager(page, go));
-      }
-    } catch (error) {
-      replace(body, errorBox(error));
-    }
-  }
+  const go = (offset) => { state.offset = offset; load(); };
+  const load = loader(body,
+    async () => {
+      if (state.tab !== "connected") return { columns: allColumns, empty: "vehicles.none", page: await get("/crm/vehicles", { q: state.q, limit: PAGE, offset: state.offset }) };
+      const query = { limit: PAGE, offset: state.offset };
+      if (state.status === "online") query.online = true;
+      if (state.status === "offline") query.online = false;
+      if (state.status === "dtcs") query.with_dtcs = true;
+      return { columns: connectedColumns, empty: "vehicles.none_connected", page: await get("/telemetry/latest", query) };
+    },
+    ({ columns, empty, page }) => replace(body, table(columns, page.items, { empty: t(empty), rowAttrs: (r) => ({ "data-vin": r.vin }) }), pager(page, go)));
   drawTabs();
   await load();
 }
@@ -104,20 +96,14 @@ function chartPanel(context, vin, latest) {
   const windowSelect = h("select", { name: "window", id: "chart-window" },
     WINDOWS.map(([hours], i) => h("option", { value: i, selected: hours === 24 }, t("vehicle.window", { hours }))));
   const area = h("div", { class: "chart-area", id: "chart" });
-  async function draw() {
-    replace(area, loading());
+  const draw = loader(area, () => {
     const [hours, bucket] = WINDOWS[Number(windowSelect.value)];
     const end = latest && latest.sample_ts ? new Date(latest.sample_ts) : new Date();
     const start = new Date(end.getTime() - hours * 3_600_000);
-    try {
-      const series = await get(`/telemetry/vehicles/${encodeURIComponent(vin)}/series`, {
-        signal: signal.value, start: start.toISOString(), end: new Date(end.getTime() + 1000).toISOString(), bucket_seconds: bucket,
-      });
-      replace(area, lineChart(series.points, signalOf(context, signal.value).unit));
-    } catch (error) {
-      replace(area, errorBox(error));
-    }
-  }
+    return get(`/telemetry/vehicles/${encodeURIComponent(vin)}/series`, {
+      signal: signal.value, start: start.toISOString(), end: new Date(end.getTime() + 1000).toISOString(), bucket_seconds: bucket,
+    });
+  }, (series) => replace(area, lineChart(series.points, signalOf(context, signal.value).unit)));
   signal.addEventListener("change", draw);
   windowSelect.addEventListener("change", draw);
   draw();

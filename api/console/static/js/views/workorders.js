@@ -2,8 +2,9 @@
 // steps the state machine allows from its state; a refusal shows the API's reason on the card.
 
 import { get, post } from "../api.js";
-import { badge, busy, errorBox, formDialog, h, loading, pageHeader, replace, toast } from "../dom.js";
+import { badge, busy, errorBox, formDialog, h, pageHeader, replace, toast } from "../dom.js";
 import { formatAgo, label, pick, t } from "../i18n.js";
+import { loader } from "./common.js";
 import { describe, vehicleById } from "./vehicle_cache.js";
 
 // Board columns and the states each holds; a waiting job sits in the column it returns to.
@@ -38,18 +39,12 @@ export async function renderWorkOrders(main, context) {
   replace(main, pageHeader(t("nav.work_orders"), h("button", { class: "secondary", onclick: () => load() }, t("common.refresh"))),
     h("div", { class: "toolbar" }, storeSelect, h("span", { class: "muted" }, t("work_orders.hint"))), board);
 
-  async function load() {
-    replace(board, loading());
-    try {
-      const states = [...COLUMNS.flatMap(([, s]) => s), ...WAITS];
-      const pages = await Promise.all(states.map((status) => get("/service/work-orders", {
-        status, store_id: state.store, limit: ["delivered", "follow_up"].includes(status) ? DONE_LIMIT : OPEN_LIMIT,
-      })));
-      draw(pages.flatMap((p) => p.items), Object.fromEntries(states.map((s, i) => [s, pages[i].total])));
-    } catch (error) {
-      replace(board, errorBox(error));
-    }
-  }
+  const states = [...COLUMNS.flatMap(([, s]) => s), ...WAITS];
+  const load = loader(board,
+    () => Promise.all(states.map((status) => get("/service/work-orders", {
+      status, store_id: state.store, limit: ["delivered", "follow_up"].includes(status) ? DONE_LIMIT : OPEN_LIMIT,
+    }))),
+    (pages) => draw(pages.flatMap((p) => p.items), Object.fromEntries(states.map((s, i) => [s, pages[i].total]))));
 
   function draw(orders, totals) {
     const columns = COLUMNS.map(([key, states]) => {
@@ -82,7 +77,8 @@ export async function renderWorkOrders(main, context) {
   }
 
   function steps(wo, problem) {
-    const targets = machine.transitions.filter((s) => s.from === wo.status);
+    const role = context.user.role;
+    const targets = machine.transitions.filter((s) => s.from === wo.status && s.roles.includes(role));
     const run = (button, action) => busy(button, async () => {
       replace(problem);
       try {

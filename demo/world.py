@@ -1,0 +1,102 @@
+"""The whole demo: a believable dealer group with two Shanghai stores, staff in every role,
+about 200 customers with vehicles (the simulated fleet's VINs first) and interactions, then
+each domain's data in turn (sales, parts, workshop, work orders, notifications, proactive
+policies).
+
+Idempotent: records are found by natural keys (group and store codes, usernames, customer
+phone numbers, VINs) and only missing ones are added.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.auth.roles import Role
+from demo.crm import seed_crm
+from demo.group import DEMO_STAFF, seed_customer_login, seed_group
+from demo.notifications import seed_notifications
+from demo.parts import seed_parts
+from demo.people import DEMO_CUSTOMER_USER, DEMO_PASSWORD
+from demo.proactive import seed_proactive
+from demo.sales import seed_sales
+from demo.work_orders import seed_work_orders
+from demo.workshop import seed_workshop
+
+DEMO_CUSTOMERS = 200
+
+
+@dataclass
+class SeedReport:
+    """What a seed run added (zero everywhere on a second run)."""
+
+    stores: int = 0
+    users: int = 0
+    customers: int = 0
+    vehicles: int = 0
+    interactions: int = 0
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def seed_demo(
+    session: Session,
+    vins: list[str],
+    *,
+    customers: int = DEMO_CUSTOMERS,
+    consenting: frozenset[str] = frozenset(),
+) -> SeedReport:
+    """Add the demo dealer group to the database (idempotent); the caller commits.
+
+    The VINs go to the first customers in order; new owners of `consenting` VINs agree to
+    the channels the demo delivers on, so that its messages about those cars reach them.
+    """
+    seeded = seed_group(session)
+    group, stores = seeded.group, seeded.stores
+    crm = seed_crm(session, stores, seeded.admin, vins, customers=customers, consenting=consenting)
+    users = seeded.users_added
+    if crm.first_customer is not None:
+        users += seed_customer_login(session, group, crm.first_customer)
+    seed_sales(session, group, stores)
+    seed_parts(session, group, stores)
+    seed_workshop(session, group, stores)
+    seed_work_orders(session, stores)
+    seed_notifications(session, group, stores)
+    seed_proactive(session, group, stores)
+    session.flush()
+    logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
+    logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))
+    return SeedReport(
+        stores=seeded.stores_added,
+        users=users,
+        customers=crm.customers,
+        vehicles=crm.vehicles,
+        interactions=crm.interactions,
+        logins=logins,
+    )
+
+
+def fleet_vins(session: Session) -> list[str]:
+    """Valid VINs of the cars that have reported telemetry, in VIN order."""
+    from api.telemetry.models import vehicle_latest
+    from core.vin import is_valid_vin
+
+    vins = session.scalars(select(vehicle_latest.c.vin).order_by(vehicle_latest.c.vin))
+    return [vin for vin in vins if is_valid_vin(vin)]
+
+
+def seed_demo_database(
+    database_url: str, vins: list[str], *, consenting: frozenset[str] = frozenset()
+) -> SeedReport:
+    """seed_demo in a transaction of its own on the database."""
+    from api.db import make_engine, make_session_factory
+    from api.models_base import load_all_models
+
+    load_all_models()
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return seed_demo(session, vins, consenting=consenting)
+    finally:
+        engine.dispose()

@@ -1,0 +1,148 @@
+"""`pitstop diagnostics train` and `pitstop diagnostics evaluate`.
+
+Heavy imports (scikit-learn, the simulator) happen inside the commands, so the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+console = Console()
+
+TRAIN_CARS = 150
+TEST_CARS = 100
+TRAIN_SEED = 1
+TEST_SEED = 2
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console,
+    )  # fmt: skip
+
+
+def _fleet(progress: Progress, what: str, cars: int, seed: int, workers: int):
+    from diagnostics.lab import fleetdata
+
+    specs = fleetdata.plan_fleet(cars, seed)
+    task = progress.add_task(f"simulating {what} fleet (seed {seed})", total=len(specs))
+    return fleetdata.generate(specs, workers=workers, on_car=lambda: progress.advance(task))
+
+
+def train_command(
+    cars: int = typer.Option(TRAIN_CARS, help="Cars in the training fleet"),
+    test_cars: int = typer.Option(TEST_CARS, help="Cars in the held-out fleet"),
+    seed: int = typer.Option(TRAIN_SEED, help="Seed of the training fleet"),
+    test_seed: int = typer.Option(TEST_SEED, help="Seed of the held-out fleet (must differ)"),
+    workers: int = typer.Option(2, help="Simulation processes"),
+    feedback: bool = typer.Option(True, help="Add work-order feedback labels as training rows"),
+    activate: bool = typer.Option(True, help="Make the new version the one scoring uses"),
+) -> None:
+    """Simulate labelled fleets, train, evaluate on held-out cars, store the model."""
+    from core.db import connect
+    from core.db.embedded import resolve_database_url
+    from diagnostics import registry
+    from diagnostics.lab import evaluation, training
+    from diagnostics.lab.feedback import feedback_windows
+    from diagnostics.learned.inputs import MODEL_NAME
+
+    if seed == test_seed:
+        raise typer.BadParameter("the held-out fleet needs its own seed: give --test-seed")
+    url = resolve_database_url()
+    with _progress() as progress:
+        windows = _fleet(progress, "training", cars, seed, workers)
+        extra = 0
+        if feedback:
+            with connect(url) as conn:
+                fed = feedback_windows(conn, registry.read_labels(conn))
+            if fed is not None:
+                extra = len(fed.cars)
+                windows = training.concat(windows, fed)
+        steps = progress.add_task("training", total=None)
+        bundle = training.train(
+            windows, seed=seed, progress=lambda s: progress.update(steps, description=s)
+        )
+        progress.update(steps, description="trained", total=1, completed=1)
+        held_out = _fleet(progress, "held-out", test_cars, test_seed, workers)
+    report = training.evaluate(bundle, held_out, seed=test_seed)
+    params = {
+        "train_seed": seed, "test_seed": test_seed, "modes": bundle["modes"],
+        "thresholds": bundle["thresholds"], "anomaly_threshold": bundle["anomaly_threshold"],
+        "inputs": len(bundle["input_names"]),
+    }  # fmt: skip
+    data = {
+        "source": "simulators.car", "train_cars": cars, "train_rows": int(len(windows.X)),
+        "feedback_cars": extra, "test_cars": test_cars,
+    }  # fmt: skip
+    with connect(url) as conn:
+        version = registry.save_model(
+            conn, name=MODEL_NAME, kind=training.MODEL_KIND, bundle=bundle,
+            params=params, metrics=training.jsonable(report), training_data=data,
+            activate=activate,
+        )  # fmt: skip
+        conn.commit()
+    console.print(f"stored {MODEL_NAME} version {version}" + (" (active)" * activate))
+    for line in evaluation.format_report(report):
+        console.print(line, highlight=False)
+
+
+def evaluate_command(
+    version: int = typer.Option(None, help="Model version (default: the active one)"),
+    cars: int = typer.Option(
+        TEST_CARS, help="Cars in the held-out fleet; 0 prints the stored report"
+    ),
+    seed: int = typer.Option(None, help="Held-out seed (default: the model's test seed)"),
+    workers: int = typer.Option(2, help="Simulation processes"),
+    ai4i: bool = typer.Option(False, help="Also run the AI4I 2020 outside check"),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+) -> None:
+    """Print the evaluation report; the last line is a one-line summary."""
+    from core.db import connect
+    from core.db.embedded import resolve_database_url
+    from diagnostics import registry
+    from diagnostics.lab import evaluation, training
+    from diagnostics.learned.inputs import MODEL_NAME
+
+    with connect(resolve_database_url()) as conn:
+        record, bundle = registry.load_model(conn, MODEL_NAME, version)
+    console.print(
+        f"{record.name} version {record.version}, trained {record.created_at:%Y-%m-%d %H:%M}"
+    )
+    if cars == 0:
+        report = record.metrics
+    else:
+        if seed is None:
+            seed = record.params.get("test_seed", TEST_SEED)
+        if seed == record.params.get("train_seed"):
+            raise typer.BadParameter("that is the training seed: evaluate on another one")
+        with _progress() as progress:
+            held_out = _fleet(progress, "held-out", cars, seed, workers)
+        report = training.evaluate(bundle, held_out, seed=seed)
+    if ai4i:
+        from diagnostics.lab import ai4i as ai4i_check
+
+        for line in ai4i_check.format_report(ai4i_check.evaluate()):
+            console.print(line, highlight=False)
+    if as_json:
+        console.print_json(json.dumps(training.jsonable(report)))
+    lines = evaluation.format_report(_with_leads(report))
+    for line in lines:
+        console.print(line, highlight=False)
+
+
+def _with_leads(report: dict) -> dict:
+    # A stored report keeps no per-car leads and has None for unknown figures.
+    def num(v):
+        return float("nan") if v is None else v
+
+    modes = {
+        m: {k: (num(v) if k != "leads" else v) for k, v in r.items()}
+        for m, r in report["modes"].items()
+    }
+    summary = {k: num(v) for k, v in report["summary"].items()}
+    return {**report, "modes": modes, "summary": summary}

@@ -1,0 +1,78 @@
+"""What a model sees of a car: its window features and how far each is from its own baseline.
+
+Training and online scoring both build the model's row here from the same CarFeatures, so a
+model is scored on exactly the inputs it was fitted on.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from diagnostics.features import FEATURE_NAMES, CarFeatures
+
+MODEL_NAME = "failure_predictor"  # the learned bundle, by its name in the registry
+MODEL_LINE = "sim-1.6L"  # the one engine and body the training fleets have; a key of the bundle
+
+# Counts that depend on how often the car is sampled, not on its health.
+_USAGE_PREFIXES = ("samples_", "running_")
+WINDOW_FEATURES: tuple[str, ...] = tuple(
+    f for f in FEATURE_NAMES if not f.startswith(_USAGE_PREFIXES)
+)
+
+
+def baseline_key(feature: str) -> str:
+    """The name under which the car's baseline tracks a feature (its daily counterpart)."""
+    return feature if feature.endswith("_trips") else feature[:-3] + "_1d"
+
+
+# Features with a daily (or trips) counterpart that the car's baseline tracks: compared with it.
+BASELINED: tuple[str, ...] = tuple(
+    f
+    for f in WINDOW_FEATURES
+    if f.endswith("_trips") or (f.endswith(("_1h", "_1d")) and f[:-3] + "_1d" in FEATURE_NAMES)
+)
+DELTA_NAMES: tuple[str, ...] = tuple(f"{f}_vs_baseline" for f in BASELINED)
+INPUT_NAMES: tuple[str, ...] = WINDOW_FEATURES + DELTA_NAMES
+SCORE_AFTER_DAYS = 2.0  # a car with less history than this has no baseline yet: not scored
+# A model judges an engine fault only when the car ran within the day window: a parked car's
+# row shows nothing of its engine, and a model asked anyway answers from car-specific
+# constants (it alerted on weekend cars that had not moved for days). The battery's resting
+# voltage is evidence while parked, so it is judged always.
+DRIVING_EVIDENCE = "coolant_max_1d"  # known exactly when the engine ran in the last day
+JUDGED_PARKED = ("battery",)
+
+
+def judged(X: np.ndarray, kind: str | None) -> np.ndarray:
+    """Which model rows (INPUT_NAMES order) hold evidence for a fault kind (None: anomaly)."""
+    if kind in JUDGED_PARKED:
+        return np.ones(len(X), dtype=bool)
+    return np.isfinite(X[:, INPUT_NAMES.index(DRIVING_EVIDENCE)])
+
+
+def model_row(
+    snapshot: Mapping[str, float], baseline: Mapping[str, tuple[float, float]]
+) -> np.ndarray:
+    """The model's input row (INPUT_NAMES order) from a CarFeatures snapshot and baseline.
+
+    baseline maps a daily feature name to the car's own (mean, sd), as the scoring service
+    passes it to detectors.
+    """
+    row = [snapshot.get(f, math.nan) for f in WINDOW_FEATURES]
+    for f in BASELINED:
+        known = baseline.get(baseline_key(f))
+        row.append(snapshot.get(f, math.nan) - known[0] if known else math.nan)
+    return np.asarray(row, dtype=float)
+
+
+def fill_missing(X: np.ndarray, medians: np.ndarray) -> np.ndarray:
+    """X with NaN replaced by the column's median (0 where the median is unknown too)."""
+    fill = np.where(np.isfinite(medians), medians, 0.0)
+    return np.where(np.isfinite(X), X, fill)
+
+
+def car_baseline(features: CarFeatures) -> dict[str, tuple[float, float]]:
+    """A CarFeatures' baseline as the mapping detectors receive."""
+    return {n: b for n in features.baseline if (b := features.baseline_of(n)) is not None}
