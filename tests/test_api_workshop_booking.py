@@ -4,6 +4,7 @@ preferences; the state machine; and the double-booking race, won by exactly one.
 from __future__ import annotations
 
 import threading
+import time as clock
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
@@ -284,6 +285,83 @@ def test_of_two_racing_bookings_exactly_one_wins(app, world, resource):
             .where(Appointment.starts_at >= local(day, 0), Appointment.starts_at < local(day, 23))
         )
         assert held == 1
+
+
+BUSY = ("ex_service_appointments_technician", "ex_service_appointments_bay")
+
+
+def test_a_booking_that_loses_a_deadlock_is_refused_as_busy_not_failed(app, world):
+    """Two exclusion checks waiting on each other's unfinished rows: PostgreSQL aborts one."""
+    day = next_weekday(3, weeks_ahead=7)
+    store_id, system = world["store"].id, SystemActor(world["store"].id)
+    at = dict(starts_at=local(day, 10))
+    car = [
+        dict(customer_id=c.id, vehicle_id=v.id)
+        for c, v in zip(world["customers"], world["cars"], strict=True)
+    ]
+    junior, master = world["junior"].id, world["master"].id
+    lift = world["lift"].id
+    outcome: list[object] = []
+    racer_pid: list[int] = []
+
+    def waiting_booking():
+        with app.state.session_factory() as session:
+            session.execute(text("SET deadlock_timeout = '2s'"))
+            racer_pid.append(session.scalar(text("SELECT pg_backend_pid()")))
+            try:
+                booking.book(
+                    session,
+                    actor=system,
+                    store_id=store_id,
+                    operations=["DIAG"],
+                    technician_id=master,
+                    bay_id=lift,
+                    **car[1],
+                    **at,
+                )
+                session.commit()
+                outcome.append("booked")
+            except Exception as error:  # noqa: BLE001 - the outcome is the assertion
+                session.rollback()
+                outcome.append(error)
+
+    with app.state.session_factory() as first, app.state.session_factory() as watcher:
+        first.execute(text("SET deadlock_timeout = '60s'"))  # the other side is the victim
+        booking.book(
+            first,
+            actor=system,
+            store_id=store_id,
+            operations=["OIL"],
+            technician_id=junior,
+            bay_id=lift,
+            **car[0],
+            **at,
+        )
+        racer = threading.Thread(target=waiting_booking)
+        racer.start()
+        waits = text("SELECT wait_event_type = 'Lock' FROM pg_stat_activity WHERE pid = :pid")
+        for _ in range(1000):
+            if racer_pid and watcher.scalar(waits, {"pid": racer_pid[0]}):
+                break
+            watcher.commit()
+            clock.sleep(0.01)
+        else:
+            pytest.fail("the racing booking never waited on our unfinished row")
+        booking.book(  # the racer's period, later: waits on its row while it waits on ours
+            first,
+            actor=system,
+            store_id=store_id,
+            operations=["DIAG"],
+            technician_id=master,
+            bay_id=lift,
+            **car[2],
+            starts_at=local(day, 11),
+        )
+        first.commit()
+    racer.join(timeout=30)
+    (refusal,) = outcome
+    assert isinstance(refusal, Conflict), refusal
+    assert refusal.params["constraint"] in BUSY, refusal
 
 
 def test_book_best_slot_is_idempotent_and_races_to_distinct_slots(app, world):

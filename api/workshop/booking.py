@@ -3,17 +3,19 @@
 The database refuses overlapping held periods per technician and per bay (exclusion
 constraints), so of two racing bookings exactly one wins; the other gets a Conflict naming
 the busy technician or bay. Each insert runs in a savepoint: a refused booking leaves the
-caller's transaction usable, so automation can try the next slot.
+caller's transaction usable, so automation can try the next slot. Two inserts that check each
+other's unfinished rows at once deadlock; the one PostgreSQL aborts writes again, and then
+waits for the other and meets its row like any later booking.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor, ensure_store, ensure_visible, is_customer, role_of
@@ -30,6 +32,7 @@ from api.workshop.states import APPOINTMENT
 from api.workshop.window import check_open_visits, check_window
 
 LIVE = ("booked", "confirmed")
+DEADLOCK_RETRIES = 3
 
 
 def _store(session: Session, store_id: int) -> Store:
@@ -154,6 +157,19 @@ def _refusal(
     return None
 
 
+def _write_held_period(session: Session, write: Callable[[], None]) -> None:
+    """Run write in a savepoint; write again when it lost a deadlock against a racing booking."""
+    for attempt in range(DEADLOCK_RETRIES):
+        try:
+            with session.begin_nested():
+                write()
+            return
+        except OperationalError as error:
+            lost = getattr(error.orig, "sqlstate", None) == "40P01"
+            if not lost or attempt == DEADLOCK_RETRIES - 1:
+                raise
+
+
 def _live_by_ref(session: Session, store_id: int, source_ref: str) -> Appointment | None:
     return session.scalar(
         select(Appointment).where(
@@ -250,8 +266,9 @@ def _place(
         notes=notes,
     )
     try:
-        with session.begin_nested():
-            APPOINTMENT.start(session, entity=appointment, actor_id=actor_id)
+        _write_held_period(
+            session, lambda: APPOINTMENT.start(session, entity=appointment, actor_id=actor_id)
+        )
     except IntegrityError as error:
         if source_ref is not None:
             existing = _live_by_ref(session, store_id, source_ref)
@@ -369,11 +386,14 @@ def reschedule(
         ignore_appointment_id=appointment.id,
     )
     technician_id, bay_id = _pick(session, calendar, needs, starts_at, technician_id, bay_id)
+
+    def move() -> None:
+        appointment.starts_at, appointment.ends_at = starts_at, ends_at
+        appointment.technician_id, appointment.bay_id = technician_id, bay_id
+        session.flush()
+
     try:
-        with session.begin_nested():
-            appointment.starts_at, appointment.ends_at = starts_at, ends_at
-            appointment.technician_id, appointment.bay_id = technician_id, bay_id
-            session.flush()
+        _write_held_period(session, move)
     except IntegrityError as error:
         refusal = _refusal(
             error, technician_id=technician_id, bay_id=bay_id, starts=starts_at, ends=ends_at
