@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import typer
 
 from core.signals import COLUMNS
 
 bench_app = typer.Typer(help="Benchmarks, each against a ceiling measured in the same run.")
+
+
+@contextmanager
+def _scratch_refusal_as_usage_error() -> Iterator[None]:
+    from core.db.scratch import ScratchDatabaseError
+
+    try:
+        yield
+    except ScratchDatabaseError as exc:
+        raise typer.BadParameter(str(exc)) from None
 
 
 @bench_app.command("ingest")
@@ -25,11 +38,12 @@ def bench_ingest(
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
     from bench import ingest
 
-    ingest.run(
-        vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
-        message_samples=message_samples, publishers=publishers, rate=rate,
-        paced_seconds=paced_seconds,
-    )  # fmt: skip
+    with _scratch_refusal_as_usage_error():
+        ingest.run(
+            vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
+            message_samples=message_samples, publishers=publishers, rate=rate,
+            paced_seconds=paced_seconds,
+        )  # fmt: skip
 
 
 @bench_app.command("diagnostics")
@@ -41,7 +55,8 @@ def bench_diagnostics(
     """Measure cars scored per second and the delay from a sample's arrival to its alert."""
     from bench import diagnostics
 
-    diagnostics.run(cars=cars, workers=workers, live_seconds=live_seconds)
+    with _scratch_refusal_as_usage_error():
+        diagnostics.run(cars=cars, workers=workers, live_seconds=live_seconds)
 
 
 @bench_app.command("proactive")
@@ -53,7 +68,8 @@ def bench_proactive(
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
     from bench import proactive
 
-    proactive.run(cars=cars, seconds=seconds, threads=threads)
+    with _scratch_refusal_as_usage_error():
+        proactive.run(cars=cars, seconds=seconds, threads=threads)
 
 
 @bench_app.command("edge")

@@ -19,8 +19,8 @@ import time
 import typer
 from rich.console import Console
 
-from bench.scratch import scratch_database
 from core.db import connect
+from core.db.scratch import scratch_database
 from core.signals import SIGNAL_NAMES
 from core.vin import with_check_digit
 from core.wire import now_ms

@@ -19,9 +19,9 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bench.ingest_load import BareSubscriber, Fleet, make_fleet, publish_all, publish_paced
-from bench.scratch import scratch_database
 from core.broker import LocalBroker, free_port
 from core.db import connect
+from core.db.scratch import scratch_database
 from core.signals import COLUMNS
 from core.vin import with_check_digit
 from core.wire import TOPIC_ROOT, Sample, Telemetry, encode, now_ms, topic

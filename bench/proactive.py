@@ -30,8 +30,8 @@ from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
 from api.workshop.booking import book_best_slot
 from bench.proactive_world import OPERATION_CODES, WITHIN_DAYS, BenchStore, build_group
-from bench.scratch import scratch_database
 from core.db import connect
+from core.db.scratch import scratch_database
 from core.settings import Settings
 from core.wire import now_ms
 from diagnostics import alerts

@@ -1,7 +1,7 @@
 """`pitstop diagnostics`: plain, it runs the scoring service; subcommands manage the models.
 
-`train` and `evaluate` are the lab's commands (diagnostics.lab.commands), offered here so that
-`pitstop diagnostics train` sits next to the service. Each imports its part only when it runs.
+`train`, `evaluate` and `record` are the lab's commands (diagnostics.lab.commands), offered
+here so that they sit next to the service. Each imports its part only when it runs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import signal
 
 import typer
 
-from diagnostics.lab.commands import evaluate_command, train_command
+from diagnostics.lab.commands import evaluate_command, record_command, train_command
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ diagnostics_app = typer.Typer(
 )
 diagnostics_app.command("train")(train_command)
 diagnostics_app.command("evaluate")(evaluate_command)
+diagnostics_app.command("record")(record_command)
 
 
 @diagnostics_app.callback()

@@ -70,6 +70,11 @@ class Message:
     mid: int
     qos: int
     epoch: int  # connection generation; an ack from an older connection must not be sent
+    received_ms: int | None = None  # when it arrived, if not now (a replayed capture)
+
+    def arrival_ms(self) -> int:
+        """The time against which its timestamps are judged."""
+        return now_ms() if self.received_ms is None else self.received_ms
 
 
 @dataclass
@@ -127,7 +132,7 @@ class Batch:
             raise WireError("telemetry message has no samples")
         if len(samples) > MAX_SAMPLES_PER_MESSAGE:
             raise WireError(f"{len(samples)} samples exceed {MAX_SAMPLES_PER_MESSAGE} a message")
-        now = now_ms()
+        now = message.arrival_ms()
         good: list[Sample] = []
         for sample in samples:
             problem = sample_problem(sample, now)
@@ -162,7 +167,7 @@ class Batch:
     def _add_dtc(self, vin: str, message: Message) -> None:
         report = decode("dtc", message.payload)
         assert isinstance(report, DtcReport)
-        if problem := dtc_problem(report, now_ms()):
+        if problem := dtc_problem(report, message.arrival_ms()):
             raise WireError(problem)
         frame = report.freeze_frame
         for kind, codes in (("stored", report.stored), ("pending", report.pending)):
@@ -184,7 +189,7 @@ class Batch:
     def _add_status(self, vin: str, message: Message) -> None:
         status = decode("status", message.payload)
         assert isinstance(status, Status)
-        if problem := timestamp_problem(status.ts, now_ms()):
+        if problem := timestamp_problem(status.ts, message.arrival_ms()):
             raise WireError(problem)
         agent = msgspec.to_builtins(status.agent) if status.agent else None
         buffer = msgspec.to_builtins(status.buffer) if status.buffer else None

@@ -6,6 +6,9 @@ Heavy imports (scikit-learn, the simulator) happen inside the commands, so the C
 from __future__ import annotations
 
 import json
+import signal
+from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -100,6 +103,13 @@ def evaluate_command(
     workers: int = typer.Option(2, help="Simulation processes"),
     ai4i: bool = typer.Option(False, help="Also run the AI4I 2020 outside check"),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON"),
+    replay: Annotated[
+        Path | None, typer.Option(help="Score this recorded fleet (docs/replay.md)", dir_okay=False)
+    ] = None,
+    truth: Annotated[
+        Path | None, typer.Option(help="What each car of --replay really had", dir_okay=False)
+    ] = None,
+    learned: bool = typer.Option(True, help="With --replay: score with the learned models too"),
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
     from core.db import connect
@@ -108,6 +118,11 @@ def evaluate_command(
     from diagnostics.lab import evaluation, training
     from diagnostics.learned.inputs import MODEL_NAME
 
+    if replay is not None or truth is not None:
+        if replay is None or truth is None:
+            raise typer.BadParameter("give both: --replay CAPTURE --truth TRUTH")
+        _evaluate_replay(replay, truth, version if learned else False, as_json)
+        return
     with connect(resolve_database_url()) as conn:
         record, bundle = registry.load_model(conn, MODEL_NAME, version)
     console.print(
@@ -146,3 +161,78 @@ def _with_leads(report: dict) -> dict:
     }
     summary = {k: num(v) for k, v in report["summary"].items()}
     return {**report, "modes": modes, "summary": summary}
+
+
+def _evaluate_replay(capture_path: Path, truth_path: Path, version: int | bool | None, as_json):
+    """Replay a capture on a scratch database with the chosen model (False: rules only)."""
+    from core.db import connect
+    from core.db.embedded import resolve_database_url
+    from core.db.scratch import ScratchDatabaseError, scratch_database
+    from diagnostics import registry
+    from diagnostics.lab import replay
+    from diagnostics.lab.capture import CaptureError, read_capture, read_truth
+    from diagnostics.learned.inputs import MODEL_NAME
+
+    try:
+        truth = read_truth(truth_path)
+        capture = read_capture(capture_path)
+    except CaptureError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    model = None
+    if version is not False:
+        try:
+            with connect(resolve_database_url()) as conn:
+                model = registry.load_model(conn, MODEL_NAME, version or None)
+        except registry.RegistryError as exc:
+            if version:
+                raise typer.BadParameter(str(exc)) from None
+    console.print(
+        f"scoring with {model[0].name} version {model[0].version}, the rules and DTCs"
+        if model else "scoring with the rules and DTCs only (no learned model)"
+    )  # fmt: skip
+    try:
+        with scratch_database("replay") as url:
+            if model is not None:
+                record, bundle = model
+                with connect(url) as conn:
+                    registry.save_model(
+                        conn, name=record.name, kind=record.kind, bundle=bundle,
+                        params=record.params, metrics=record.metrics,
+                        training_data=record.training_data,
+                    )  # fmt: skip
+                    conn.commit()
+            with console.status(f"replaying {len(capture)} messages"):
+                report = replay.judge(replay.replay(url, capture), truth)
+    except ScratchDatabaseError as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if as_json:
+        console.print_json(json.dumps(report, default=str))
+    for line in replay.format_report(report):
+        console.print(line, highlight=False)
+
+
+def record_command(
+    out: Annotated[Path, typer.Option(help="Append the capture to this file (JSON lines)")],
+    seconds: float = typer.Option(None, help="Stop after this long (default: at Ctrl-C)"),
+) -> None:
+    """Record the cars' live messages as a capture for `evaluate --replay` (docs/replay.md)."""
+    from core.settings import get_settings
+    from diagnostics.lab.recorder import Recorder
+
+    mqtt_url = get_settings().mqtt_url
+    if not mqtt_url:
+        raise typer.BadParameter(
+            "no broker configured: set PITSTOP_MQTT_URL (e.g. mqtt://127.0.0.1:1883)",
+            param_hint="PITSTOP_MQTT_URL",
+        )
+    with out.open("a", encoding="utf-8") as file:
+        recorder = Recorder(mqtt_url, file)
+        signal.signal(signal.SIGTERM, lambda *_: recorder.stop())
+        signal.signal(signal.SIGINT, lambda *_: recorder.stop())
+        try:
+            written = recorder.run(
+                seconds, on_ready=lambda: console.print(f"recording to {out}; Ctrl-C stops")
+            )
+        except (ConnectionError, OSError) as exc:
+            raise typer.BadParameter(str(exc)) from None
+    console.print(f"recorded {written} messages to {out}")
