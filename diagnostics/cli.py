@@ -1,7 +1,8 @@
 """`pitstop diagnostics`: plain, it runs the scoring service; subcommands manage the models.
 
-`train`, `evaluate` and `record` are the lab's commands (diagnostics.lab.commands), offered
-here so that they sit next to the service. Each imports its part only when it runs.
+`train`, `evaluate`, `record` and `fleet-capture` are the lab's commands
+(diagnostics.lab.commands), offered here so that they sit next to the service. Each imports
+its part only when it runs.
 """
 
 from __future__ import annotations
@@ -11,7 +12,12 @@ import signal
 
 import typer
 
-from diagnostics.lab.commands import evaluate_command, record_command, train_command
+from diagnostics.lab.commands import (
+    evaluate_command,
+    fleet_capture_command,
+    record_command,
+    train_command,
+)
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +28,7 @@ diagnostics_app = typer.Typer(
 diagnostics_app.command("train")(train_command)
 diagnostics_app.command("evaluate")(evaluate_command)
 diagnostics_app.command("record")(record_command)
+diagnostics_app.command("fleet-capture")(fleet_capture_command)
 
 
 @diagnostics_app.callback()

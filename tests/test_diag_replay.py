@@ -3,6 +3,7 @@ the capture written by the recorder from a real broker; and the formats' clear r
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -200,3 +201,25 @@ def test_the_recorder_captures_what_cars_publish(mqtt_url, unique_prefix, tmp_pa
     assert abs(lines[0]["received_ms"] - now_ms()) < 60_000
     replayable = [m for m in read_capture(path) if vin in m.topic]
     assert json.loads(replayable[0].payload) == sent and replayable[1].payload == b"\xff not json"
+
+
+def test_a_simulated_fleet_capture_is_what_ingest_accepts(tmp_path):
+    from diagnostics.lab.fleetdata import plan_fleet
+    from diagnostics.lab.simcapture import write_fleet
+    from ingest.batch import Batch, Message
+
+    specs = plan_fleet(2, seed=3, fault_share=0.5)
+    capture, truth = tmp_path / "fleet.jsonl", tmp_path / "truth.csv"
+    written = write_fleet(specs, capture, truth, read_every_s=10)
+    messages = read_capture(capture)
+    assert len(messages) == written > 100
+    batch = Batch()
+    for m in messages:
+        batch.add(Message(m.topic, m.payload, 0, 1, 0, received_ms=m.received_ms))
+    assert batch.dead_letters == [] and batch.kinds.keys() == {"telemetry", "dtc", "status"}
+    cases = read_truth(truth)
+    assert {c.vin for c in cases.values()} == {s.vin for s in specs}
+    faulty = next(s for s in specs if s.fault)
+    assert cases[faulty.vin].onset_ms == faulty.fault.onset_ms
+    stamps = sorted(row[1] for row in batch.rows if row[0] == specs[0].vin)
+    assert 10_000 in {b - a for a, b in itertools.pairwise(stamps)}  # every 10 s while running

@@ -208,7 +208,7 @@ def _evaluate_replay(capture_path: Path, truth_path: Path, version: int | bool |
     if as_json:
         console.print_json(json.dumps(report, default=str))
     for line in replay.format_report(report):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 def record_command(
@@ -236,3 +236,25 @@ def record_command(
         except (ConnectionError, OSError) as exc:
             raise typer.BadParameter(str(exc)) from None
     console.print(f"recorded {written} messages to {out}")
+
+
+def fleet_capture_command(
+    out: Annotated[Path, typer.Option(help="Write the capture here (JSON lines)")],
+    truth: Annotated[Path, typer.Option(help="Write the truth here (CSV)")],
+    cars: int = typer.Option(40, min=1, help="Cars in the fleet"),
+    seed: int = typer.Option(7, help="Seed of the fleet (the lab trains on 1 and tests on 2)"),
+    read_every: float = typer.Option(10.0, min=0.5, max=60, help="Seconds between readings"),
+    fault_share: float = typer.Option(0.6, min=0, max=1, help="Share of cars that develop a fault"),
+) -> None:
+    """Write a simulated fleet as a capture and its truth, for `evaluate --replay`."""
+    from diagnostics.lab import fleetdata
+    from diagnostics.lab.simcapture import write_fleet
+
+    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share)
+    with _progress() as progress:
+        task = progress.add_task(f"driving {cars} cars (seed {seed})", total=cars)
+        written = write_fleet(specs, out, truth, read_every, lambda: progress.advance(task))
+    faulty = sum(spec.fault is not None for spec in specs)
+    console.print(
+        f"wrote {written} messages to {out}, and {cars} cars ({faulty} faulty) to {truth}"
+    )
