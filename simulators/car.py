@@ -15,14 +15,13 @@ from core.vin import with_check_digit
 from simulators.drive import Driver, gear_rpm
 from simulators.ecu import DtcMemory
 from simulators.faults import Fault
+from simulators.physics import Physics
 from simulators.profiles import PROFILES, Profile, Trip, local_midnight, plan_day
 
 RUN_STEP_S = 1.0  # physics step while the engine runs
 MONITOR_PERIOD_S = 10.0  # how often the engine computer runs its fault monitors
-DISPLACEMENT_L = 1.6
 TANK_L = 50.0
 REFUEL_BELOW_PCT = 15.0
-THERMOSTAT_OPENS_C = 87.0  # opening starts here and is complete 8 °C higher
 PARKED_COOLING_TAU_S = 3000.0
 SURFACE_CHARGE_TAU_S = 1200.0  # after the engine stops, the battery settles to rest
 CLOSED_LOOP_ABOVE_C = 40.0  # below, the engine runs open loop (no trims, cold O2 sensor)
@@ -56,7 +55,9 @@ class Car:
         profile: str | Profile = "commuter",
         faults: tuple[Fault, ...] | list[Fault] = (),
         ambient_c: float | None = None,
+        physics: Physics | None = None,
     ):
+        self.physics = physics or Physics()
         self.rng = random.Random(seed)
         rng = self.rng
         self.vin = vin or random_vin(rng)
@@ -188,11 +189,11 @@ class Car:
         return self.battery_rest_v - 0.8 * self.severity("battery")
 
     def _idle_rpm(self) -> float:
-        return 760 + max(0.0, 60 - self.coolant_c) * 6
+        return self.physics.idle_rpm + max(0.0, 60 - self.coolant_c) * 6
 
     def _charging_v(self, *, moving: bool) -> float:
         """The alternator's set point, a little lower at idle."""
-        return 14.2 if moving else 14.05
+        return self.physics.charge_v - (0.0 if moving else 0.15)
 
     def _park_step(self, dt_ms: int) -> None:
         self.now_ms += dt_ms
@@ -202,7 +203,8 @@ class Car:
         self.intake_c = amb + (self.intake_c - amb) * math.exp(-dt / (PARKED_COOLING_TAU_S / 2))
         since_stop = (self.now_ms - self.stopped_ms) / 1000
         surface = 0.45 * math.exp(-since_stop / SURFACE_CHARGE_TAU_S)
-        self.module_v = self._resting_voltage() + surface + self.rng.gauss(0, 0.01)
+        noise = self.physics.noise
+        self.module_v = self._resting_voltage() + surface + self.rng.gauss(0, 0.01 * noise)
 
     def _run_step(self, dt: float) -> None:
         rng = self.rng
@@ -223,20 +225,22 @@ class Car:
         misfire = self.severity("misfire")
         idle_rpm = self._idle_rpm()
         rpm = max(idle_rpm + 80, gear_rpm(self.speed_kmh)) if self.speed_kmh > 3 else idle_rpm
-        rpm += max(0.0, accel) * 25 + rng.gauss(0, 6 + 90 * misfire)
+        noise = self.physics.noise
+        rpm += max(0.0, accel) * 25 + rng.gauss(0, 6 * noise + 90 * misfire)
         self.rpm = min(6500.0, max(500.0, rpm))
 
-        load = 18 + 0.25 * self.speed_kmh + 5 * max(0.0, accel) + rng.gauss(0, 1.5 + 6 * misfire)
+        load = 18 + 0.25 * self.speed_kmh + 5 * max(0.0, accel)
+        load += rng.gauss(0, 1.5 * noise + 6 * misfire)
         if accel < -3:
             load = 12.0  # fuel cut on the overrun
         self.load_pct = min(98.0, max(8.0, load))
         self.throttle_pct = min(90.0, max(11.0, 12 + 0.6 * (self.load_pct - 18)))
-        air = DISPLACEMENT_L / 120 * self.rpm * 1.2 * self.load_pct / 100 * 1.05
+        air = self.physics.displacement_l / 120 * self.rpm * 1.2 * self.load_pct / 100 * 1.05
         self.maf_gs = max(0.5, air + rng.gauss(0, 0.05 * air))
 
         self._fuel_and_trims(dt, misfire, fuel_cut=accel < -3)
         self._temperatures(dt, amb)
-        self.module_v = self._charging_v(moving=self.speed_kmh >= 3) + rng.gauss(0, 0.05)
+        self.module_v = self._charging_v(moving=self.speed_kmh >= 3) + rng.gauss(0, 0.05 * noise)
 
         km = self.speed_kmh * dt / 3600
         self.odometer_km += km
@@ -281,7 +285,7 @@ class Car:
 
     def _temperatures(self, dt: float, amb: float) -> None:
         heat = 0.02 * self.maf_gs + 0.03
-        opening = min(1.0, max(0.0, (self.coolant_c - THERMOSTAT_OPENS_C) / 8))
+        opening = min(1.0, max(0.0, (self.coolant_c - self.physics.thermostat_opens_c) / 8))
         opening = max(opening, 0.6 * self.severity("thermostat"))
         # A leak leaves air where coolant was: the radiator loses its grip quickly.
         leak = self.severity("coolant_leak")
@@ -295,6 +299,17 @@ class Car:
 
     def values(self) -> dict[str, float]:
         """Every catalogue signal the car answers, at the present moment."""
+        physics = self.physics
+        read = self._true_values()
+        read["COOLANT_TEMP"] = round(self.coolant_c + physics.coolant_offset_c)
+        volt = self.module_v + physics.volt_offset_v
+        read["CONTROL_MODULE_VOLTAGE"] = round(volt, 3)
+        read["ELM_VOLTAGE"] = round(volt - 0.1, 1)
+        for name in physics.missing:
+            read.pop(name, None)
+        return read
+
+    def _true_values(self) -> dict[str, float]:
         return {
             "RPM": round(self.rpm, 2),
             "SPEED": round(self.speed_kmh),

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import statistics
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from core.signals import out_of_range
 from core.vin import validate_vin
 from simulators.car import Car
+from simulators.physics import car_physics
 from simulators.profiles import PROFILES
 
 START_MS = 1_767_225_600_000  # 2026-01-01 00:00 UTC
@@ -132,3 +134,32 @@ def test_odometer_distance_and_run_time_advance():
     assert after["DISTANCE_SINCE_DTC_CLEAR"] >= before["DISTANCE_SINCE_DTC_CLEAR"] + 20
     assert max(v["RUN_TIME"] for v in samples) > 600
     assert car.trips_started >= 3
+
+
+def _warm_readings(line: str, seed: int = 4) -> list[dict[str, float]]:
+    car = Car(start_ms=START_MS, seed=seed, profile="taxi", physics=car_physics(line, seed))
+    return [v for running, v in drive(car, DAY_S, 5.0) if running and v["RUN_TIME"] > 900]
+
+
+def test_a_model_line_changes_the_engine_and_what_it_answers():
+    default, small, turbo = (_warm_readings(x) for x in ("sim-1.6L", "sim-1.2L", "sim-2.0T"))
+    assert default and small and turbo
+    plain = Car(start_ms=START_MS, seed=4, profile="taxi")
+    assert [v for r, v in drive(plain, DAY_S, 5.0) if r and v["RUN_TIME"] > 900] == default
+
+    def median(readings, name):
+        return statistics.median(v[name] for v in readings)
+
+    # The 1.2 L's thermostat opens 5 °C sooner; the 2.0 T's 5 °C later (and reads 1.5 high).
+    assert median(small, "COOLANT_TEMP") < median(default, "COOLANT_TEMP") - 2
+    assert median(turbo, "COOLANT_TEMP") > median(default, "COOLANT_TEMP") + 3
+    assert median(small, "CONTROL_MODULE_VOLTAGE") < median(default, "CONTROL_MODULE_VOLTAGE")
+    assert "O2_B1S2" not in small[0] and "AMBIANT_AIR_TEMP" not in turbo[0]
+    assert "O2_B1S2" in default[0] and "AMBIANT_AIR_TEMP" in default[0]
+    for readings in (small, turbo):
+        assert not [(n, v) for r in readings for n, v in r.items() if out_of_range(n, v)]
+
+
+def test_an_unknown_model_line_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown model line 'sim-9L'; known: sim-1.6L"):
+        car_physics("sim-9L", 1)

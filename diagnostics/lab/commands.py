@@ -245,12 +245,19 @@ def fleet_capture_command(
     seed: int = typer.Option(7, help="Seed of the fleet (the lab trains on 1 and tests on 2)"),
     read_every: float = typer.Option(10.0, min=0.5, max=60, help="Seconds between readings"),
     fault_share: float = typer.Option(0.6, min=0, max=1, help="Share of cars that develop a fault"),
+    line: Annotated[
+        list[str] | None, typer.Option(help="Model line(s) of the cars, in turn (repeatable)")
+    ] = None,
 ) -> None:
     """Write a simulated fleet as a capture and its truth, for `evaluate --replay`."""
     from diagnostics.lab import fleetdata
     from diagnostics.lab.simcapture import write_fleet
+    from simulators.physics import DEFAULT_LINE, LINES
 
-    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share)
+    lines = tuple(line or [DEFAULT_LINE])
+    if unknown := [name for name in lines if name not in LINES]:
+        raise typer.BadParameter(f"unknown model line {unknown[0]!r}; known: {', '.join(LINES)}")
+    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share, lines=lines)
     with _progress() as progress:
         task = progress.add_task(f"driving {cars} cars (seed {seed})", total=cars)
         written = write_fleet(specs, out, truth, read_every, lambda: progress.advance(task))

@@ -27,6 +27,7 @@ from diagnostics.learned.inputs import (
 )
 from simulators.car import Car, random_vin
 from simulators.faults import DEFAULT_DEVELOP_DAYS, KINDS, Fault
+from simulators.physics import car_physics
 
 HOUR_MS = 3_600_000
 SNAPSHOT_EVERY_MS = HOUR_MS  # one labelled row per simulated hour
@@ -73,8 +74,15 @@ class Windows:
         )  # fmt: skip
 
 
-def plan_fleet(cars: int, seed: int, *, fault_share: float = FAULT_SHARE) -> list[CarSpec]:
-    """Which cars a seed makes: profiles, faults with onset and failure, and how long to run."""
+def plan_fleet(
+    cars: int,
+    seed: int,
+    *,
+    fault_share: float = FAULT_SHARE,
+    lines: tuple[str, ...] = (MODEL_LINE,),
+) -> list[CarSpec]:
+    """Which cars a seed makes: profiles, model lines (in turn), faults with onset and failure,
+    and how long to run."""
     rng = random.Random(seed)
     faulty = round(cars * fault_share)
     kinds = [KINDS[i % len(KINDS)] for i in range(faulty)] + [None] * (cars - faulty)
@@ -94,7 +102,7 @@ def plan_fleet(cars: int, seed: int, *, fault_share: float = FAULT_SHARE) -> lis
         specs.append(
             CarSpec(
                 index, car_seed, random_vin(car_rng), PROFILE_MIX[index % len(PROFILE_MIX)],
-                MODEL_LINE, start, end, fault,
+                lines[index % len(lines)], start, end, fault,
             )
         )  # fmt: skip
     return specs
@@ -104,7 +112,7 @@ def simulate_car(spec: CarSpec) -> tuple[np.ndarray, np.ndarray]:
     """The car's hourly model rows and their times, from SCORE_AFTER_DAYS until its end."""
     car = Car(
         start_ms=spec.start_ms, seed=spec.seed, vin=spec.vin, profile=spec.profile,
-        faults=[spec.fault] if spec.fault else [],
+        faults=[spec.fault] if spec.fault else [], physics=car_physics(spec.line, spec.seed),
     )  # fmt: skip
     features = CarFeatures()
     next_snap = spec.start_ms + int(SCORE_AFTER_DAYS * DAY_MS)
