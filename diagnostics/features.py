@@ -59,6 +59,7 @@ TRIP_GAP_MS = 600_000  # no running sample for this long ends the trip
 O2_SWITCH_V = 0.45
 BASELINE_ALPHA = 1 / 14  # weight of a new day in the car's baseline after the first days
 BASELINE_WARM_DAYS = 7  # plain mean over the first days, then exponential
+BASELINE_READY_DAYS = 2  # the learned models judge a car once its baseline has this many days
 VOLT_RANGE = (5.0, 20.0)  # readings outside are adapter glitches, not the battery
 CLIMB_FROM_C = 60.0  # the climb is timed from here to WARMUP_TARGET_C ...
 CLIMB_CENSOR_S = 1200.0  # ... and recorded as this long when not done by then
@@ -348,6 +349,10 @@ class CarFeatures:
                 mean += alpha * delta
                 var = (1 - alpha) * (var + alpha * delta * delta)
                 self.baseline[name] = [days + 1, mean, var]
+
+    def baseline_days(self) -> int:
+        """Days the car's own baseline has taken in (0 for a new car)."""
+        return int(max((row[0] for row in self.baseline.values()), default=0))
 
     def baseline_of(self, name: str) -> tuple[float, float] | None:
         """The car's own long-run (mean, standard deviation) of a daily or trips feature."""

@@ -38,7 +38,7 @@ from core.db import connect
 from core.signals import COLUMNS, SIGNAL_NAMES
 from diagnostics import alerts, dtc
 from diagnostics.detectors import load_detectors
-from diagnostics.features import FINE_MS, CarFeatures
+from diagnostics.features import BASELINE_READY_DAYS, FINE_MS, CarFeatures
 from diagnostics.persistence import hours_crossed
 from diagnostics.scoring import Clear, Finding, Judge, Raise, run_detectors
 
@@ -71,9 +71,11 @@ SELECT vin, (extract(epoch FROM ts) * 1000)::bigint, max(received_at),
     coalesce(jsonb_object_agg(code, freeze_frame) FILTER (WHERE freeze_frame IS NOT NULL), '{{}}')
 FROM dtc_events WHERE received_at > %s AND {shard} GROUP BY vin, ts"""
 _SAVE_STATE = """
-INSERT INTO diagnostics_car_state (vin, state, updated_at)
-SELECT r.vin, r.state, now() FROM jsonb_to_recordset(%s::jsonb) AS r(vin text, state jsonb)
-ON CONFLICT (vin) DO UPDATE SET state = excluded.state, updated_at = now()"""
+INSERT INTO diagnostics_car_state (vin, state, baseline_days, updated_at)
+SELECT r.vin, r.state, r.days, now()
+FROM jsonb_to_recordset(%s::jsonb) AS r(vin text, state jsonb, days integer)
+ON CONFLICT (vin) DO UPDATE SET state = excluded.state, baseline_days = excluded.baseline_days,
+    updated_at = now()"""
 _SAVE_CURSOR = """
 INSERT INTO diagnostics_cursors (shards, shard, telemetry_at, latest_at) VALUES (%s, %s, %s, %s)
 ON CONFLICT (shards, shard) DO UPDATE SET telemetry_at = excluded.telemetry_at,
@@ -377,7 +379,11 @@ class Scorer:
     def persist(self) -> None:
         """Save the features of cars that changed, and the cursors, in one transaction."""
         states = [
-            {"vin": v, "state": self.cars[v].to_dict() | {"gates": self.gates.get(v, {})}}
+            {
+                "vin": v,
+                "state": self.cars[v].to_dict() | {"gates": self.gates.get(v, {})},
+                "days": self.cars[v].baseline_days(),
+            }
             for v in self.dirty
             if v in self.cars
         ]
@@ -413,6 +419,9 @@ def _values(row: tuple) -> dict[str, float]:
 
 
 def _base(car: CarFeatures) -> dict[str, tuple[float, float]]:
+    """The car's baseline as detectors take it: none (rules and DTCs only) until it is ready."""
+    if car.baseline_days() < BASELINE_READY_DAYS:
+        return {}
     return {name: b for name in car.baseline if (b := car.baseline_of(name)) is not None}
 
 

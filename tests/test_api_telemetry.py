@@ -87,6 +87,42 @@ def test_latest_and_dtcs_for_the_owner(client, world):
     assert [row["vin"] for row in fleet["items"]] == [vin]
 
 
+def test_latest_says_whether_the_models_judge_the_car_yet(app, client, world):
+    headers = auth_headers(client, world["advisor_a"])
+    vin = world["alice_car"].vin
+
+    def diagnosis():
+        body = client.get(f"/telemetry/vehicles/{vin}/latest", headers=headers).json()
+        fleet = client.get("/telemetry/latest", headers=headers).json()["items"]
+        assert {r["vin"]: r["diagnosis"] for r in fleet}[vin] == body["diagnosis"]
+        return body["diagnosis"], body["baseline_days"], body["baseline_days_needed"]
+
+    assert diagnosis() == ("rules_only", 0, 2)  # no model has been trained
+    with app.state.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO model_registry (name, version, kind, artifact, active) "
+                "VALUES ('failure_predictor', 1, 'test', '\\x00', true)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO diagnostics_car_state (vin, state, baseline_days) "
+                "VALUES (:vin, '{}', 1)"
+            ),
+            {"vin": vin},
+        )
+    try:
+        assert diagnosis() == ("learning", 1, 2)
+        with app.state.engine.begin() as conn:
+            conn.execute(text("UPDATE diagnostics_car_state SET baseline_days = 2"))
+        assert diagnosis() == ("full", 2, 2)
+    finally:
+        with app.state.engine.begin() as conn:
+            conn.execute(text("DELETE FROM model_registry"))
+            conn.execute(text("DELETE FROM diagnostics_car_state"))
+
+
 def test_other_customers_and_other_stores_are_refused(client, world):
     stranger = auth_headers(client, world["bob_user"])
     vin = world["alice_car"].vin

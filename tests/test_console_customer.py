@@ -3,6 +3,7 @@ appointments to confirm and reschedule, and their in-app messages."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from playwright.sync_api import expect
@@ -23,6 +24,10 @@ def test_customer_sees_only_their_own_vehicles(page, console_world, sign_in, api
 
     cards.filter(has_text=vehicles["mine"].vin).click()
     expect(page.locator("#latest-values .tile").first).to_be_visible()
+    # No model is trained in this world: the rules and trouble codes judge the car alone.
+    expect(page.locator("#diagnosis")).to_have_text(
+        re.compile("尚无训练好的模型|no model is trained")
+    )
     # Someone else's car: the page says so, and staff pages send the customer home.
     page.goto(f"{console_world['url']}/console/#/vehicles/{vehicles['misfiring'].vin}")
     expect(page.locator("main .error-box")).to_be_visible()

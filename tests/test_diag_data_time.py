@@ -171,3 +171,26 @@ def test_a_threshold_is_never_below_the_floor():
     assert threshold > 0.01, "above every healthy score is not enough when all are tiny"
     assert threshold >= evaluation.MIN_THRESHOLD
     assert evaluation.choose_threshold(w, scores + 0.5, allowed_false=0) > 0.5
+
+
+def test_the_models_wait_for_a_baseline_of_days_and_the_count_is_kept(db_url):
+    from diagnostics.features import BASELINE_READY_DAYS
+    from diagnostics.service import _base
+
+    vin = _vin(6)
+    start = (now_ms() - 3 * DAY_MS) // DAY_MS * DAY_MS
+    score = scorer(db_url)
+    days = []
+    try:
+        for day in range(BASELINE_READY_DAYS + 1):  # an hour's drive each day
+            _write(db_url, vin, _running(vin, start + day * DAY_MS, 60))
+            score.step()
+            score.persist()
+            with connect(db_url) as conn:
+                kept = conn.execute(
+                    "SELECT baseline_days FROM diagnostics_car_state WHERE vin = %s", (vin,)
+                ).fetchone()
+            days.append((kept[0], bool(_base(score.cars[vin]))))
+    finally:
+        score.close()
+    assert days == [(0, False), (1, False), (2, True)]

@@ -1,7 +1,7 @@
-"""The ingest-owned telemetry tables, described for reading only.
+"""The ingest-owned telemetry tables, and what diagnostics keeps per car, for reading only.
 
-They are created by the telemetry migration (2026_11_26_telemetry), not from Base.metadata,
-so they live on a MetaData of their own that migrations never compare against.
+They are created by raw migrations (2026_11_26_telemetry, 2026_11_26_diagnostics), not from
+Base.metadata, so they live on a MetaData of their own that migrations never compare against.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Float,
+    Integer,
     MetaData,
     Table,
     Text,
@@ -56,4 +57,19 @@ dtc_events = Table(
     Column("kind", Text, primary_key=True),
     Column("mil", Boolean),
     Column("freeze_frame", JSONB),
+)
+
+diagnostics_car_state = Table(
+    "diagnostics_car_state",
+    INGEST_METADATA,
+    Column("vin", Text, primary_key=True),
+    Column("baseline_days", Integer),
+)
+
+model_registry = Table(
+    "model_registry",
+    INGEST_METADATA,
+    Column("name", Text, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("active", Boolean),
 )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from api.pagination import Page
+from diagnostics.features import BASELINE_READY_DAYS
+
+Diagnosis = Literal["rules_only", "learning", "full"]
 
 
 class LatestRead(BaseModel):
@@ -27,6 +30,22 @@ class LatestRead(BaseModel):
     online: bool | None
     stored_dtcs: list[str] = Field(default_factory=list)
     pending_dtcs: list[str] = Field(default_factory=list)
+    baseline_days: int = Field(0, description="Days of its own normal the car has shown so far")
+    baseline_days_needed: int = Field(
+        BASELINE_READY_DAYS, description="Days after which the learned models judge the car"
+    )
+    models_active: bool = Field(False, exclude=True)
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Who judges the car: rules_only (rules and trouble codes; no model is "
+        "trained), learning (rules and trouble codes while the models learn this car's normal) "
+        "or full (rules, trouble codes and the learned models)"
+    )
+    @property
+    def diagnosis(self) -> Diagnosis:
+        if not self.models_active:
+            return "rules_only"
+        return "full" if self.baseline_days >= self.baseline_days_needed else "learning"
 
 
 LatestPage = Page[LatestRead]

@@ -5,14 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, literal_column, or_, select, true
+from sqlalchemy import exists, func, literal_column, or_, select, true
 from sqlalchemy.orm import Session
 
 from api.auth.scope import Scope
 from api.crm.models import Vehicle
 from api.errors import InvalidInput, NotFound
 from api.pagination import Paged, PageParams, paginate
-from api.telemetry.models import dtc_events, telemetry, vehicle_latest
+from api.telemetry.models import (
+    diagnostics_car_state,
+    dtc_events,
+    model_registry,
+    telemetry,
+    vehicle_latest,
+)
 from core.signals import BY_NAME
 
 MAX_POINTS = 2000  # buckets in one series answer; a chart has no more pixels than that
@@ -44,16 +50,22 @@ def _own_period(actor: Scope) -> Any:
 
 
 def _latest_select() -> Any:
-    return select(
-        vehicle_latest.c.vin,
-        Vehicle.id.label("vehicle_id"),
-        vehicle_latest.c.last_seen,
-        vehicle_latest.c.sample_ts,
-        vehicle_latest.c["values"],
-        vehicle_latest.c.online,
-        vehicle_latest.c.stored_dtcs,
-        vehicle_latest.c.pending_dtcs,
-    ).join(Vehicle, Vehicle.vin == vehicle_latest.c.vin)
+    return (
+        select(
+            vehicle_latest.c.vin,
+            Vehicle.id.label("vehicle_id"),
+            vehicle_latest.c.last_seen,
+            vehicle_latest.c.sample_ts,
+            vehicle_latest.c["values"],
+            vehicle_latest.c.online,
+            vehicle_latest.c.stored_dtcs,
+            vehicle_latest.c.pending_dtcs,
+            func.coalesce(diagnostics_car_state.c.baseline_days, 0).label("baseline_days"),
+            exists().where(model_registry.c.active).label("models_active"),
+        )
+        .join(Vehicle, Vehicle.vin == vehicle_latest.c.vin)
+        .outerjoin(diagnostics_car_state, diagnostics_car_state.c.vin == vehicle_latest.c.vin)
+    )
 
 
 def latest(session: Session, *, actor: Scope, vin: str) -> Any:

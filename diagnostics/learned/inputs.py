@@ -11,7 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from diagnostics.features import FEATURE_NAMES, CarFeatures
+from diagnostics.features import BASELINE_READY_DAYS, FEATURE_NAMES, CarFeatures
 
 MODEL_NAME = "failure_predictor"  # the learned bundle, by its name in the registry
 MODEL_LINE = "sim-1.6L"  # the one engine and body the training fleets have; a key of the bundle
@@ -36,7 +36,7 @@ BASELINED: tuple[str, ...] = tuple(
 )
 DELTA_NAMES: tuple[str, ...] = tuple(f"{f}_vs_baseline" for f in BASELINED)
 INPUT_NAMES: tuple[str, ...] = WINDOW_FEATURES + DELTA_NAMES
-SCORE_AFTER_DAYS = 2.0  # a car with less history than this has no baseline yet: not scored
+SCORE_AFTER_DAYS = float(BASELINE_READY_DAYS)  # before, a car has no baseline: not scored
 # A model judges an engine fault only when the car ran within the day window: a parked car's
 # row shows nothing of its engine, and a model asked anyway answers from car-specific
 # constants (it alerted on weekend cars that had not moved for days). The battery's resting

@@ -79,6 +79,10 @@ export async function renderVehicles(main, context) {
   await load();
 }
 
+function diagnosisOf(latest) {
+  return t(`diagnosis.${latest.diagnosis}`, { days: latest.baseline_days, needed: latest.baseline_days_needed });
+}
+
 async function latestOf(vin) {
   try {
     return await get(`/telemetry/vehicles/${encodeURIComponent(vin)}/latest`);
@@ -135,6 +139,7 @@ export async function renderVehicle(main, context, { vin }) {
       vehicle && context.storeName(vehicle.store_id) ? fact(t("vehicles.store"), context.storeName(vehicle.store_id)) : null,
       fact(t("vehicles.status"), online(latest ? latest.online : null)),
       fact(t("vehicles.last_seen"), latest ? formatDateTime(latest.last_seen) : t("common.never")),
+      latest ? fact(t("vehicles.diagnosis"), h("span", { id: "diagnosis" }, diagnosisOf(latest))) : null,
       vehicle ? fact(t("vehicles.odometer"), vehicle.odometer_km === null ? "—" : `${formatNumber(vehicle.odometer_km, 0)} km`) : null,
       vehicle && vehicle.warranty_end ? fact(t("vehicle.warranty_end"), formatDate(vehicle.warranty_end)) : null,
       latest && latest.stored_dtcs.length ? fact(t("vehicles.dtcs"), latest.stored_dtcs.join(" ")) : null)),
