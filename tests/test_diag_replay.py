@@ -223,3 +223,22 @@ def test_a_simulated_fleet_capture_is_what_ingest_accepts(tmp_path):
     assert cases[faulty.vin].onset_ms == faulty.fault.onset_ms
     stamps = sorted(row[1] for row in batch.rows if row[0] == specs[0].vin)
     assert 10_000 in {b - a for a, b in itertools.pairwise(stamps)}  # every 10 s while running
+
+
+@pytest.mark.parametrize("command", ["train", "evaluate", "fleet-capture"])
+def test_an_unknown_model_line_is_refused_before_any_work(command, tmp_path):
+    extra = ["--out", str(tmp_path / "c"), "--truth", str(tmp_path / "t")]
+    args = [
+        "diagnostics",
+        command,
+        "--line",
+        "sim-9L",
+        *(extra if command == "fleet-capture" else []),
+    ]
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", *args],
+        env={**os.environ, "PITSTOP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "unknown model line 'sim-9L'" in " ".join(done.stderr.split())

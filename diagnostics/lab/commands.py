@@ -29,11 +29,24 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-def _fleet(progress: Progress, what: str, cars: int, seed: int, workers: int):
+def _lines(given: list[str] | None) -> tuple[str, ...]:
+    """The model lines asked for (default: the lab's own), each one known."""
+    from simulators.physics import DEFAULT_LINE, LINES
+
+    lines = tuple(given or [DEFAULT_LINE])
+    if unknown := [name for name in lines if name not in LINES]:
+        raise typer.BadParameter(f"unknown model line {unknown[0]!r}; known: {', '.join(LINES)}")
+    return lines
+
+
+def _fleet(
+    progress: Progress, what: str, cars: int, seed: int, workers: int, lines: tuple[str, ...]
+):
     from diagnostics.lab import fleetdata
 
-    specs = fleetdata.plan_fleet(cars, seed)
-    task = progress.add_task(f"simulating {what} fleet (seed {seed})", total=len(specs))
+    specs = fleetdata.plan_fleet(cars, seed, lines=lines)
+    named = ", ".join(lines)
+    task = progress.add_task(f"simulating {what} fleet (seed {seed}; {named})", total=len(specs))
     return fleetdata.generate(specs, workers=workers, on_car=lambda: progress.advance(task))
 
 
@@ -45,6 +58,12 @@ def train_command(
     workers: int = typer.Option(2, help="Simulation processes"),
     feedback: bool = typer.Option(True, help="Add work-order feedback labels as training rows"),
     activate: bool = typer.Option(True, help="Make the new version the one scoring uses"),
+    line: Annotated[
+        list[str] | None, typer.Option(help="Model line(s) to train on (repeatable)")
+    ] = None,
+    test_line: Annotated[
+        list[str] | None, typer.Option(help="Model line(s) of the held-out fleet (default: --line)")
+    ] = None,
 ) -> None:
     """Simulate labelled fleets, train, evaluate on held-out cars, store the model."""
     from core.db import connect
@@ -56,9 +75,11 @@ def train_command(
 
     if seed == test_seed:
         raise typer.BadParameter("the held-out fleet needs its own seed: give --test-seed")
+    lines = _lines(line)
+    test_lines = _lines(test_line) if test_line else lines
     url = resolve_database_url()
     with _progress() as progress:
-        windows = _fleet(progress, "training", cars, seed, workers)
+        windows = _fleet(progress, "training", cars, seed, workers, lines)
         extra = 0
         if feedback:
             with connect(url) as conn:
@@ -71,15 +92,17 @@ def train_command(
             windows, seed=seed, progress=lambda s: progress.update(steps, description=s)
         )
         progress.update(steps, description="trained", total=1, completed=1)
-        held_out = _fleet(progress, "held-out", test_cars, test_seed, workers)
+        held_out = _fleet(progress, "held-out", test_cars, test_seed, workers, test_lines)
     report = training.evaluate(bundle, held_out, seed=test_seed)
+    report["notes"] = [*report.get("notes", []), _lines_note(lines, test_lines)]
     params = {
         "train_seed": seed, "test_seed": test_seed, "modes": bundle["modes"],
         "thresholds": bundle["thresholds"], "anomaly_threshold": bundle["anomaly_threshold"],
         "inputs": len(bundle["input_names"]),
     }  # fmt: skip
     data = {
-        "source": "simulators.car", "train_cars": cars, "train_rows": int(len(windows.X)),
+        "source": "simulators.car", "lines": list(lines), "test_lines": list(test_lines),
+        "train_cars": cars, "train_rows": int(len(windows.X)),
         "feedback_cars": extra, "test_cars": test_cars,
     }  # fmt: skip
     with connect(url) as conn:
@@ -110,6 +133,9 @@ def evaluate_command(
         Path | None, typer.Option(help="What each car of --replay really had", dir_okay=False)
     ] = None,
     learned: bool = typer.Option(True, help="With --replay: score with the learned models too"),
+    line: Annotated[
+        list[str] | None, typer.Option(help="Model line(s) of the held-out fleet (repeatable)")
+    ] = None,
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
     from core.db import connect
@@ -123,6 +149,7 @@ def evaluate_command(
             raise typer.BadParameter("give both: --replay CAPTURE --truth TRUTH")
         _evaluate_replay(replay, truth, version if learned else False, as_json)
         return
+    lines = _lines(line)
     with connect(resolve_database_url()) as conn:
         record, bundle = registry.load_model(conn, MODEL_NAME, version)
     console.print(
@@ -136,8 +163,10 @@ def evaluate_command(
         if seed == record.params.get("train_seed"):
             raise typer.BadParameter("that is the training seed: evaluate on another one")
         with _progress() as progress:
-            held_out = _fleet(progress, "held-out", cars, seed, workers)
+            held_out = _fleet(progress, "held-out", cars, seed, workers, lines)
         report = training.evaluate(bundle, held_out, seed=seed)
+        trained_on = tuple(record.training_data.get("lines") or _lines(None))
+        report["notes"] = [*report.get("notes", []), _lines_note(trained_on, lines)]
     if ai4i:
         from diagnostics.lab import ai4i as ai4i_check
 
@@ -148,6 +177,12 @@ def evaluate_command(
     lines = evaluation.format_report(_with_leads(report))
     for line in lines:
         console.print(line, highlight=False)
+
+
+def _lines_note(trained: tuple[str, ...], tested: tuple[str, ...]) -> str:
+    unseen = [name for name in tested if name not in trained]
+    told = f"model lines: trained on {', '.join(trained)}; tested on {', '.join(tested)}"
+    return told + (f" (never seen in training: {', '.join(unseen)})" if unseen else "")
 
 
 def _with_leads(report: dict) -> dict:
@@ -252,12 +287,8 @@ def fleet_capture_command(
     """Write a simulated fleet as a capture and its truth, for `evaluate --replay`."""
     from diagnostics.lab import fleetdata
     from diagnostics.lab.simcapture import write_fleet
-    from simulators.physics import DEFAULT_LINE, LINES
 
-    lines = tuple(line or [DEFAULT_LINE])
-    if unknown := [name for name in lines if name not in LINES]:
-        raise typer.BadParameter(f"unknown model line {unknown[0]!r}; known: {', '.join(LINES)}")
-    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share, lines=lines)
+    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share, lines=_lines(line))
     with _progress() as progress:
         task = progress.add_task(f"driving {cars} cars (seed {seed})", total=cars)
         written = write_fleet(specs, out, truth, read_every, lambda: progress.advance(task))
