@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,8 +32,14 @@ def scratch_database(purpose: str = "bench") -> Iterator[str]:
             "CREATEDB, so that it never touches real data"
         ) from exc
     url = with_database(server_url, name)
+    migrations = logging.getLogger("alembic")
+    level = migrations.level
     try:
-        upgrade(url)
+        migrations.setLevel(logging.WARNING)  # a scratch database's migrations are no news
+        try:
+            upgrade(url)
+        finally:
+            migrations.setLevel(level)
         yield url
     finally:
         with connect(server_url, autocommit=True) as conn:

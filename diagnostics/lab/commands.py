@@ -283,12 +283,15 @@ def fleet_capture_command(
     line: Annotated[
         list[str] | None, typer.Option(help="Model line(s) of the cars, in turn (repeatable)")
     ] = None,
+    healthy_days: float = typer.Option(14.0, min=1, max=365, help="Days a healthy car is driven"),
 ) -> None:
     """Write a simulated fleet as a capture and its truth, for `evaluate --replay`."""
     from diagnostics.lab import fleetdata
     from diagnostics.lab.simcapture import write_fleet
 
-    specs = fleetdata.plan_fleet(cars, seed, fault_share=fault_share, lines=_lines(line))
+    specs = fleetdata.plan_fleet(
+        cars, seed, fault_share=fault_share, lines=_lines(line), healthy_days=healthy_days
+    )
     with _progress() as progress:
         task = progress.add_task(f"driving {cars} cars (seed {seed})", total=cars)
         written = write_fleet(specs, out, truth, read_every, lambda: progress.advance(task))

@@ -80,6 +80,7 @@ def plan_fleet(
     *,
     fault_share: float = FAULT_SHARE,
     lines: tuple[str, ...] = (MODEL_LINE,),
+    healthy_days: float = HEALTHY_CAR_DAYS,
 ) -> list[CarSpec]:
     """Which cars a seed makes: profiles, model lines (in turn), faults with onset and failure,
     and how long to run."""
@@ -93,7 +94,7 @@ def plan_fleet(
         car_rng = random.Random(car_seed)
         start = FLEET_START_MS + rng.randrange(0, 30) * DAY_MS
         fault = None
-        end = start + int(HEALTHY_CAR_DAYS * DAY_MS)
+        end = start + int(healthy_days * DAY_MS)
         if kind:
             onset = start + int(rng.uniform(*HEALTHY_DAYS_BEFORE_ONSET) * DAY_MS)
             failure = onset + int(rng.uniform(*DEFAULT_DEVELOP_DAYS) * DAY_MS)
