@@ -1,4 +1,4 @@
-"""`pitstop diagnostics train` and `pitstop diagnostics evaluate`.
+"""`pitstop diagnostics` train, evaluate (also --replay), record and fleet-capture.
 
 Heavy imports (scikit-learn, the simulator) happen inside the commands, so the CLI starts fast.
 """
