@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from core.signals import SIGNAL_NAMES
+from core.signals import SIGNAL_NAMES, SIGNALS
 from core.wire import (
+    FUTURE_TOLERANCE_MS,
+    MAX_AGE_MS,
     MAX_PAYLOAD_BYTES,
     MAX_SAMPLES_PER_MESSAGE,
     UPLINK_KINDS,
@@ -34,6 +36,30 @@ DEAD_LETTER_PAYLOAD_CAP = 64 * 1024  # keep enough of a bad payload to debug it,
 MAX_SEQ = 2**63 - 1  # the seq column is a bigint
 # Out-of-range numbers (1e999) become inf here, so that sample_problem can name them.
 _json = msgspec.json.Decoder(float_hook=float)
+
+# The common case, checked in C as it is decoded: every signal known and within its range,
+# every sequence number a bigint. A message that fails any check takes the per-sample path,
+# which finds and dead-letters exactly the bad samples.
+_PlausibleValues = msgspec.defstruct(
+    "PlausibleValues",
+    [(s.name, Annotated[float, msgspec.Meta(ge=s.minimum, le=s.maximum)] | None, None)
+     for s in SIGNALS],
+    forbid_unknown_fields=True,
+)  # fmt: skip
+
+
+class _PlausibleSample(msgspec.Struct, forbid_unknown_fields=True):
+    ts: int
+    seq: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)]
+    values: _PlausibleValues  # type: ignore[valid-type]
+
+
+class _PlausibleTelemetry(msgspec.Struct, forbid_unknown_fields=True):
+    samples: Annotated[list[_PlausibleSample], msgspec.Meta(max_length=MAX_SAMPLES_PER_MESSAGE)]
+
+
+_plausible = msgspec.json.Decoder(_PlausibleTelemetry)
+_astuple = msgspec.structs.astuple
 _encoder = msgspec.json.Encoder()
 
 
@@ -127,6 +153,10 @@ class Batch:
         self.dead_letters.append((topic, payload[:DEAD_LETTER_PAYLOAD_CAP], len(payload), reason))
 
     def _add_telemetry(self, vin: str, message: Message) -> None:
+        rows = _plausible_rows(vin, message)
+        if rows is not None:
+            self._add_rows(vin, rows)
+            return
         samples, count = _telemetry_samples(message, self)
         if not count:
             raise WireError("telemetry message has no samples")
@@ -146,23 +176,35 @@ class Batch:
                 )
             else:
                 good.append(sample)
-        if not good:
-            return
-        rows = self.rows
-        for s in good:
-            get = s.values.get
-            rows.append((vin, s.ts, s.seq, *[get(name) for name in SIGNAL_NAMES]))
-        oldest = min(s.ts for s in good)
-        newest = max(good, key=lambda s: s.ts)
-        self.newest_ts.append(newest.ts)
+        if good:
+            rows = [
+                (vin, s.ts, s.seq, *[s.values.get(name) for name in SIGNAL_NAMES]) for s in good
+            ]
+            self._add_rows(vin, rows)
+
+    def _add_rows(self, vin: str, rows: list[tuple[Any, ...]]) -> None:
+        """Good samples of one message, as (vin, ts, seq, *values): rows and the latest state."""
+        self.rows.extend(rows)
+        oldest = min(row[1] for row in rows)
+        newest = max(row[1] for row in rows)
+        self.newest_ts.append(newest)
         if self.oldest_ts is None or oldest < self.oldest_ts:
             self.oldest_ts = oldest
         state = self.latest.setdefault(vin, {"vin": vin})
-        values = state.setdefault("values", {})
-        for s in sorted(good, key=lambda s: s.ts):
-            if s.ts >= state.get("sample_ts", 0):
-                values.update(s.values)
-                state["sample_ts"], state["seq"] = s.ts, s.seq
+        since = state.get("sample_ts", 0)
+        newer = sorted((row for row in rows if row[1] >= since), key=lambda row: row[1])
+        if not newer:
+            return
+        # Each signal's newest value among them, as applying the samples in time order would.
+        fresh: dict[str, float] = {}
+        for row in reversed(newer):
+            for name, value in zip(SIGNAL_NAMES, row[3:], strict=True):
+                if value is not None and name not in fresh:
+                    fresh[name] = value
+            if len(fresh) == len(SIGNAL_NAMES):
+                break
+        state.setdefault("values", {}).update(fresh)
+        state["sample_ts"], state["seq"] = newer[-1][1], newer[-1][2]
 
     def _add_dtc(self, vin: str, message: Message) -> None:
         report = decode("dtc", message.payload)
@@ -210,6 +252,25 @@ class Batch:
             )
             # A Last Will carries no details: keep the agent and buffer known so far.
             state.update({k: v for k, v in (("agent", agent), ("buffer", buffer)) if v})
+
+
+def _plausible_rows(vin: str, message: Message) -> list[tuple[Any, ...]] | None:
+    """The message's rows when every sample is good (the usual case), else None."""
+    if len(message.payload) > MAX_PAYLOAD_BYTES:
+        return None
+    try:
+        samples = _plausible.decode(message.payload).samples
+    except msgspec.DecodeError:
+        return None
+    now = message.arrival_ms()
+    earliest, latest = now - MAX_AGE_MS, now + FUTURE_TOLERANCE_MS
+    rows = []
+    for sample in samples:
+        values = _astuple(sample.values)
+        if not earliest <= sample.ts <= latest or values.count(None) == len(values):
+            return None
+        rows.append((vin, sample.ts, sample.seq, *values))
+    return rows or None
 
 
 def _telemetry_samples(message: Message, batch: Batch) -> tuple[list[Sample], int]:
