@@ -1,10 +1,16 @@
-"""Writes a batch in one transaction: COPY telemetry, events, dead letters, latest state."""
+"""Writes a batch in one transaction: COPY telemetry, events, dead letters, latest state.
+
+Telemetry is copied straight into its table. A sample that is already there (a message
+delivered again after a reconnect) makes that COPY fail: the batch's samples are then copied
+into a staging table and inserted with ON CONFLICT DO NOTHING, which skips the repeats.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from typing import Any
 
 import msgspec
 import psycopg
@@ -19,6 +25,8 @@ log = logging.getLogger(__name__)
 STAGE = "ingest_stage"
 STAGE_COLUMNS = ("vin", "ts_ms", "seq", *COLUMNS)
 STAGE_TYPES = ["text", "int8", "int8", *["float8"] * len(COLUMNS)]
+TELEMETRY_TYPES = ["text", "timestamptz", "int8", *["float8"] * len(COLUMNS)]
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 _encoder = msgspec.json.Encoder()
 
 
@@ -32,6 +40,7 @@ CREATE TEMP TABLE IF NOT EXISTS {STAGE} (
     vin text, ts_ms bigint, seq bigint, {", ".join(f"{c} float8" for c in COLUMNS)}
 ) ON COMMIT DELETE ROWS"""
 _COPY = f"COPY {STAGE} ({', '.join(STAGE_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+_COPY_TELEMETRY = f"COPY telemetry (vin, ts, seq, {', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _INSERT_TELEMETRY = f"""
 INSERT INTO telemetry (vin, ts, seq, {", ".join(COLUMNS)})
 SELECT vin, {_ts("ts_ms")}, seq, {", ".join(COLUMNS)} FROM {STAGE}
@@ -152,12 +161,7 @@ class Store:
         try:
             with conn.cursor() as cur:
                 if batch.rows:
-                    with cur.copy(_COPY) as copy:
-                        copy.set_types(STAGE_TYPES)
-                        for row in batch.rows:
-                            copy.write_row(row)
-                    cur.execute(_INSERT_TELEMETRY)
-                    written.telemetry = cur.rowcount
+                    written.telemetry = _copy_telemetry(cur, batch.rows)
                 if batch.dtc_rows:
                     cur.execute(_INSERT_DTC, (_json(batch.dtc_rows),))
                     written.dtc = cur.rowcount
@@ -177,6 +181,26 @@ class Store:
                 conn.rollback()
             raise
         return written
+
+
+def _copy_telemetry(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]]) -> int:
+    """Copy the samples into telemetry; how many were new."""
+    cur.execute("SAVEPOINT direct_copy")
+    try:
+        with cur.copy(_COPY_TELEMETRY) as copy:
+            copy.set_types(TELEMETRY_TYPES)
+            for vin, ts_ms, *rest in rows:
+                copy.write_row((vin, EPOCH + dt.timedelta(milliseconds=ts_ms), *rest))
+    except psycopg.errors.UniqueViolation:
+        cur.execute("ROLLBACK TO SAVEPOINT direct_copy")
+        with cur.copy(_COPY) as copy:
+            copy.set_types(STAGE_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        cur.execute(_INSERT_TELEMETRY)
+        return cur.rowcount
+    cur.execute("RELEASE SAVEPOINT direct_copy")
+    return len(rows)
 
 
 def _json(value: object) -> str:

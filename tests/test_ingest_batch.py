@@ -85,3 +85,30 @@ def test_a_good_message_is_taken_whole_and_its_newest_values_kept():
     assert batch.rows[1][3 + SIGNAL_NAMES.index("RPM")] == 900.5
     assert batch.latest[VIN]["values"] == {"RPM": 900.5, "SPEED": 0.0}
     assert (batch.latest[VIN]["sample_ts"], batch.dead_letters) == (NOW - 1000, [])
+
+
+def test_a_batch_repeating_stored_samples_writes_only_the_new_ones(db_url):
+    from core.db import connect
+    from ingest.store import Store
+
+    def samples(first: int, count: int) -> list[dict]:
+        return [
+            {"ts": NOW - 60_000 + i * 100, "seq": i, "values": {"RPM": 800.0 + i}}
+            for i in range(first, first + count)
+        ]
+
+    store = Store(db_url)
+    try:
+        assert store.write(_parse([samples(0, 10)])).telemetry == 10  # straight into the table
+        again = _parse([samples(5, 10)])  # five repeats (a redelivery) and five new samples
+        report = json.dumps({"ts": NOW, "stored": ["P0301"]}).encode()
+        again.add(Message(topic(VIN, "dtc"), report, 99, 1, 0))
+        written = store.write(again)
+    finally:
+        store.close()
+    assert (written.telemetry, written.dtc) == (5, 1)
+    with connect(db_url) as conn:
+        rpm = conn.execute(
+            "SELECT array_agg(rpm ORDER BY ts) FROM telemetry WHERE vin = %s", (VIN,)
+        )
+        assert rpm.fetchone()[0] == [800.0 + i for i in range(15)]
