@@ -53,8 +53,9 @@ def explain(
         z = (value - known[0]) / spread
         weight = 1.0
         if weights is not None:
-            delta = INPUT_NAMES.index(f"{name}_vs_baseline")
-            weight = float(weights[INPUT_NAMES.index(name)] + weights[delta])
+            weight = float(weights[INPUT_NAMES.index(f"{name}_vs_baseline")])
+            if name in INPUT_NAMES:
+                weight += float(weights[INPUT_NAMES.index(name)])
         if weight <= 0:
             continue
         out.append(

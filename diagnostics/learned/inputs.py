@@ -1,6 +1,10 @@
-"""What a model sees of a car: its window features and how far each is from its own baseline.
+"""What a model sees of a car: how far each of its features is from the car's own baseline,
+and the few features that mean the same on every engine.
 
-Training and online scoring both build the model's row here from the same CarFeatures, so a
+A level (the coolant's warm temperature, the charging voltage) differs from one model line to
+another: a small engine whose thermostat opens at 82 °C looked to a model that read levels
+like a thermostat stuck open. So levels enter only as the car's distance from its own
+normal. Training and online scoring both build the row here from the same CarFeatures, so a
 model is scored on exactly the inputs it was fitted on.
 """
 
@@ -35,13 +39,18 @@ BASELINED: tuple[str, ...] = tuple(
     if f.endswith("_trips") or (f.endswith(("_1h", "_1d")) and f[:-3] + "_1d" in FEATURE_NAMES)
 )
 DELTA_NAMES: tuple[str, ...] = tuple(f"{f}_vs_baseline" for f in BASELINED)
-INPUT_NAMES: tuple[str, ...] = WINDOW_FEATURES + DELTA_NAMES
+# Ratios, correlations, trends and counts of codes: the same scale on every engine.
+LINE_FREE: tuple[str, ...] = (
+    "rest_v_trend", "dtc_stored", "dtc_pending",
+    *(f"{stem}_{w}" for stem in ("o2_corr", "o2_switch") for w in ("1h", "1d")),
+)  # fmt: skip
+INPUT_NAMES: tuple[str, ...] = LINE_FREE + DELTA_NAMES
 SCORE_AFTER_DAYS = float(BASELINE_READY_DAYS)  # before, a car has no baseline: not scored
 # A model judges an engine fault only when the car ran within the day window: a parked car's
 # row shows nothing of its engine, and a model asked anyway answers from car-specific
 # constants (it alerted on weekend cars that had not moved for days). The battery's resting
 # voltage is evidence while parked, so it is judged always.
-DRIVING_EVIDENCE = "coolant_max_1d"  # known exactly when the engine ran in the last day
+DRIVING_EVIDENCE = "coolant_max_1d_vs_baseline"  # known when the engine ran in the last day
 JUDGED_PARKED = ("battery",)
 
 
@@ -60,7 +69,7 @@ def model_row(
     baseline maps a daily feature name to the car's own (mean, sd), as the scoring service
     passes it to detectors.
     """
-    row = [snapshot.get(f, math.nan) for f in WINDOW_FEATURES]
+    row = [snapshot.get(f, math.nan) for f in LINE_FREE]
     for f in BASELINED:
         known = baseline.get(baseline_key(f))
         row.append(snapshot.get(f, math.nan) - known[0] if known else math.nan)
