@@ -8,6 +8,7 @@ None of them commits; the caller owns the transaction.
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,6 +17,8 @@ from typing import Any
 import skops.io as sio
 
 from diagnostics.learned.inputs import MODEL_NAME
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = ("confirmed", "no_fault_found")
 # Only types from these packages may be rebuilt from an artifact; skops refuses anything else.
@@ -216,6 +219,9 @@ def load_detectors(db: Any) -> list:
 
     try:
         record, bundle = load_model(db, MODEL_NAME)
+        return [ModelDetector(bundle, model=record.name, version=record.version)]
     except RegistryError:
         return []
-    return [ModelDetector(bundle, model=record.name, version=record.version)]
+    except ValueError as exc:  # trained on features this code no longer computes
+        log.error("%s; scoring with the rules and trouble codes alone until then", exc)
+        return []

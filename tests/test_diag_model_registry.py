@@ -65,6 +65,24 @@ def test_skops_round_trip_versions_and_active(db_url):
             registry.load_model(conn, "no_such_model")
 
 
+def test_a_model_of_older_features_leaves_the_rules_scoring_alone(db_url, caplog):
+    from diagnostics.learned.inputs import MODEL_NAME
+
+    with connect(db_url) as conn:
+        old = {**_bundle(3), "input_names": ["coolant_max_1d", "charge_v_mean_1d"]}
+        registry.save_model(
+            conn, name=MODEL_NAME, kind="test", bundle=old, params={}, metrics={},
+            training_data={},
+        )  # fmt: skip
+        conn.commit()
+        try:
+            assert registry.load_detectors(conn) == []
+        finally:
+            conn.execute("DELETE FROM model_registry WHERE name = %s", (MODEL_NAME,))
+            conn.commit()
+    assert "run `pitstop diagnostics train`" in caplog.text
+
+
 class Gadget:
     """A type from outside scikit-learn and numpy: an artifact holding it is refused."""
 
