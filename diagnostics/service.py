@@ -8,7 +8,7 @@ ingest transaction that began earlier may commit later; rows reread there are sk
 Features and cursors are saved together every few seconds, so a restart resumes, not rescans.
 
 Every detector judges a car's data in the car's own time order, however it arrives (live, late
-or as a backlog): the rules at the end of every STRETCH_MS of it, just before the first sample
+or as a backlog): the rules at the end of every stretch of it, just before the first sample
 past it is folded in, and at the newest sample; each DTC report at its own time, read from
 dtc_events so that a backlog's reports are all seen. Alerts carry that data time. Gated
 detectors (the models) are scored once per hour of the car's time, on the snapshot at the hour
@@ -30,17 +30,16 @@ import logging
 import multiprocessing as mp
 import os
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import psycopg
 
 from core.db import connect
 from core.signals import COLUMNS, SIGNAL_NAMES
-from diagnostics import alerts, dtc
+from diagnostics import alerts
+from diagnostics.detection import Detection, DtcReport
 from diagnostics.detectors import load_detectors
-from diagnostics.features import BASELINE_READY_DAYS, FINE_MS, CarFeatures
-from diagnostics.persistence import hours_crossed
-from diagnostics.scoring import Clear, Finding, Judge, Raise, run_detectors
+from diagnostics.features import CarFeatures
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,6 @@ STOP_POLL_S = 0.5  # how soon the service notices a stop request
 FETCH_ROWS = 20_000  # rows per round trip while streaming new telemetry
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-STRETCH_MS = FINE_MS  # rules judge every stretch of this much car time
 REWIND_MS = 2 * 3_600_000  # a car's checkpoints are taken this far apart in its time
 
 _TELEMETRY = f"""
@@ -102,14 +100,6 @@ class StepStats:
 
 
 @dataclass
-class DtcReport:
-    ts_ms: int
-    stored: list[str]
-    pending: list[str]
-    frames: dict[str, dict]
-
-
-@dataclass
 class Checkpoint:
     ts_ms: int  # the car's newest sample when it was taken (-1: before its first)
     state: dict | None  # CarFeatures.to_dict(), None for a car with no data yet
@@ -131,23 +121,14 @@ class Scorer:
         self.shard, self.shards = shard, shards
         self.where = shard_sql(shard, shards)
         self.conn: psycopg.Connection = connect(config.database_url)
-        detectors = load_detectors(self.conn)
-        self.detectors = [d for d in detectors if getattr(d, "gate", None) is None]
-        self.hourly = [d for d in detectors if getattr(d, "gate", None) is not None]
-        self.keep_hours = max((d.gate.n for d in self.hourly), default=0)
-        self.judge = Judge()
-        self.cars: dict[str, CarFeatures] = {}
-        self.gates: dict[str, dict[str, str]] = {}  # vin -> finding key -> hourly marks
-        self.changes: list[Raise | Clear] = []  # judged this round, in each car's time order
-        self.judged_at: dict[str, int] = {}  # vin -> car time of the rules' last judgement
-        self.dtcs: dict[str, DtcReport] = {}  # vin -> its newest DTC report applied
-        self.reports: dict[str, list[DtcReport]] = {}  # vin -> reports read, not yet applied
+        self.detection = Detection(load_detectors(self.conn))
+        self.cars = self.detection.cars
         self.checkpoints: dict[str, list[Checkpoint]] = {}
         self.seen: dict[tuple[str, int], dt.datetime] | None = None  # rows in the overlap
         self.late_total = 0
         self.dirty: set[str] = set()
         self.telemetry_at, self.latest_at = self._load_cursor()
-        self.judge.load_open(alerts.open_alerts(self.conn, where=self.where))
+        self.detection.judge.load_open(alerts.open_alerts(self.conn, where=self.where))
         self.conn.commit()
         self._persisted = self._swept = time.monotonic()
 
@@ -178,12 +159,10 @@ class Scorer:
         self._read_dtc_reports(changed)
         stats.rows = self._read_telemetry(changed, stats)
         for vin in changed:
-            car = self._car(vin)
-            self._apply_reports(vin, car)
-            if car.last_ts is not None and self.judged_at.get(vin) != car.last_ts:
-                self._judge_stretch(vin, car)
+            self.detection.catch_up(vin, self._car(vin))
+            self.dirty.add(vin)
             stats.cars_scored += 1
-        changes, self.changes = self.changes, []
+        changes = self.detection.take_changes()
         now = time.monotonic()
         if now - self._swept >= self.config.sweep_s:
             self._swept = now
@@ -211,54 +190,8 @@ class Scorer:
                 "SELECT state FROM diagnostics_car_state WHERE vin = %s", (vin,)
             ).fetchone()
             car = self.cars[vin] = CarFeatures.from_dict(row[0]) if row else CarFeatures()
-            self.gates[vin] = dict(row[0].get("gates", {})) if row else {}
+            self.detection.gates[vin] = dict(row[0].get("gates", {})) if row else {}
         return car
-
-    def _fold(self, vin: str, car: CarFeatures, ts_ms: int, values: dict[str, float]) -> None:
-        """Judge what the sample at ts_ms closes (a stretch, DTC reports, hours), then fold it."""
-        last = car.last_ts
-        ended = last is not None and ts_ms // STRETCH_MS > last // STRETCH_MS
-        if ended and self.judged_at.get(vin) != last:
-            self._judge_stretch(vin, car)
-        self._apply_reports(vin, car, until_ms=ts_ms)
-        if self.hourly:
-            self._score_hours(vin, car, ts_ms)
-        car.update(ts_ms, values)
-
-    def _judge_stretch(self, vin: str, car: CarFeatures) -> None:
-        """The ungated detectors on the car's data up to its newest sample, at that time."""
-        assert car.last_ts is not None
-        findings = run_detectors(self.detectors, vin, car.snapshot(car.last_ts), _base(car))
-        self.changes += self.judge.judge(vin, car.last_ts, findings)
-        self.judged_at[vin] = car.last_ts
-
-    def _apply_reports(self, vin: str, car: CarFeatures, until_ms: int | None = None) -> None:
-        """Judge the car's pending DTC reports up to until_ms (all without it), each at its time."""
-        pending = self.reports.get(vin)
-        while pending and (until_ms is None or pending[0].ts_ms <= until_ms):
-            report = pending.pop(0)
-            before = self.dtcs.get(vin)
-            report.frames = {**(before.frames if before else {}), **report.frames}
-            self.dtcs[vin] = report
-            car.update_dtcs(report.ts_ms, report.stored, report.pending)
-            open_keys = self.judge.open_keys(vin)
-            found = dtc.findings(report.stored, report.pending, report.frames, open_keys)
-            self.changes += self.judge.judge(vin, report.ts_ms, found)
-            self.dirty.add(vin)
-        if not pending:
-            self.reports.pop(vin, None)
-
-    def _score_hours(self, vin: str, car: CarFeatures, ts_ms: int) -> None:
-        """Score the gated detectors at each hour boundary the next sample (ts_ms) crosses."""
-        for hour_ms in hours_crossed(car.last_ts, ts_ms, self.keep_hours):
-            snapshot, baseline = car.snapshot(hour_ms), _base(car)
-            marks = self.gates.setdefault(vin, {})
-            gated: list[Finding] = []
-            for detector in self.hourly:
-                for f in run_detectors([detector], vin, snapshot, baseline):
-                    marks[f.key] = history = detector.gate.push(marks.get(f.key, ""), f.status)
-                    gated.append(replace(f, status=detector.gate.status(history)))
-            self.changes += self.judge.judge(vin, hour_ms, gated)
 
     def _checkpoint(self, vin: str, car: CarFeatures) -> None:
         """Keep the car's state to rewind to, if its newest checkpoint is REWIND_MS old."""
@@ -267,7 +200,7 @@ class Scorer:
         if kept and last_ts - kept[-1].ts_ms < REWIND_MS:
             return
         state = copy.deepcopy(car.to_dict()) if car.last_ts is not None else None
-        kept.append(Checkpoint(last_ts, state, dict(self.gates.get(vin, {}))))
+        kept.append(Checkpoint(last_ts, state, dict(self.detection.gates.get(vin, {}))))
         del kept[:-2]
 
     def _read_telemetry(self, changed: dict[str, dt.datetime], stats: StepStats) -> int:
@@ -297,7 +230,7 @@ class Scorer:
                         continue  # the overlap just after a restart: scored before it
                     late.setdefault(vin, []).append(ts_ms)
                     continue
-                self._fold(vin, car, ts_ms, _values(row))
+                self.detection.fold(vin, car, ts_ms, _values(row))
                 rows += 1
                 if received > changed.get(vin, EPOCH):
                     changed[vin] = received
@@ -327,10 +260,10 @@ class Scorer:
             return 0
         del kept[kept.index(point) + 1 :]  # the later ones lack the late samples
         car = CarFeatures.from_dict(point.state) if point.state else CarFeatures()
-        self.cars[vin], self.gates[vin] = car, dict(point.gates)
-        if (report := self.dtcs.get(vin)) is not None:
+        self.cars[vin], self.detection.gates[vin] = car, dict(point.gates)
+        if (report := self.detection.dtcs.get(vin)) is not None:
             car.update_dtcs(report.ts_ms, report.stored, report.pending)
-        self.judged_at.pop(vin, None)
+        self.detection.judged_at.pop(vin, None)
         rows = 0
         after = EPOCH + dt.timedelta(milliseconds=point.ts_ms) if point.state else EPOCH
         with self.conn.cursor(name=f"diag_replay_{self.shard}") as cur:
@@ -338,7 +271,7 @@ class Scorer:
             cur.execute(_CAR_TELEMETRY, (vin, after))
             for row in cur:
                 read[(vin, row[1])] = row[2]
-                self._fold(vin, car, row[1], _values(row))
+                self.detection.fold(vin, car, row[1], _values(row))
                 rows += 1
         stats.replayed += 1
         self.dirty.add(vin)
@@ -363,8 +296,8 @@ class Scorer:
                 found.setdefault(vin, {}).setdefault(dtc_ms, report)
                 arrived[vin] = max(arrived.get(vin, EPOCH), seen)
         for vin, by_ts in found.items():
-            applied = self.dtcs.get(vin)
-            queued = self.reports.get(vin, [])
+            applied = self.detection.dtcs.get(vin)
+            queued = self.detection.reports.get(vin, [])
             known = {r.ts_ms for r in queued}
             fresh = [
                 r for ts, r in by_ts.items()
@@ -372,7 +305,7 @@ class Scorer:
             ]  # fmt: skip
             if not fresh:
                 continue
-            self.reports[vin] = sorted(queued + fresh, key=lambda r: r.ts_ms)
+            self.detection.queue(vin, fresh)
             self._car(vin)
             changed.setdefault(vin, arrived[vin])
 
@@ -381,7 +314,7 @@ class Scorer:
         states = [
             {
                 "vin": v,
-                "state": self.cars[v].to_dict() | {"gates": self.gates.get(v, {})},
+                "state": self.cars[v].to_dict() | {"gates": self.detection.gates.get(v, {})},
                 "days": self.cars[v].baseline_days(),
             }
             for v in self.dirty
@@ -416,13 +349,6 @@ class Scorer:
 
 def _values(row: tuple) -> dict[str, float]:
     return {n: v for n, v in zip(SIGNAL_NAMES, row[3:], strict=True) if v is not None}
-
-
-def _base(car: CarFeatures) -> dict[str, tuple[float, float]]:
-    """The car's baseline as detectors take it: none (rules and DTCs only) until it is ready."""
-    if car.baseline_days() < BASELINE_READY_DAYS:
-        return {}
-    return {name: b for name in car.baseline if (b := car.baseline_of(name)) is not None}
 
 
 def _worker(config: ServiceConfig, shard: int, shards: int, stop) -> None:

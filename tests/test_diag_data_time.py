@@ -11,9 +11,10 @@ from core.clock import DAY_MS
 from core.db import connect
 from core.signals import SIGNAL_NAMES
 from core.wire import now_ms
+from diagnostics.detection import STRETCH_MS
 from diagnostics.lab import evaluation
 from diagnostics.lab.fleetdata import Windows
-from diagnostics.service import REWIND_MS, STRETCH_MS
+from diagnostics.service import REWIND_MS
 from ingest.batch import Batch
 from ingest.store import Store
 from simulators.car import random_vin
@@ -174,8 +175,8 @@ def test_a_threshold_is_never_below_the_floor():
 
 
 def test_the_models_wait_for_a_baseline_of_days_and_the_count_is_kept(db_url):
+    from diagnostics.detection import baseline as _base
     from diagnostics.features import BASELINE_READY_DAYS
-    from diagnostics.service import _base
 
     vin = _vin(6)
     start = (now_ms() - 3 * DAY_MS) // DAY_MS * DAY_MS

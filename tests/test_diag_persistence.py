@@ -79,7 +79,7 @@ def test_service_alerts_at_the_hour_the_evaluation_replay_does(db_url):
     car = Car(start_ms=start, seed=3, profile="commuter")
     store, score = Store(db_url), scorer(db_url)
     detector = ScheduledDetector(scores)
-    score.hourly, score.keep_hours = [detector], GATE.n
+    score.detection.hourly, score.detection.keep_hours = [detector], GATE.n
     try:
         drive(store, score, [CarWriter(car)], start + DAY_MS + 7 * HOUR_MS)
     finally:
