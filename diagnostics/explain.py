@@ -46,6 +46,13 @@ def render_reason(key: str, reason: dict[str, Any], lang: str) -> str:
         ]
         prob = reason.get("probability")
         head = f"模型 {reason.get('model')}" if zh else f"model {reason.get('model')}"
+        if reason.get("cause") == "unknown":
+            score = reason.get("score")
+            head = (
+                f"异常但原因未明,需进店诊断({head} 异常分数 {score})"
+                if zh
+                else f"abnormal, cause unknown, a diagnosis is needed ({head}, score {score})"
+            )
         if prob is not None:
             head += f" p={prob:.2f}"
         if (ttf := reason.get("time_to_failure_days")) is not None:

@@ -23,7 +23,7 @@ FAILURE_MODES: dict[str, tuple[str, str]] = {
     "transmission": ("Transmission", "变速器"),
     "hybrid": ("Hybrid propulsion", "混合动力系统"),
     "powertrain": ("Powertrain (other)", "动力总成(其他)"),
-    "anomaly": ("Unusual behaviour", "异常行为"),
+    "anomaly": ("Abnormal, cause unknown", "异常,原因未明"),
     "stale": ("Car stopped reporting", "车辆停止上报"),
 }  # fmt: skip
 

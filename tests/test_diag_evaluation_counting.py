@@ -110,3 +110,46 @@ def test_figures_are_computed_per_mode():
     assert lines[-1].startswith("recall=0.50 precision=0.33 lead_days=3.0 false_per_1000=")
     battery = next(x for x in lines if x.startswith("battery"))
     assert battery.split()[1:5] == ["1", "1", "1.00", "0.50"]
+
+
+def _opened(w, active):
+    return evaluation.starts(w, _scores(w, active), THRESHOLD)
+
+
+def test_the_confusion_names_each_true_mode_with_the_modes_alerted_in_its_window():
+    w = _fleet(["thermostat", "coolant_leak", "battery", None])
+    opened = {
+        # both cooling kinds raise one cooling alert; the battery model errs on the thermostat car
+        "thermostat": _opened(w, {0: [(11, DAYS)], 1: [(12, DAYS)]}),
+        "coolant_leak": _opened(w, {1: [(11, DAYS)]}),
+        "battery": _opened(w, {0: [(13, DAYS)], 2: [(11, DAYS)], 3: [(2, 3)]}),
+    }
+    matrix = evaluation.confusion(w, opened)
+    # one cooling alert per car (car 1's two kinds are one alert); healthy time is not counted
+    assert matrix == {"battery": {"battery": 1}, "cooling": {"cooling": 2, "battery": 1}}
+    text = evaluation.confusion_lines(matrix)
+    assert "  cooling    right mode 2; wrong mode: battery 1" in text
+
+
+def test_folds_pool_by_summing_counts_not_averaging_rates():
+    a = _fleet(["battery", None])
+    b = _fleet(["battery", "battery", None, None])
+    seen = {"battery": {"battery": 1}}
+    fold_a = {
+        "seed": 2,
+        "cars": 2,
+        "healthy_car_days": 25.0,
+        "confusion": seen,
+        "modes": {"battery": _report(a, "battery", {0: [(12, DAYS)], 1: [(1, 2)]})},
+    }
+    fold_b = {"seed": 2, "cars": 4, "healthy_car_days": 50.0, "confusion": seen,
+              "modes": {"battery": _report(b, "battery", {1: [(14, DAYS)]})}}  # fmt: skip
+    pooled = evaluation.pool([fold_a, fold_b])
+    r = pooled["modes"]["battery"]
+    assert (r["cars"], r["caught"], r["false_alerts"]) == (3, 2, 1)
+    assert r["recall"] == pytest.approx(2 / 3) and r["precision"] == pytest.approx(2 / 3)
+    assert r["lead_days"] == pytest.approx(2.0)  # the median of leads 3 and 1
+    assert r["false_per_1000"] == pytest.approx(1000 / (3 * DAYS + 3 * ONSET_DAY))
+    assert pooled["summary"]["recall"] == pytest.approx(2 / 3)
+    assert pooled["confusion"] == {"battery": {"battery": 2}}
+    assert pooled["cars"] == 6

@@ -20,6 +20,7 @@ from simulators.car import Car
 from simulators.faults import Fault
 
 TRAIN_SEED, TEST_SEED = 21, 22
+HOUR_MS = DAY_MS // 24
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,8 @@ def test_held_out_fleet_is_caught_before_failure(trained):
     lines = evaluation.format_report(report)
     assert lines[-1].startswith("recall=") and "false_per_1000=" in lines[-1]
     assert set(training.jsonable(report)["modes"]) == {*bundle["modes"], training.ANOMALY_ROW}
+    unknown = report["modes"][training.ANOMALY_ROW]
+    assert summary["false_per_1000"] >= unknown["false_per_1000"], "its false alerts count"
 
 
 def _car_features(car: Car, until_ms: int) -> CarFeatures:
@@ -117,7 +120,51 @@ def test_detector_survives_unknown_and_missing_values(trained):
     # A car that has not run in the day window shows nothing of its engine: no verdict either way
     engine = {f.mode: f.status for f in findings if f.mode not in ("battery", "anomaly")}
     assert engine and set(engine.values()) == {"hold"}, engine
-    assert next(f for f in findings if f.mode == "anomaly").status == "healthy", "watch only"
+    # the battery's finding speaks for this car, so the anomaly does not alert on its own
+    assert next(f for f in findings if f.mode == "anomaly").status != "active"
+
+
+def test_the_anomaly_alerts_cause_unknown_only_when_no_failure_mode_explains_it(trained):
+    bundle, _ = trained
+    from diagnostics.learned.detector import ModelDetector
+
+    start = fleetdata.FLEET_START_MS
+    at = start + 11 * DAY_MS + 12 * HOUR_MS  # a Monday evening, after the drive home
+    car = _car_features(Car(start_ms=start, seed=78, profile="commuter"), at)
+    snapshot, baseline = car.snapshot(at), car_baseline(car)
+    # every hour is unusual to the anomaly model, and no failure mode is anywhere near its own
+    unusual = bundle | {"anomaly_threshold": dict.fromkeys(bundle["anomaly_threshold"], -1.0)}
+    quiet = unusual | {"thresholds": dict.fromkeys(bundle["thresholds"], 1e9)}
+    found = {
+        f.mode: f
+        for f in ModelDetector(quiet, model="m", version=1).detect("V", snapshot, baseline)
+    }
+    judged = {
+        f.status for f in found.values() if f.mode != "anomaly" and not math.isnan(f.probability)
+    }
+    assert judged == {"healthy"}, found
+    anomaly = found["anomaly"]
+    assert anomaly.status == "active" and anomaly.explanation["cause"] == "unknown"
+    assert anomaly.explanation["signals"], "it names the signals that are off this car's normal"
+    text = render_reason(anomaly.key, anomaly.explanation, "en")
+    assert text.startswith("abnormal, cause unknown, a diagnosis is needed"), text
+    assert "原因未明" in render_reason(anomaly.key, anomaly.explanation, "zh-CN")
+
+    # one failure mode's finding is not healthy: that mode speaks, the anomaly holds
+    battery = quiet | {"thresholds": quiet["thresholds"] | {"battery": 1e-9}}
+    found = {
+        f.mode: f
+        for f in ModelDetector(battery, model="m", version=1).detect("V", snapshot, baseline)
+    }
+    assert found["battery"].status == "active" and found["anomaly"].status == "hold"
+
+    # a bundle that keeps the anomaly as a watch signal never alerts on it
+    watch = quiet | {"anomaly_alerts": False}
+    found = {
+        f.mode: f
+        for f in ModelDetector(watch, model="m", version=1).detect("V", snapshot, baseline)
+    }
+    assert found["anomaly"].status == "healthy"
 
 
 def test_the_anomaly_watch_signal_is_told_in_the_explanation():

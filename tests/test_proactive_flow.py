@@ -12,13 +12,18 @@ from api.auth.actor import SystemActor
 from api.notifications.models import Notification
 from api.parts import service as parts_service
 from api.proactive import closing, feed, reminders
+from api.proactive.constants import DEFAULT_RULES
 from api.proactive.links import make_token
 from api.proactive.models import FeedEvent, Proposal, TriagePolicy
 from api.proactive.worker import drain
 from api.work_orders.models import WorkOrder
 from api.workshop.models import Appointment
 from core.db import connect
+from core.wire import now_ms
+from diagnostics import alerts
+from diagnostics.scoring import Raise
 from tests.factories import auth_headers, store_today
+from tests.factories.workshop import make_operation
 from tests.proactive_support import clear_alerts, make_car, make_dealer, raise_alerts
 
 EMAIL = {"email": True, "in_app": True}
@@ -261,3 +266,32 @@ def test_a_message_that_could_not_be_delivered_reaches_the_advisor_feed(app, cli
     failed = [i for i in items if i["event"] == "notification_failed"]
     assert failed and failed[0]["data"]["appointment_id"] == proposal.appointment_id
     assert failed[0]["data"]["channel"] == "email"
+
+
+def test_an_alert_of_unknown_cause_books_a_diagnosis_and_reserves_no_parts(app, db_url):
+    with _session(app) as session:
+        dealer = make_dealer(session, stock=2)
+        scan = make_operation(session, dealer.group, code="DTC-SCAN", hours="0.5",
+                              skill="electrical", bay_kind=None)  # fmt: skip
+        policy = session.scalar(
+            select(TriagePolicy).where(TriagePolicy.store_id == dealer.store.id)
+        )
+        policy.rules = list(DEFAULT_RULES)
+        _, vehicle = make_car(session, dealer)
+        session.commit()
+    signal = {"feature": "ltft_mean_1d", "value": 14.0, "baseline_mean": 1.0, "z": 6.5}
+    reasons = {"model:failure_predictor:anomaly": {
+        "kind": "model", "model": "failure_predictor", "version": 1, "fault": None,
+        "probability": None, "cause": "unknown", "score": 0.71, "signals": [signal]}}  # fmt: skip
+    with connect(db_url) as conn:
+        found = Raise(vehicle.vin, "anomaly", "minor", None, "model", reasons, now_ms())
+        alerts.apply(conn, [found])
+        conn.commit()
+    assert _drain(app) == 1
+    with _session(app) as session:
+        proposal = session.scalar(select(Proposal).where(Proposal.vin == vehicle.vin))
+        assert proposal.status == "booked", proposal.status
+        wo = session.get(WorkOrder, proposal.work_order_id)
+        assert [line.operation_id for line in wo.labour] == [scan.id]
+        assert wo.parts == [], "no guessed repair kit"
+        assert "cause unknown" in wo.evidence["reasons_en"][0]

@@ -46,7 +46,7 @@ TOW_PHONE = "400-820-1234"  # the group's roadside assistance line, offered with
 # dtc (a code or its prefix, e.g. "P02") and severity; absent keys match anything.
 DEFAULT_RULES: tuple[dict, ...] = (
     {"failure_mode": "stale", "action": "ignore"},
-    {"failure_mode": "anomaly", "action": "monitor"},
+    {"failure_mode": "anomaly", "action": "schedule", "within_days": 14},
     {"dtc": "P0217", "action": "immediate"},
     {"dtc": "P0524", "action": "immediate"},
     {"failure_mode": "cooling", "severity": "critical", "action": "immediate"},
@@ -79,6 +79,7 @@ REPAIR_KITS: dict[str, Kit] = {
     "misfire": Kit(("DTC-SCAN", "PLUG-R", "COIL-R"), (("*-905-*", 4), ("*-906-*", 1))),
     "fuel_air": Kit(("DTC-SCAN", "SMOKE-T")),
     "catalyst": Kit(("O2-DIAG", "O2-REPL"), (("*-906D-*", 1),)),
+    "anomaly": Kit(("DTC-SCAN",)),  # abnormal, cause unknown: a diagnosis, no guessed parts
     REMINDER_MODE: Kit(("OIL-SVC",), (("*-115-*", 1),)),
 }
 FALLBACK_KIT = Kit(("DTC-SCAN",))  # any other failure mode: a scan and diagnosis

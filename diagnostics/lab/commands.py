@@ -29,11 +29,11 @@ def _progress() -> Progress:
     )  # fmt: skip
 
 
-def _lines(given: list[str] | None) -> tuple[str, ...]:
-    """The model lines asked for (default: the lab's own), each one known."""
-    from simulators.physics import DEFAULT_LINE, LINES
+def _lines(given: list[str] | None, default: tuple[str, ...] | None = None) -> tuple[str, ...]:
+    """The model lines asked for (default: every line), each one known."""
+    from simulators.physics import LINES
 
-    lines = tuple(given or [DEFAULT_LINE])
+    lines = tuple(given or default or LINES)
     if unknown := [name for name in lines if name not in LINES]:
         raise typer.BadParameter(f"unknown model line {unknown[0]!r}; known: {', '.join(LINES)}")
     return lines
@@ -50,6 +50,17 @@ def _fleet(
     return fleetdata.generate(specs, workers=workers, on_car=lambda: progress.advance(task))
 
 
+def _train(progress: Progress, what: str, windows, seed: int) -> dict:
+    from diagnostics.lab import training
+
+    steps = progress.add_task(what, total=None)
+    bundle = training.train(
+        windows, seed=seed, progress=lambda s: progress.update(steps, description=s)
+    )
+    progress.update(steps, description="trained", total=1, completed=1)
+    return bundle
+
+
 def train_command(
     cars: int = typer.Option(TRAIN_CARS, help="Cars in the training fleet"),
     test_cars: int = typer.Option(TEST_CARS, help="Cars in the held-out fleet"),
@@ -59,7 +70,7 @@ def train_command(
     feedback: bool = typer.Option(True, help="Add work-order feedback labels as training rows"),
     activate: bool = typer.Option(True, help="Make the new version the one scoring uses"),
     line: Annotated[
-        list[str] | None, typer.Option(help="Model line(s) to train on (repeatable)")
+        list[str] | None, typer.Option(help="Model line(s) to train on (repeatable; default: all)")
     ] = None,
     test_line: Annotated[
         list[str] | None, typer.Option(help="Model line(s) of the held-out fleet (default: --line)")
@@ -87,11 +98,7 @@ def train_command(
             if fed is not None:
                 extra = len(fed.cars)
                 windows = training.concat(windows, fed)
-        steps = progress.add_task("training", total=None)
-        bundle = training.train(
-            windows, seed=seed, progress=lambda s: progress.update(steps, description=s)
-        )
-        progress.update(steps, description="trained", total=1, completed=1)
+        bundle = _train(progress, "training", windows, seed)
         held_out = _fleet(progress, "held-out", test_cars, test_seed, workers, test_lines)
     report = training.evaluate(bundle, held_out, seed=test_seed)
     report["notes"] = [*report.get("notes", []), _lines_note(lines, test_lines)]
@@ -132,10 +139,20 @@ def evaluate_command(
     truth: Annotated[
         Path | None, typer.Option(help="What each car of --replay really had", dir_okay=False)
     ] = None,
-    learned: bool = typer.Option(True, help="With --replay: score with the learned models too"),
+    learned: bool = typer.Option(
+        True, help="With --replay or --soak-cars: score with the learned model too"
+    ),
     line: Annotated[
-        list[str] | None, typer.Option(help="Model line(s) of the held-out fleet (repeatable)")
+        list[str] | None,
+        typer.Option(help="Model line(s) of the held-out fleet (default: the model's own)"),
     ] = None,
+    leave_one_line_out: bool = typer.Option(
+        False, help="Per model line, train on the others and evaluate on it (no model needed)"
+    ),
+    soak_cars: int = typer.Option(
+        0, min=0, help="Also drive this many healthy cars of every line through every detector"
+    ),
+    soak_days: float = typer.Option(30.0, min=1, max=365, help="Days each soak car is driven"),
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
     from core.db import connect
@@ -143,18 +160,32 @@ def evaluate_command(
     from diagnostics import registry
     from diagnostics.lab import evaluation, training
     from diagnostics.learned.inputs import MODEL_NAME
+    from simulators.physics import DEFAULT_LINE
 
     if replay is not None or truth is not None:
         if replay is None or truth is None:
             raise typer.BadParameter("give both: --replay CAPTURE --truth TRUTH")
         _evaluate_replay(replay, truth, version if learned else False, as_json)
         return
-    lines = _lines(line)
+    if leave_one_line_out:
+        _leave_one_line_out(cars or TEST_CARS, workers, as_json)
+        return
+    if soak_cars and not learned:
+        _soak(soak_cars, soak_days, workers, None, as_json)
+        return
     with connect(resolve_database_url()) as conn:
-        record, bundle = registry.load_model(conn, MODEL_NAME, version)
+        try:
+            record, bundle = registry.load_model(conn, MODEL_NAME, version)
+        except registry.RegistryError as exc:
+            raise typer.BadParameter(
+                f"{exc}; run `pitstop diagnostics train` first, or add --no-learned to a soak"
+            ) from None
     console.print(
         f"{record.name} version {record.version}, trained {record.created_at:%Y-%m-%d %H:%M}"
     )
+    # models from before the lines were trained on the default line alone
+    trained_on = tuple(record.training_data.get("lines") or (DEFAULT_LINE,))
+    lines = _lines(line, trained_on)
     if cars == 0:
         report = record.metrics
     else:
@@ -165,7 +196,6 @@ def evaluate_command(
         with _progress() as progress:
             held_out = _fleet(progress, "held-out", cars, seed, workers, lines)
         report = training.evaluate(bundle, held_out, seed=seed)
-        trained_on = tuple(record.training_data.get("lines") or _lines(None))
         report["notes"] = [*report.get("notes", []), _lines_note(trained_on, lines)]
     if ai4i:
         from diagnostics.lab import ai4i as ai4i_check
@@ -174,9 +204,56 @@ def evaluate_command(
             console.print(line, highlight=False)
     if as_json:
         console.print_json(json.dumps(training.jsonable(report)))
-    lines = evaluation.format_report(_with_leads(report))
-    for line in lines:
-        console.print(line, highlight=False)
+    for text in evaluation.format_report(_with_leads(report)):
+        console.print(text, highlight=False)
+    if soak_cars:
+        _soak(soak_cars, soak_days, workers, (bundle, (record.name, record.version)), as_json)
+
+
+def _leave_one_line_out(test_cars: int, workers: int, as_json: bool) -> None:
+    """Per model line: train on the other lines, evaluate on this one; then all folds pooled."""
+    from diagnostics.lab import evaluation, training
+    from simulators.physics import LINES
+
+    folds = []
+    for held in LINES:
+        others = tuple(name for name in LINES if name != held)
+        with _progress() as progress:
+            windows = _fleet(progress, "training", TRAIN_CARS, TRAIN_SEED, workers, others)
+            bundle = _train(progress, f"training without {held}", windows, TRAIN_SEED)
+            held_out = _fleet(progress, "held-out", test_cars, TEST_SEED, workers, (held,))
+        report = training.evaluate(bundle, held_out, seed=TEST_SEED)
+        console.print(
+            f"{held}, never seen in training: {evaluation.summary_line(report['summary'])}"
+        )
+        folds.append(report)
+    pooled = evaluation.pool(folds)
+    pooled["notes"] = [
+        f"leave-one-line-out: {len(folds)} folds ({', '.join(LINES)}); each trained on "
+        f"{TRAIN_CARS} cars of the other lines (seed {TRAIN_SEED}), tested on {test_cars} cars "
+        f"of its own line (seed {TEST_SEED}); thresholds are each fold's own"
+    ]
+    if as_json:
+        console.print_json(json.dumps(training.jsonable(pooled)))
+    for text in evaluation.format_report(pooled):
+        console.print(text, highlight=False)
+
+
+def _soak(cars: int, days: float, workers: int, model, as_json: bool) -> None:
+    """Drive healthy cars of every line through every detector; print the alerts they open."""
+    from diagnostics.lab import soak
+
+    specs = soak.plan(cars, days)
+    bundle, named = model if model else (None, ("", 0))
+    with _progress() as progress:
+        task = progress.add_task(f"healthy soak (seed {soak.SOAK_SEED})", total=len(specs))
+        report = soak.soak(
+            specs, bundle, named, workers=workers, on_car=lambda: progress.advance(task)
+        )
+    if as_json:
+        console.print_json(json.dumps(report))
+    for text in soak.format_report(report):
+        console.print(text, highlight=False)
 
 
 def _lines_note(trained: tuple[str, ...], tested: tuple[str, ...]) -> str:
@@ -288,9 +365,14 @@ def fleet_capture_command(
     """Write a simulated fleet as a capture and its truth, for `evaluate --replay`."""
     from diagnostics.lab import fleetdata
     from diagnostics.lab.simcapture import write_fleet
+    from simulators.physics import DEFAULT_LINE
 
     specs = fleetdata.plan_fleet(
-        cars, seed, fault_share=fault_share, lines=_lines(line), healthy_days=healthy_days
+        cars,
+        seed,
+        fault_share=fault_share,
+        lines=_lines(line, (DEFAULT_LINE,)),
+        healthy_days=healthy_days,
     )
     with _progress() as progress:
         task = progress.add_task(f"driving {cars} cars (seed {seed})", total=cars)

@@ -20,18 +20,22 @@ its car still counts as alerted, against precision.
 from __future__ import annotations
 
 import math
+from collections import Counter
 
 import numpy as np
 from sklearn.metrics import average_precision_score, precision_recall_fscore_support
 
 from core.clock import DAY_MS
 from diagnostics.lab.fleetdata import Windows
+from diagnostics.modes import FAULT_KIND_MODES
 from diagnostics.persistence import IMMEDIATE, Gate, alert_starts, gated_statuses
 from simulators.faults import KINDS
 
 CLEAR_RATIO = 0.7  # an hour is healthy when its score falls below this share of the threshold
 FALSE_BUDGET_PER_1000 = 0.5  # false alerts allowed per 1,000 healthy car-days, all modes
 ROWS_PER_DAY = 24
+UNKNOWN_ROW = "unknown cause"  # the anomaly model's alert row; its false alerts are in the summary
+WATCH_ROW = "anomaly (watch)"  # its row when it only adds to explanations
 # No threshold is set below this score, however quiet the healthy training cars were: a
 # probability of a few in a thousand is no evidence of a fault, and a car unlike the simulated
 # fleet would cross such a threshold all the time.
@@ -41,6 +45,11 @@ MIN_THRESHOLD = 0.1
 def statuses(w: Windows, scores: np.ndarray, threshold: float, gate: Gate = IMMEDIATE):
     """Each row's gated status at this threshold."""
     return gated_statuses(scores, w.car, threshold, CLEAR_RATIO, gate)
+
+
+def starts(w: Windows, scores: np.ndarray, threshold: float, gate: Gate = IMMEDIATE) -> np.ndarray:
+    """The rows where an alert opens at this threshold."""
+    return alert_starts(statuses(w, scores, threshold, gate), w.car)
 
 
 def healthy_car_days(w: Windows) -> float:
@@ -71,8 +80,7 @@ def choose_threshold(
     while lo <= hi:
         mid = (lo + hi) // 2
         t = float(candidates[mid]) + 1e-4
-        starts = alert_starts(statuses(w, scores, t, gate), w.car)
-        if int(healthy[starts].sum()) <= allowed_false:
+        if int(healthy[starts(w, scores, t, gate)].sum()) <= allowed_false:
             best, lo = t, mid + 1
         else:
             hi = mid - 1
@@ -88,8 +96,7 @@ def mode_report(
     w: Windows, mode: str | None, scores: np.ndarray, threshold: float, gate: Gate = IMMEDIATE
 ) -> dict:
     """Recall, precision, lead and false alerts of one mode (mode None: any fault, anomaly)."""
-    status = statuses(w, scores, threshold, gate)
-    starts = alert_starts(status, w.car)
+    opened = starts(w, scores, threshold, gate)
     healthy = w.mode == ""
     target = (w.mode != "") if mode is None else (w.mode == mode)
     faulty_cars = {
@@ -98,18 +105,18 @@ def mode_report(
     }  # fmt: skip
     # A catch is an alert that opens in the fault window; one opened before onset and still
     # open is a false alert that hides the fault (no new alert opens while it is open).
-    opened_in_window = starts[target[starts]]
+    opened_in_window = opened[target[opened]]
     leads = []
     for c in sorted(faulty_cars):
         hit = opened_in_window[w.car[opened_in_window] == c]
         if len(hit):
             failure = w.cars[c].fault.failure_ms
             leads.append((failure - int(w.ts_ms[hit[0]])) / DAY_MS)
-    alerted = set(w.car[starts].tolist())
+    alerted = set(w.car[opened].tolist())
     caught = len(leads)
     days = healthy_car_days(w)
-    false = int(healthy[starts].sum())
-    wrong_mode = int((~healthy[starts] & ~target[starts]).sum())
+    false = int(healthy[opened].sum())
+    wrong_mode = int((~healthy[opened] & ~target[opened]).sum())
     return {
         "cars": len(faulty_cars),
         "caught": caught,
@@ -126,8 +133,9 @@ def mode_report(
     }
 
 
-def summarise(per_mode: dict[str, dict]) -> dict:
-    """Fleet-wide figures over the failure modes (the anomaly model is reported apart)."""
+def summarise(per_mode: dict[str, dict], also_false: dict | None = None) -> dict:
+    """Fleet-wide figures over the failure modes; also_false adds the false alerts of another
+    alerting row (the unknown-cause alert) to the false-alert rate."""
     rows = [r for r in per_mode.values() if r["cars"]]
     cars = sum(r["cars"] for r in rows)
     caught = sum(r["caught"] for r in rows)
@@ -135,12 +143,78 @@ def summarise(per_mode: dict[str, dict]) -> dict:
     leads = [x for r in rows for x in r["leads"]]
     days = next(iter(per_mode.values()))["healthy_car_days"] if per_mode else 0.0
     false = sum(r["false_alerts"] for r in per_mode.values())
+    false += also_false["false_alerts"] if also_false else 0
     return {
         "recall": caught / cars if cars else math.nan,
         "precision": caught / alerted if alerted else math.nan,
         "lead_days": float(np.median(leads)) if leads else math.nan,
         "false_per_1000": 1000 * false / days if days else math.nan,
     }
+
+
+def confusion(w: Windows, opened: dict[str, np.ndarray]) -> dict[str, dict[str, int]]:
+    """Per true failure mode, the modes of the alerts that opened in its fault windows.
+
+    opened maps a fault kind to the rows where its alert opens. Kinds are counted as the
+    alert modes they raise (thermostat and coolant leak are both cooling), once per car and
+    mode, as the service opens one alert per car and mode.
+    """
+    seen: set[tuple[int, str]] = set()
+    out: dict[str, Counter] = {}
+    for kind, rows in opened.items():
+        alerted = FAULT_KIND_MODES.get(kind, kind)
+        for row in rows[w.mode[rows] != ""]:
+            if (int(w.car[row]), alerted) in seen:
+                continue
+            seen.add((int(w.car[row]), alerted))
+            true = FAULT_KIND_MODES.get(str(w.mode[row]), str(w.mode[row]))
+            out.setdefault(true, Counter())[alerted] += 1
+    return {true: dict(found.most_common()) for true, found in sorted(out.items())}
+
+
+POOLED = ("cars", "caught", "alerted_cars", "false_alerts", "wrong_mode_alerts", "healthy_car_days")
+
+
+def pool(reports: list[dict]) -> dict:
+    """One report over several (the folds of leave-one-line-out): counts summed, rates redone."""
+    modes: dict[str, dict] = {}
+    for report in reports:
+        for mode, r in report["modes"].items():
+            into = modes.setdefault(mode, {k: 0 for k in POOLED} | {"leads": []})
+            for k in POOLED:
+                into[k] += r[k]
+            into["leads"] += r["leads"]
+    for r in modes.values():
+        r["recall"] = r["caught"] / r["cars"] if r["cars"] else math.nan
+        r["precision"] = r["caught"] / r["alerted_cars"] if r["alerted_cars"] else math.nan
+        r["lead_days"] = float(np.median(r["leads"])) if r["leads"] else math.nan
+        days = r["healthy_car_days"]
+        r["false_per_1000"] = 1000 * r["false_alerts"] / days if days else math.nan
+        r["threshold"] = math.nan  # each fold has its own
+    failure_modes = {m: r for m, r in modes.items() if m in KINDS}
+    matrix: dict[str, Counter] = {}
+    for report in reports:
+        for true, found in report.get("confusion", {}).items():
+            matrix.setdefault(true, Counter()).update(found)
+    return {
+        "seed": ", ".join(str(r["seed"]) for r in reports),
+        "cars": sum(r["cars"] for r in reports),
+        "healthy_car_days": sum(r["healthy_car_days"] for r in reports),
+        "modes": modes,
+        "summary": summarise(failure_modes, also_false=modes.get(UNKNOWN_ROW)),
+        "confusion": {t: dict(c.most_common()) for t, c in sorted(matrix.items())},
+        "notes": [],
+    }
+
+
+def confusion_lines(matrix: dict[str, dict[str, int]]) -> list[str]:
+    """The mode confusion as text: one line per true mode, right mode first."""
+    out = []
+    for true, found in matrix.items():
+        right = found.get(true, 0)
+        wrong = ", ".join(f"{mode} {n}" for mode, n in found.items() if mode != true)
+        out.append(f"  {true:<10} right mode {right}" + (f"; wrong mode: {wrong}" if wrong else ""))
+    return ["alerts opened in fault windows, by true mode (first per car and mode):", *out]
 
 
 def summary_line(summary: dict) -> str:
@@ -166,6 +240,8 @@ def format_report(report: dict) -> list[str]:
             f"{mode:<16}{r['cars']:>5}{r['caught']:>7}{r['recall']:>8.2f}{r['precision']:>10.2f}"
             f"{r['lead_days']:>10.1f}{r['false_per_1000']:>11.2f}{r['threshold']:>10.3f}"
         )
+    if report.get("confusion"):
+        lines += confusion_lines(report["confusion"])
     lines += report.get("notes", [])
     if "ttf_mae_days" in report:
         lines.append(f"time-to-failure error (median absolute): {report['ttf_mae_days']:.1f} days")

@@ -131,7 +131,12 @@ class ModelDetector:
             severity = "major" if days is not None and days <= URGENT_DAYS else "minor"
             explanation = self._explanation(kind, p, days, features, baseline)
             findings.append(Finding(mode, f"{self.name}:{mode}", status, severity, p, explanation))
-        anomaly = self._anomaly(x, features, baseline)
+        # a mode that could not judge the car (no evidence, NaN) explains nothing
+        explained = any(
+            f.status != "healthy" and f.probability is not None and math.isfinite(f.probability)
+            for f in findings
+        )
+        anomaly = self._anomaly(x, features, baseline, explained)
         if anomaly.explanation and not self.bundle.get("anomaly_alerts", True):
             watch = {
                 "score": anomaly.explanation["score"],
@@ -140,22 +145,29 @@ class ModelDetector:
             findings = [replace(f, explanation=f.explanation | {"watch": watch}) for f in findings]
         return [*findings, anomaly]
 
-    def _anomaly(self, x, features, baseline) -> Finding:
-        """The anomaly model's finding; as a watch signal it never alerts (see lab.training)."""
+    def _anomaly(self, x, features, baseline, explained: bool) -> Finding:
+        """The anomaly model's finding: "abnormal, cause unknown" when no failure mode explains it.
+
+        While a failure mode's score is at or near its threshold (active or hold), that mode
+        speaks for the car, and the anomaly holds (neither raises nor clears). Bundles trained
+        with the anomaly as a watch signal only (anomaly_alerts false) never alert on it.
+        """
         forest = self.bundle["anomaly"][MODEL_LINE]
         filled = fill_missing(x, self.bundle["anomaly_medians"])
         score = float(-forest.score_samples(filled)[0]) if judged(x, None)[0] else math.nan
         status = self._status(score, self.bundle["anomaly_threshold"][MODEL_LINE])
         unusual = status == "active"
         explanation = (
-            self._explanation(None, None, None, features, baseline) | {"score": round(score, 4)}
+            self._explanation(None, None, None, features, baseline)
+            | {"score": round(score, 4), "cause": "unknown"}
             if unusual
             else {}
         )
         if not self.bundle.get("anomaly_alerts", True):
-            # healthy, so that anomaly alerts opened by earlier versions clear
-            status = "healthy"
-        return Finding("anomaly", f"{self.name}:anomaly", status, "warning", None, explanation)
+            status = "healthy"  # so that anomaly alerts opened by earlier versions clear
+        elif explained and status == "active":
+            status = "hold"
+        return Finding("anomaly", f"{self.name}:anomaly", status, "minor", None, explanation)
 
     def _explanation(self, kind, p, days, features, baseline) -> dict:
         return {

@@ -1,0 +1,96 @@
+"""The healthy soak drives cars through the detectors exactly as the scoring service does."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+
+from core.clock import DAY_MS
+from core.db import connect
+from core.wire import now_ms
+from diagnostics.lab import soak
+from diagnostics.lab.fleetdata import CarSpec
+from diagnostics.lab.simfeed import feed
+from diagnostics.rules import RuleDetector
+from ingest.store import Store
+from simulators.car import Car, random_vin
+from simulators.faults import Fault
+from simulators.physics import DEFAULT_LINE, LINES
+from tests.diag_support import STEP_MS, CarWriter, drive, scorer
+
+DAYS = 6
+
+
+def _spec(index: int, kind: str | None, start: int) -> CarSpec:
+    fault = Fault(kind, start + DAY_MS, start + DAYS * DAY_MS, cylinder=2) if kind else None
+    vin = random_vin(random.Random(index))
+    return CarSpec(index, 1000 + index, vin, "commuter", DEFAULT_LINE, start, start + DAYS * DAY_MS,
+                   fault)  # fmt: skip
+
+
+def _car(spec: CarSpec) -> Car:
+    return Car(start_ms=spec.start_ms, seed=spec.seed, vin=spec.vin, profile=spec.profile,
+               faults=[spec.fault] if spec.fault else [])  # fmt: skip
+
+
+def test_the_soak_opens_the_alerts_the_scoring_service_opens(db_url):
+    start = now_ms() - (DAYS + 1) * DAY_MS
+    specs = [_spec(0, "battery", start), _spec(1, "thermostat", start), _spec(2, None, start)]
+    store, score = Store(db_url), scorer(db_url)
+    try:
+        drive(store, score, [CarWriter(_car(s)) for s in specs], start + DAYS * DAY_MS)
+    finally:
+        score.close()
+        store.close()
+    with connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT vin, failure_mode, min((extract(epoch FROM first_seen) * 1000)::bigint)"
+            " FROM alerts WHERE failure_mode <> 'stale' GROUP BY vin, failure_mode"
+        ).fetchall()
+    online = {(vin, mode): ts for vin, mode, ts in rows}
+
+    lab = {}
+    for spec in specs:
+        # the same samples: the simulator's steps, and so its data, depend on where feeds stop
+        car = _car(spec)
+        ends = range(start + STEP_MS, start + DAYS * DAY_MS + STEP_MS, STEP_MS)
+        samples = itertools.chain.from_iterable(feed(car, min(end, spec.end_ms)) for end in ends)
+        for opened in soak.opened_alerts(spec.vin, spec.line, samples, [RuleDetector()]):
+            lab.setdefault((opened.vin, opened.mode), opened.ts_ms)
+    by_vin = {s.vin: s.fault.kind if s.fault else None for s in specs}
+    assert {by_vin[vin] for vin, _ in online} >= {"battery", "thermostat"}, online
+    assert not [key for key in online if by_vin[key[0]] is None], "the healthy car opened none"
+    assert lab == online  # same modes, opened at the same car time
+
+
+def test_a_soak_counts_alerts_per_1000_car_days_by_line_source_and_cause():
+    start = 1_767_225_600_000
+    specs = [
+        CarSpec(i, i, f"VIN{i:014d}", "commuter", line, start, start + 10 * DAY_MS)
+        for i, line in enumerate([*LINES, *LINES])
+    ]  # 6 cars, 60 car-days
+    opened = [
+        soak.Opened(specs[1].vin, specs[1].line, "cooling", "rule",
+                    ("rule:thermostat_running_cold",), start),
+        soak.Opened(specs[1].vin, specs[1].line, "battery", "model", ("model:m:battery",), start),
+        soak.Opened(specs[2].vin, specs[2].line, "cooling", "rule",
+                    ("rule:thermostat_running_cold",), start),
+    ]  # fmt: skip
+    r = soak.report(specs, opened, learned=True)
+    assert r["car_days"] == 60
+    assert math.isclose(r["per_1000"], 50.0)
+    assert r["cars_alerted"] == 2
+    assert r["lines"][specs[1].line] == {"cars": 2, "alerts": 2, "per_1000": 100.0}
+    assert r["lines"][DEFAULT_LINE]["alerts"] == 0
+    assert r["by_source"] == {"rule": 2, "model": 1}
+    assert r["by_cause"]["rule:thermostat_running_cold"] == 2
+    text = soak.format_report(r)
+    assert text[-1].startswith("soak_false_per_1000=50.00 cars_alerted=2 (over the goal")
+
+
+def test_a_soak_plan_is_healthy_and_takes_every_line_in_turn():
+    specs = soak.plan(6, days=3)
+    assert all(s.fault is None for s in specs)
+    assert [s.line for s in specs] == [*LINES, *LINES]
+    assert all(s.end_ms - s.start_ms == 3 * DAY_MS for s in specs)
