@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import random
+import subprocess
+import sys
 
 from core.clock import DAY_MS
 from core.db import connect
@@ -94,3 +97,28 @@ def test_a_soak_plan_is_healthy_and_takes_every_line_in_turn():
     assert all(s.fault is None for s in specs)
     assert [s.line for s in specs] == [*LINES, *LINES]
     assert all(s.end_ms - s.start_ms == 3 * DAY_MS for s in specs)
+
+
+def test_the_soak_command_reports_the_rate_and_needs_no_database():
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "diagnostics", "evaluate", "--no-learned",
+         "--soak-cars", "3", "--soak-days", "3", "--workers", "1"],
+        env={**os.environ, "PITSTOP_DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"},
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    out = done.stdout.splitlines()
+    head = "healthy soak: 3 healthy cars, 9 car-days, every model line (rules and trouble codes)"
+    assert head in out, out
+    assert out[-1].startswith("soak_false_per_1000=0.00 cars_alerted=0 (within the goal of 1)")
+
+
+def test_evaluate_without_a_model_says_how_to_get_one(db_url):
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "diagnostics", "evaluate", "--soak-cars", "3"],
+        env={**os.environ, "PITSTOP_DATABASE_URL": db_url},
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    said = " ".join(done.stderr.split())
+    assert "pitstop diagnostics train" in said and "--no-learned" in said, said

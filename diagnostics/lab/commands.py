@@ -167,6 +167,8 @@ def evaluate_command(
             raise typer.BadParameter("give both: --replay CAPTURE --truth TRUTH")
         _evaluate_replay(replay, truth, version if learned else False, as_json)
         return
+    if line:
+        _lines(line)  # refused before any work
     if leave_one_line_out:
         _leave_one_line_out(cars or TEST_CARS, workers, as_json)
         return
@@ -253,7 +255,7 @@ def _soak(cars: int, days: float, workers: int, model, as_json: bool) -> None:
     if as_json:
         console.print_json(json.dumps(report))
     for text in soak.format_report(report):
-        console.print(text, highlight=False)
+        console.print(text, highlight=False, soft_wrap=True)
 
 
 def _lines_note(trained: tuple[str, ...], tested: tuple[str, ...]) -> str:

@@ -163,7 +163,9 @@ def report(specs: list[CarSpec], opened: list[Opened], *, learned: bool) -> dict
 
 def format_report(r: dict) -> list[str]:
     """The soak as lines of text, its last line a one-line summary."""
-    layers = "rules, trouble codes and the learned model" if r["learned"] else "rules, DTCs"
+    layers = (
+        "rules, trouble codes and the learned model" if r["learned"] else "rules and trouble codes"
+    )
     out = [
         f"healthy soak: {r['cars']} healthy cars, {r['car_days']:.0f} car-days, every model line"
         f" ({layers})",
