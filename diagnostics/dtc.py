@@ -8,15 +8,24 @@ phrase table; a phrase it does not know stays in English rather than being guess
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from functools import cache
 
-from obd.codes import DTC as OBD_DTC
-
 from diagnostics.modes import SEVERITIES, SEVERITY_ACTION, SEVERITY_RANK
 
 CODE_RE = re.compile(r"^P[0-3][0-9A-F]{3}$")
+
+
+@cache
+def _obd_codes() -> dict[str, str]:
+    """python-OBD's code table, without the warning pint logs as python-OBD loads."""
+    logging.getLogger("pint.util").setLevel(logging.ERROR)
+    from obd.codes import DTC
+
+    return DTC
+
 
 # (first code, last code, failure mode) by SAE J2012 range; the first match wins.
 RANGES: tuple[tuple[str, str, str], ...] = (
@@ -149,7 +158,7 @@ def lookup(code: str) -> DtcInfo:
     if not CODE_RE.match(code):
         raise ValueError(f"{code!r} is not a powertrain trouble code such as P0420")
     mode = system_of(code)
-    en = OBD_DTC.get(code)
+    en = _obd_codes().get(code)
     if en is None:
         generic = code[1] in "023"
         en = "Generic powertrain code" if generic else "Manufacturer-specific powertrain code"
@@ -171,7 +180,7 @@ def _by_pattern(en: str) -> str | None:
 
 def known_codes() -> list[str]:
     """Every generic powertrain code python-OBD describes (P0xxx, P2xxx, P3xxx)."""
-    return sorted(c for c in OBD_DTC if CODE_RE.match(c))
+    return sorted(c for c in _obd_codes() if CODE_RE.match(c))
 
 
 def findings(

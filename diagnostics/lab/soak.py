@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
+from core.clock import DAY_MS
 from diagnostics.detection import Detection, DtcReport
 from diagnostics.features import CarFeatures
 from diagnostics.lab.fleetdata import CarSpec, plan_fleet
@@ -131,10 +132,10 @@ def soak(
 
 def report(specs: list[CarSpec], opened: list[Opened], *, learned: bool) -> dict:
     """Alerts per 1,000 car-days, overall and by line, source, mode and cause."""
-    days = sum((s.end_ms - s.start_ms) / 86_400_000 for s in specs)
-    days_by_line = Counter()
+    days_by_line: Counter[str] = Counter()
     for s in specs:
-        days_by_line[s.line] += (s.end_ms - s.start_ms) / 86_400_000
+        days_by_line[s.line] += (s.end_ms - s.start_ms) / DAY_MS
+    days = sum(days_by_line.values())
 
     def per_1000(count: int, over: float) -> float:
         return 1000 * count / over if over else float("nan")
