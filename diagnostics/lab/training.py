@@ -31,7 +31,7 @@ BUNDLE_FORMAT = 1
 CV_FOLDS = 3  # out-of-fold scores of the training cars choose the thresholds
 ANOMALY_CALIBRATION_SHARE = 1 / 3  # healthy training cars kept out of the forest for its threshold
 # The anomaly model alerts only as "abnormal, cause unknown": when it finds a car unusual and
-# no failure mode's finding explains it (every one healthy), which books a diagnosis visit, not
+# no failure mode explains it (none scores near its threshold), which books a diagnosis visit, not
 # a guessed repair kit. Its threshold keeps to the false-alert budget on calibration cars.
 # Bundles with anomaly_alerts false use it only as a watch signal in the other explanations.
 ANOMALY_ALERTS = True

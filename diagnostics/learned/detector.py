@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from diagnostics.learned.forest import row_score
 from diagnostics.learned.inputs import (
     INPUT_NAMES,
     MODEL_LINE,
@@ -154,7 +155,7 @@ class ModelDetector:
         """
         forest = self.bundle["anomaly"][MODEL_LINE]
         filled = fill_missing(x, self.bundle["anomaly_medians"])
-        score = float(-forest.score_samples(filled)[0]) if judged(x, None)[0] else math.nan
+        score = row_score(forest, filled[0]) if judged(x, None)[0] else math.nan
         status = self._status(score, self.bundle["anomaly_threshold"][MODEL_LINE])
         unusual = status == "active"
         explanation = (
