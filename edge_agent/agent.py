@@ -1,25 +1,19 @@
 """The edge agent: read a car through a VehicleLink, buffer on disk, publish over MQTT.
 
-One thread drives the agent (tick, or run); paho's network thread only queues what it
-receives (acknowledgements, connects, config messages), and tick applies it. So the
-outbox, the schedule and the link are only touched by the driving thread.
+One thread drives the agent (tick, or run). The MQTT session (edge_agent.uplink) only
+queues what paho's thread hears (acknowledgements, connects, config messages), and tick
+applies it. So the outbox, the schedule and the link are only touched by the driving thread.
 """
 
 from __future__ import annotations
 
 import logging
 import math
-import queue
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal, cast
-
-import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
-from paho.mqtt.properties import Properties
-from paho.mqtt.reasoncodes import ReasonCode
+from typing import Literal, cast
 
 from core import wire
 from core.broker import MqttUrl
@@ -29,6 +23,7 @@ from edge_agent.buffer import MAX_ENTRIES, SAMPLE, Buffer, leading_samples
 from edge_agent.identity import NoValidVin, resolve_vin
 from edge_agent.link import AdapterInfo, LinkError, VehicleLink
 from edge_agent.schedule import Schedule, ms
+from edge_agent.uplink import MAX_INFLIGHT, Uplink
 
 log = logging.getLogger(__name__)
 
@@ -37,20 +32,11 @@ AGENT_VERSION = "0.1.0"
 LINK_START_ATTEMPTS = 4
 LINK_BACKOFF_MIN_S = 0.5
 LINK_BACKOFF_MAX_S = 30.0
-# Broker reconnects back off between these (paho's reconnect_delay_set).
-MQTT_BACKOFF_MIN_S = 1
-MQTT_BACKOFF_MAX_S = 30
-MQTT_KEEPALIVE_S = 30
-# Messages published but not yet acknowledged; more would only queue inside paho.
-MAX_INFLIGHT = 20
 # MQTT 5 PUBACK "no matching subscribers": the broker took the message, and nobody will read
 # it (after a restart, Mosquitto forgets shared subscriptions until the ingest subscribes
 # again). Such a message stays in the outbox and is sent again after this pause.
 NO_MATCHING_SUBSCRIBERS = 0x10
 NO_SUBSCRIBER_PAUSE_S = 1.0
-# A broker that neither accepts nor refuses an MQTT 5 CONNECT this long is asked in 3.1.1
-# (amqtt, for one, stays silent when the CONNECT carries a will).
-CONNACK_TIMEOUT_S = 10.0
 # A telemetry message stays well under the wire limit however many samples are batched.
 MAX_BATCH_BYTES = wire.MAX_PAYLOAD_BYTES // 2
 # DTCs are polled this often (at most) so that a new code is published within this time.
@@ -91,9 +77,8 @@ class Agent:
         self.adapter: AdapterInfo | None = None
         self.supported: set[str] = set()
         self.buffer: Buffer | None = None
-        self.client: mqtt.Client | None = None
+        self.uplink: Uplink | None = None
         self._lock = threading.RLock()
-        self._events: queue.SimpleQueue[tuple[str, object]] = queue.SimpleQueue()
         self._connected = False
         self._link_up = False
         self._link_retry_at = 0.0
@@ -101,8 +86,6 @@ class Agent:
         self.schedule = Schedule(self.config)
         self._sent_upto = 0  # highest outbox id handed to paho since the last (re)connect
         self._inflight: dict[int, tuple[int, int, bool]] = {}  # mid -> first id, last id, retained
-        self._protocol = mqtt.MQTTv5  # 3.1.1 when the broker refuses 5
-        self._connecting_since: float | None = None  # monotonic; a CONNECT awaiting its CONNACK
         self._publish_after = 0.0  # monotonic time; a pause after "no matching subscribers"
 
     # ----------------------------------------------------------------- start / stop
@@ -117,30 +100,26 @@ class Agent:
             raise
         self.buffer = Buffer(self.buffer_path, max_entries=self.buffer_max_entries)
         self.schedule.restart(self.clock())
-        self._connect_broker()
+        self.uplink = Uplink(
+            self.mqtt_url,
+            client_id=self.client_id or f"pitstop-edge-{self.vin}",
+            will_topic=wire.topic(self.vin, "status"),
+            will=lambda: wire.encode(self._status("offline", "connection lost")),
+            subscribe=wire.topic(self.vin, "config"),
+        )
+        self.uplink.connect()
         log.info("edge agent for %s started (VIN from %s)", self.vin, self.vin_source)
 
     def stop(self) -> None:
         """Flush briefly, publish the retained offline status, disconnect, close everything."""
         with self._lock:
-            if self.client is None:
+            if self.uplink is None:
                 return
             if not self.flush(STOP_FLUSH_S):
                 log.warning("stopping with %d messages still on disk", self._depth())
-            if self._connected:
-                info = self.client.publish(
-                    wire.topic(self.vin, "status"),
-                    wire.encode(self._status("offline", "agent stopped")),
-                    qos=1,
-                    retain=True,
-                )
-                try:
-                    info.wait_for_publish(STOP_FLUSH_S)
-                except (RuntimeError, ValueError) as exc:
-                    log.warning("offline status not sent: %s", exc)
-            self.client.disconnect()
-            self.client.loop_stop()
-            self.client = None
+            goodbye = wire.encode(self._status("offline", "agent stopped"))
+            self.uplink.close(goodbye if self._connected else None, STOP_FLUSH_S)
+            self.uplink = None
             self.link.close()
             self._link_up = False
             if self.buffer:
@@ -178,78 +157,9 @@ class Agent:
 
     # ------------------------------------------------------------------------ MQTT
 
-    def _connect_broker(self) -> None:
-        self.client = self._make_client()
-        self.client.connect_async(self.mqtt_url.host, self.mqtt_url.port, MQTT_KEEPALIVE_S)
-        self.client.loop_start()
-
-    def _fall_back_to_mqtt3(self) -> None:
-        log.warning("the broker at %s does not take MQTT 5; using MQTT 3.1.1, which cannot "
-                    "say that nobody reads a message", self.mqtt_url)  # fmt: skip
-        assert self.client is not None  # the refusal came through it
-        self.client.disconnect()
-        self.client.loop_stop()
-        self._protocol = mqtt.MQTTv311
-        self._connecting_since = None
-        self._connect_broker()
-
-    def _make_client(self) -> mqtt.Client:
-        client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=self.client_id or f"pitstop-edge-{self.vin}",
-            protocol=self._protocol,
-        )
-        self.mqtt_url.configure(client)
-        client.max_inflight_messages_set(MAX_INFLIGHT)
-        client.reconnect_delay_set(MQTT_BACKOFF_MIN_S, MQTT_BACKOFF_MAX_S)
-        will = self._status("offline", "connection lost")
-        client.will_set(wire.topic(self.vin, "status"), wire.encode(will), qos=1, retain=True)
-        client.on_pre_connect = lambda _c, _u: self._events.put(("connecting", time.monotonic()))
-        client.on_connect_fail = lambda _c, _u: self._events.put(("disconnected", None))
-        client.on_connect = self._on_connect
-        client.on_disconnect = self._on_disconnect
-        client.on_publish = lambda _c, _u, mid, rc, _p: self._events.put(("ack", (mid, rc.value)))
-        client.on_message = lambda _c, _u, msg: self._events.put(("config", msg.payload))
-        return client
-
-    def _on_connect(
-        self,
-        client: mqtt.Client,
-        _userdata: Any,
-        _flags: mqtt.ConnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        if reason_code.is_failure:
-            if reason_code == "Unsupported protocol version":
-                self._events.put(("mqtt3", None))
-            else:
-                log.warning("broker refused the connection: %s", reason_code)
-                self._events.put(("disconnected", reason_code))
-            return
-        client.subscribe(wire.topic(self.vin, "config"), qos=1)
-        self._events.put(("connected", None))
-
-    def _on_disconnect(
-        self,
-        _client: mqtt.Client,
-        _userdata: Any,
-        _flags: mqtt.DisconnectFlags,
-        reason_code: ReasonCode,
-        _properties: Properties | None,
-    ) -> None:
-        self._events.put(("disconnected", reason_code))
-
     def _apply_events(self) -> None:
-        while True:
-            try:
-                kind, value = self._events.get_nowait()
-            except queue.Empty:
-                break
-            if kind == "connecting":
-                self._connecting_since = cast(float, value)
-                continue
-            self._connecting_since = None
+        assert self.uplink is not None  # set by start() with the buffer
+        for kind, value in self.uplink.events():
             if kind == "ack":
                 mid, code = cast("tuple[int, int]", value)
                 span = self._inflight.pop(mid, None)
@@ -263,8 +173,6 @@ class Agent:
                     self._publish_after = time.monotonic() + NO_SUBSCRIBER_PAUSE_S
                 else:
                     self.buffer.ack(first, last)
-            elif kind == "mqtt3" and self._protocol == mqtt.MQTTv5:
-                self._fall_back_to_mqtt3()
             elif kind == "connected":
                 self._connected = True
                 # Whatever was in flight may be lost: send it all again from the outbox.
@@ -279,11 +187,8 @@ class Agent:
                 if self._connected:
                     log.warning("broker connection lost (%s); buffering on disk", value)
                 self._connected = False
-            elif kind == "config":
+            elif kind == "message":
                 self._apply_config(cast("bytes | bytearray", value))
-        since = self._connecting_since
-        if self._protocol == mqtt.MQTTv5 and since and time.monotonic() - since > CONNACK_TIMEOUT_S:
-            self._fall_back_to_mqtt3()
 
     def _apply_config(self, payload: bytes | bytearray) -> None:
         try:
@@ -427,14 +332,14 @@ class Agent:
                           samples[-1].id, False)  # fmt: skip
 
     def _publish(self, topic: str, payload: bytes, first: int, last: int, retain: bool) -> None:
-        assert self.client is not None  # only called while connected
-        info = self.client.publish(topic, payload, qos=1, retain=retain)
-        if info.rc != mqtt.MQTT_ERR_SUCCESS:
+        assert self.uplink is not None  # only called while connected
+        mid = self.uplink.publish(topic, payload, retain=retain)
+        if mid is None:
             # Not sent (the connection just dropped); the outbox still has it for later.
             self._connected = False
             return
         if last:
-            self._inflight[info.mid] = (first, last, retain)
+            self._inflight[mid] = (first, last, retain)
             self._sent_upto = max(self._sent_upto, last)
 
     # --------------------------------------------------------------------- status

@@ -68,7 +68,7 @@ def test_refuses_to_start_without_any_valid_vin(configured, mqtt_url, tmp_path):
     agent = _agent(FakeCar("WRONG"), mqtt_url, tmp_path, vin=configured)
     with pytest.raises(NoValidVin, match="--vin"):
         agent.start()
-    assert agent.client is None  # nothing was published under a made-up identity
+    assert agent.uplink is None  # nothing was published under a made-up identity
 
 
 def test_retained_config_changes_signals_and_batching(mqtt_url, tmp_path, unique_prefix, caplog):

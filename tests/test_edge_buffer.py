@@ -32,7 +32,10 @@ agent.run(threading.Event())
 
 
 def _stored_samples(path: Path) -> list[wire.Sample]:
+    """The outbox's samples; none while its writer has created the file but not the table."""
     with sqlite3.connect(path) as db:
+        if not db.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").fetchone():
+            return []
         rows = db.execute("SELECT payload FROM outbox WHERE kind = 'sample' ORDER BY id")
         return [decode_sample(p) for (p,) in rows]
 
