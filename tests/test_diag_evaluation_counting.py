@@ -153,3 +153,6 @@ def test_folds_pool_by_summing_counts_not_averaging_rates():
     assert pooled["summary"]["recall"] == pytest.approx(2 / 3)
     assert pooled["confusion"] == {"battery": {"battery": 2}}
     assert pooled["cars"] == 6
+    assert (
+        evaluation.format_report(pooled)[0] == "held-out fleet: 6 cars, seed 2, 75 healthy car-days"
+    )

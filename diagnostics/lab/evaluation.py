@@ -197,7 +197,7 @@ def pool(reports: list[dict]) -> dict:
         for true, found in report.get("confusion", {}).items():
             matrix.setdefault(true, Counter()).update(found)
     return {
-        "seed": ", ".join(str(r["seed"]) for r in reports),
+        "seed": ", ".join(dict.fromkeys(str(r["seed"]) for r in reports)),
         "cars": sum(r["cars"] for r in reports),
         "healthy_car_days": sum(r["healthy_car_days"] for r in reports),
         "modes": modes,
