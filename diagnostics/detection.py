@@ -50,6 +50,15 @@ class Detection:
         self.dtcs: dict[str, DtcReport] = {}  # vin -> its newest DTC report applied
         self.reports: dict[str, list[DtcReport]] = {}  # vin -> reports queued, not yet applied
 
+    def restore(self, vin: str, car: CarFeatures, gates: dict[str, str]) -> None:
+        """Take the car's features and gate histories as saved (a restart, or a rewind to a
+        checkpoint before late samples): its newest trouble codes stay, and its rules are
+        judged again from here."""
+        self.cars[vin], self.gates[vin] = car, dict(gates)
+        if (report := self.dtcs.get(vin)) is not None:
+            car.update_dtcs(report.ts_ms, report.stored, report.pending)
+        self.judged_at.pop(vin, None)
+
     def take_changes(self) -> list[Raise | Clear]:
         """The alert changes judged since the last call."""
         changes, self.changes = self.changes, []

@@ -189,8 +189,8 @@ class Scorer:
             row = self.conn.execute(
                 "SELECT state FROM diagnostics_car_state WHERE vin = %s", (vin,)
             ).fetchone()
-            car = self.cars[vin] = CarFeatures.from_dict(row[0]) if row else CarFeatures()
-            self.detection.gates[vin] = dict(row[0].get("gates", {})) if row else {}
+            car = CarFeatures.from_dict(row[0]) if row else CarFeatures()
+            self.detection.restore(vin, car, row[0].get("gates", {}) if row else {})
         return car
 
     def _checkpoint(self, vin: str, car: CarFeatures) -> None:
@@ -260,10 +260,7 @@ class Scorer:
             return 0
         del kept[kept.index(point) + 1 :]  # the later ones lack the late samples
         car = CarFeatures.from_dict(point.state) if point.state else CarFeatures()
-        self.cars[vin], self.detection.gates[vin] = car, dict(point.gates)
-        if (report := self.detection.dtcs.get(vin)) is not None:
-            car.update_dtcs(report.ts_ms, report.stored, report.pending)
-        self.detection.judged_at.pop(vin, None)
+        self.detection.restore(vin, car, point.gates)
         rows = 0
         after = EPOCH + dt.timedelta(milliseconds=point.ts_ms) if point.state else EPOCH
         with self.conn.cursor(name=f"diag_replay_{self.shard}") as cur:
