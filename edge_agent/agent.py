@@ -146,14 +146,26 @@ class Agent:
         self._link_backoff = LINK_BACKOFF_MIN_S
 
     def _resolve_vin(self) -> None:
-        try:
-            reported = self.link.read_vin()
-        except LinkError as exc:
-            reported, self._link_up = None, False
-            log.warning("reading the VIN failed: %s", exc)
+        reported = self._read_vin()
         self.vin, self.vin_source, self.note = resolve_vin(reported, self.configured_vin)
         if self.note:
             log.warning(self.note)
+
+    def _read_vin(self) -> str | None:
+        """The VIN the car reports; a link that drops meanwhile is connected again first."""
+        for attempt in range(1, LINK_START_ATTEMPTS + 1):
+            try:
+                return self.link.read_vin()
+            except LinkError as exc:
+                log.warning("reading the VIN failed (attempt %d): %s", attempt, exc)
+                self._link_up = False
+            if attempt < LINK_START_ATTEMPTS:
+                try:
+                    self._connect_link_with_retries()
+                except LinkError as exc:
+                    log.warning("the link did not come back: %s", exc)
+                    return None
+        return None
 
     # ------------------------------------------------------------------------ MQTT
 

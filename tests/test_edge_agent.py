@@ -12,6 +12,7 @@ from core import wire
 from core.broker import LocalBroker
 from core.vin import with_check_digit
 from edge_agent.agent import Agent, NoValidVin
+from edge_agent.link import AdapterInfo, LinkError
 from tests.edge_support import (
     FAST_CONFIG,
     FakeCar,
@@ -61,6 +62,45 @@ def test_the_car_vin_wins_over_a_different_configured_one(mqtt_url, tmp_path, un
     agent.stop()
     assert agent.vin == vin and agent.vin_source == "ecu"
     assert other in agent.note
+
+
+class DropsWhileReadingTheVin(FakeCar):
+    """A car whose link drops on the first VIN reads, then answers."""
+
+    def __init__(self, vin: str, drops: int):
+        super().__init__(vin)
+        self.drops = drops
+        self.connects = 0
+
+    def connect(self) -> AdapterInfo:
+        self.connects += 1
+        return super().connect()
+
+    def read_vin(self) -> str | None:
+        if self.drops:
+            self.drops -= 1
+            raise LinkError("link dropped while reading the VIN")
+        return self.vin
+
+
+def test_a_link_that_drops_while_reading_the_vin_is_connected_again(mqtt_url, tmp_path,
+                                                                    unique_prefix):  # fmt: skip
+    vin = make_vin(unique_prefix)
+    car = DropsWhileReadingTheVin(vin, drops=2)
+    agent = _agent(car, mqtt_url, tmp_path)
+    agent.start()
+    agent.stop()
+    assert agent.vin == vin and agent.vin_source == "ecu"
+    assert car.connects == 3
+
+
+def test_a_link_that_keeps_dropping_falls_back_to_the_configured_vin(mqtt_url, tmp_path,
+                                                                     unique_prefix):  # fmt: skip
+    vin = make_vin(unique_prefix)
+    agent = _agent(DropsWhileReadingTheVin(vin, drops=99), mqtt_url, tmp_path, vin=vin)
+    agent.start()
+    agent.stop()
+    assert agent.vin == vin and agent.vin_source == "configured"
 
 
 @pytest.mark.parametrize("configured", [None, "LSVAU2180N2ABC12", "LSVAU2180N2ABC12O"])
