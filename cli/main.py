@@ -10,7 +10,7 @@ import logging
 
 import typer
 
-from api.proactive.cli import worker
+from api.proactive.cli import worker, wrong_kits
 from bench.cli import bench_app
 from cli.api import api
 from cli.cars import cars_app
@@ -25,6 +25,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench", no_args_is_help=True)
 app.add_typer(diagnostics_app, name="diagnostics")
+diagnostics_app.command("wrong-kits")(wrong_kits)
 app.add_typer(cars_app, name="cars")
 app.command("demo")(demo)
 app.command("ingest")(ingest)

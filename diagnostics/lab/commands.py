@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import signal
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,11 @@ TRAIN_CARS = 150
 TEST_CARS = 100
 TRAIN_SEED = 1
 TEST_SEED = 2
+
+
+def _print_json(report: object) -> None:
+    """The report on stdout alone: with --json, everything else goes to stderr."""
+    typer.echo(json.dumps(report, default=str, indent=2))
 
 
 def _progress() -> Progress:
@@ -155,6 +161,7 @@ def evaluate_command(
     soak_days: float = typer.Option(30.0, min=1, max=365, help="Days each soak car is driven"),
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
+    console.file = sys.stderr if as_json else sys.stdout
     from core.db import connect
     from core.db.embedded import resolve_database_url
     from diagnostics import registry
@@ -205,7 +212,7 @@ def evaluate_command(
         for line in ai4i_check.format_report(ai4i_check.evaluate()):
             console.print(line, highlight=False)
     if as_json:
-        console.print_json(json.dumps(training.jsonable(report)))
+        _print_json(training.jsonable(report))
     for text in evaluation.format_report(_with_leads(report)):
         console.print(text, highlight=False)
     if soak_cars:
@@ -236,7 +243,7 @@ def _leave_one_line_out(test_cars: int, workers: int, as_json: bool) -> None:
         f"of its own line (seed {TEST_SEED}); thresholds are each fold's own"
     ]
     if as_json:
-        console.print_json(json.dumps(training.jsonable(pooled)))
+        _print_json(training.jsonable(pooled))
     for text in evaluation.format_report(pooled):
         console.print(text, highlight=False)
 
@@ -253,7 +260,7 @@ def _soak(cars: int, days: float, workers: int, model, as_json: bool) -> None:
             specs, bundle, named, workers=workers, on_car=lambda: progress.advance(task)
         )
     if as_json:
-        console.print_json(json.dumps(report))
+        _print_json(report)
     for text in soak.format_report(report):
         console.print(text, highlight=False, soft_wrap=True)
 
@@ -320,7 +327,7 @@ def _evaluate_replay(capture_path: Path, truth_path: Path, version: int | bool |
     except ScratchDatabaseError as exc:
         raise typer.BadParameter(str(exc)) from None
     if as_json:
-        console.print_json(json.dumps(report, default=str))
+        _print_json(report)
     for line in replay.format_report(report):
         console.print(line, highlight=False, soft_wrap=True)
 
