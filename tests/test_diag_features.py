@@ -180,3 +180,19 @@ def test_a_signal_the_car_lacks_leaves_only_its_own_features_unknown(every_secon
         else:
             both = (every_second[name], lacking[name])
             assert both[0] == both[1] or all(map(math.isnan, both)), name
+
+
+def test_a_model_judges_a_fault_only_where_its_evidence_was_read():
+    import numpy as np
+
+    from diagnostics.learned.inputs import INPUT_NAMES, judged
+
+    row = np.zeros(len(INPUT_NAMES))
+    no_o2, parked = row.copy(), row.copy()
+    no_o2[INPUT_NAMES.index("o2_corr_1d")] = np.nan  # no downstream O2 sensor
+    parked[INPUT_NAMES.index("coolant_max_1d_vs_baseline")] = np.nan  # no engine run in a day
+    X = np.vstack([row, no_o2, parked])
+    assert judged(X, "catalyst").tolist() == [True, False, False]
+    assert judged(X, "misfire").tolist() == [True, True, False]
+    assert judged(X, None).tolist() == [True, True, False]
+    assert judged(X, "battery").tolist() == [True, True, True]

@@ -52,13 +52,19 @@ SCORE_AFTER_DAYS = float(BASELINE_READY_DAYS)  # before, a car has no baseline: 
 # voltage is evidence while parked, so it is judged always.
 DRIVING_EVIDENCE = "coolant_max_1d_vs_baseline"  # known when the engine ran in the last day
 JUDGED_PARKED = ("battery",)
+# A fault judged only where its own evidence was read: a car without a downstream O2 sensor
+# shows nothing of its catalyst, and a model asked anyway guesses from the rest.
+NEEDS_INPUT = {"catalyst": "o2_corr_1d"}
 
 
 def judged(X: np.ndarray, kind: str | None) -> np.ndarray:
     """Which model rows (INPUT_NAMES order) hold evidence for a fault kind (None: anomaly)."""
     if kind in JUDGED_PARKED:
         return np.ones(len(X), dtype=bool)
-    return np.isfinite(X[:, INPUT_NAMES.index(DRIVING_EVIDENCE)])
+    rows = np.isfinite(X[:, INPUT_NAMES.index(DRIVING_EVIDENCE)])
+    if kind in NEEDS_INPUT:
+        rows &= np.isfinite(X[:, INPUT_NAMES.index(NEEDS_INPUT[kind])])
+    return rows
 
 
 def model_row(
