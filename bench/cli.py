@@ -63,13 +63,18 @@ def bench_diagnostics(
 def bench_proactive(
     cars: int = typer.Option(1000, min=1, help="Cars alerting"),
     seconds: float = typer.Option(60.0, min=1, help="The alerts arrive within this long"),
-    threads: int = typer.Option(4, min=1, max=64, help="Reactor threads (as pitstop worker)"),
+    threads: int = typer.Option(
+        4, min=1, max=64, help="Reactor threads per worker process (as pitstop worker)"
+    ),
+    processes: int = typer.Option(
+        1, min=1, max=16, help="pitstop worker processes sharing the alerts"
+    ),
 ) -> None:
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
     from bench import proactive
 
     with _scratch_refusal_as_usage_error():
-        proactive.run(cars=cars, seconds=seconds, threads=threads)
+        proactive.run(cars=cars, seconds=seconds, threads=threads, processes=processes)
 
 
 @bench_app.command("edge")

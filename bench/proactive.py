@@ -4,13 +4,15 @@ On a scratch database: a dealer group of stores that fix batteries (technicians,
 batteries in stock for most cars; the rest are ordered). Two phases with the same threads:
 1. ceiling: a bare booking per car (the service's book_best_slot and a commit: no triage, no
    work order, no parts, no messages) on a twin set of stores; its latency is service time;
-2. loop: diagnostics opens a battery alert for every car, spread over `--seconds`, and the
-   worker's reactor threads (LISTEN-woken, as in `pitstop worker`) handle them. A car's time is
-   the commit of its booking minus its alert event's creation (the database clock).
+2. loop: diagnostics opens a battery alert for every car, spread over `--seconds`, and
+   `--processes` worker processes, each with the reactor threads of `pitstop worker`
+   (LISTEN-woken), handle them. A car's time is the end of its reaction, just before the
+   commit, minus its alert event's creation, both by the database clock.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import random
 import secrets
 import statistics
@@ -24,7 +26,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.auth.actor import SystemActor
+from api.db import make_engine, make_session_factory
 from api.errors import Conflict
+from api.models_base import load_all_models
 from api.proactive.flows import SEARCH_ROUNDS
 from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
@@ -113,38 +117,64 @@ def _emit(url: str, vins: list[str], seconds: float) -> None:
             time.sleep(max(0.0, 1.0 - (time.monotonic() - tick)))
 
 
-def run(*, cars: int, seconds: float, threads: int) -> None:
+def _worker_process(url: str, secret: str, threads: int, ready, stop) -> None:
+    """One `pitstop worker` process of the loop phase, until `stop` is set."""
+    settings = Settings(database_url=url, environment="development", jwt_secret=secret)
+    worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
+    threading.Thread(target=lambda: (stop.wait(), worker.stop.set()), daemon=True).start()
+    ready.release()  # imported and connected: the alerts may come
+    worker.run()
+
+
+def _handled(url: str) -> int:
+    with connect(url) as conn:
+        done = "SELECT count(*) FROM proactive_handled_events WHERE outcome <> 'handling'"
+        return int(conn.execute(done).fetchone()[0])
+
+
+def run(*, cars: int, seconds: float, threads: int, processes: int) -> None:
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
     with scratch_database() as url:
         secret = secrets.token_urlsafe(48)  # signs the customers' links in this run only
-        settings = Settings(database_url=url, environment="development", jwt_secret=secret)
-        worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
-        factory = worker.session_factory
+        factory = make_session_factory(make_engine(url))
         building = console.status(f"building two like sets of stores for {cars} cars each")
         with building, factory() as session:
+            load_all_models()
             twins, loop_stores = build_group(session, cars)
             session.commit()
         with console.status(f"ceiling: {cars} bare bookings on {threads} threads"):
             ceiling = _ceiling(factory, twins, threads)
-        done: dict[int, float] = {}
-        worker.on_handled = lambda event_id: done.__setitem__(event_id, time.time())
-        runner = threading.Thread(target=worker.run)
-        runner.start()
+        spawn = multiprocessing.get_context("spawn")
+        ready, stop = spawn.Semaphore(0), spawn.Event()
+        workers = [
+            spawn.Process(target=_worker_process, args=(url, secret, threads, ready, stop))
+            for _ in range(processes)
+        ]
+        for process in workers:
+            process.start()
+        for _ in workers:
+            if not ready.acquire(timeout=120):
+                stop.set()
+                raise RuntimeError("a worker process did not start within 120 s")
         vins = [vin for s in loop_stores for _, _, vin in s.cars]
         random.Random(0).shuffle(vins)  # alerts come from every store, not one store at a time
         began = time.monotonic()
         with console.status(f"loop: {cars} alerts within {seconds:.0f} s"):
             _emit(url, vins, seconds)
-            while len(done) < cars and time.monotonic() - began < seconds + 600:
-                time.sleep(0.2)
-        worker.stop.set()
-        runner.join()
+            while _handled(url) < cars and time.monotonic() - began < seconds + 600:
+                time.sleep(0.5)
+        stop.set()
+        for process in workers:
+            process.join(timeout=60)
         with connect(url) as conn:
-            created = dict(
-                conn.execute(
-                    "SELECT id, extract(epoch FROM created_at) FROM alert_events"
-                ).fetchall()
-            )
+            latencies = [
+                float(seconds_taken)
+                for (seconds_taken,) in conn.execute(
+                    "SELECT extract(epoch FROM h.handled_at - e.created_at) "
+                    "FROM proactive_handled_events h JOIN alert_events e "
+                    "ON e.id = h.alert_event_id WHERE h.outcome <> 'handling'"
+                )
+            ]
             outcomes = dict(
                 conn.execute(
                     "SELECT outcome, count(*) FROM proactive_handled_events GROUP BY outcome"
@@ -153,7 +183,7 @@ def run(*, cars: int, seconds: float, threads: int) -> None:
             shorts = conn.execute(
                 "SELECT count(*) FROM work_order_parts WHERE status = 'short'"
             ).fetchone()[0]
-    latencies = [done[i] - float(created[i]) for i in done if i in created]
+        factory.kw["bind"].dispose()
     if not latencies:
         console.print("no alert was handled; see the worker's log")
         raise typer.Exit(1)
@@ -165,12 +195,13 @@ def run(*, cars: int, seconds: float, threads: int) -> None:
         f"p99 {c99 * 1000:.0f} ms"
     )
     console.print(
-        f"loop ({len(latencies)} alerts in {seconds:.0f} s, {threads} threads): alert to booked "
-        f"p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; ratio to ceiling p50 "
-        f"{p50 / c50:.1f}x, p99 {p99 / c99:.1f}x"
+        f"loop ({len(latencies)} alerts in {seconds:.0f} s, {processes} worker processes of "
+        f"{threads} threads): alert to booked p50 {p50 * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms; "
+        f"ratio to ceiling p50 {p50 / c50:.1f}x, p99 {p99 / c99:.1f}x"
     )
     print(
-        f"cars={cars} seconds={seconds:.0f} threads={threads} booked={outcomes.get('booked', 0)} "
-        f"p50_ms={p50 * 1000:.0f} p99_ms={p99 * 1000:.0f} ceiling_p50_ms={c50 * 1000:.0f} "
-        f"ceiling_p99_ms={c99 * 1000:.0f} ratio_p50={p50 / c50:.1f} ratio_p99={p99 / c99:.1f}"
+        f"cars={cars} seconds={seconds:.0f} processes={processes} threads={threads} "
+        f"booked={outcomes.get('booked', 0)} p50_ms={p50 * 1000:.0f} p99_ms={p99 * 1000:.0f} "
+        f"ceiling_p50_ms={c50 * 1000:.0f} ceiling_p99_ms={c99 * 1000:.0f} "
+        f"ratio_p50={p50 / c50:.1f} ratio_p99={p99 / c99:.1f}"
     )

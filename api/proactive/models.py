@@ -130,4 +130,5 @@ class HandledAlertEvent(Base):
     alert_event_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     outcome: Mapped[str] = mapped_column(String(200))
     proposal_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Set when the reaction ends, just before its commit (the claim's time until then).
     handled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

@@ -49,7 +49,8 @@ ORDER BY e.id LIMIT 1 FOR UPDATE OF e SKIP LOCKED""")
 # handles it. A mark another transaction holds makes this one wait for it, then do nothing.
 _MARK = text("""INSERT INTO proactive_handled_events (alert_event_id, outcome)
 VALUES (:id, 'handling') ON CONFLICT (alert_event_id) DO NOTHING RETURNING alert_event_id""")
-_OUTCOME = text("""UPDATE proactive_handled_events SET outcome = :outcome, proposal_id = :proposal
+_OUTCOME = text("""UPDATE proactive_handled_events
+SET outcome = :outcome, proposal_id = :proposal, handled_at = clock_timestamp()
 WHERE alert_event_id = :id""")
 _ALERT = text("""SELECT id, vin, failure_mode, severity, state, explanation, probability
 FROM alerts WHERE id = :id""")
@@ -136,7 +137,6 @@ class Worker:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.floor = 0
-        self.on_handled: Callable[[int], None] | None = None  # the benchmark times each event
 
     def run(self) -> None:
         """Run the listener, reactors and housekeeping until stop is set, then clean up."""
@@ -178,8 +178,6 @@ class Worker:
                     if event_id is None:
                         break
                     self.floor = max(self.floor, event_id - OVERLAP_IDS)
-                    if self.on_handled is not None:
-                        self.on_handled(event_id)
             except Exception:
                 log.exception("alert reaction failed; retrying after a pause")
                 self.stop.wait(self.config.poll_s)
