@@ -34,6 +34,9 @@ def bench_ingest(
     publishers: int = typer.Option(1, help="Publisher processes"),
     rate: float = typer.Option(100_000, help="Datapoints/s offered in the paced latency run"),
     paced_seconds: float = typer.Option(10.0, help="Length of the paced latency run"),
+    ingests: int = typer.Option(
+        1, min=1, max=16, help="pitstop ingest processes sharing the subscriptions"
+    ),
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
     from bench import ingest
@@ -42,7 +45,7 @@ def bench_ingest(
         ingest.run(
             vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
             message_samples=message_samples, publishers=publishers, rate=rate,
-            paced_seconds=paced_seconds,
+            paced_seconds=paced_seconds, ingests=ingests,
         )  # fmt: skip
 
 

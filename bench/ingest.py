@@ -40,6 +40,7 @@ class Figures:
     p50: float = float("nan")
     p99: float = float("nan")
     peak_rss_mb: float = 0.0
+    ingests: int = 1
 
 
 def run(
@@ -52,9 +53,10 @@ def run(
     publishers: int,
     rate: float,
     paced_seconds: float,
+    ingests: int = 1,
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
-    figures = Figures()
+    figures = Figures(ingests=ingests)
     with scratch_database() as db_url:
         with console.status("generating the fleet's data"):
             fleet = make_fleet(vehicles, seconds, hz, message_samples, signals)
@@ -81,6 +83,7 @@ def run(
                 paced_seconds=paced_seconds,
                 per_message=message_samples,
                 signals=signals,
+                ingests=ingests,
             )
     report(figures, rate)
 
@@ -216,11 +219,34 @@ class IngestProcess:
             self.proc.kill()
 
 
-def _wait_rows(ingest: IngestProcess, base: int, target: int, progress, task) -> float:
+class IngestGroup:
+    """Several `pitstop ingest` processes sharing the subscriptions ($share, MQTT 5)."""
+
+    def __init__(self, db_url: str, mqtt_url: str, processes: int):
+        self.members = [IngestProcess(db_url, mqtt_url) for _ in range(processes)]
+
+    def rows(self) -> int:
+        return sum(m.rows() for m in self.members)
+
+    def metrics(self) -> str:
+        return "\n".join(m.metrics() for m in self.members)
+
+    def exited(self) -> bool:
+        return any(m.proc.poll() is not None for m in self.members)
+
+    def high_water_rss(self) -> int:
+        return max(m.high_water_rss() for m in self.members)
+
+    def stop(self) -> None:
+        for member in self.members:
+            member.stop()
+
+
+def _wait_rows(ingest: IngestGroup, base: int, target: int, progress, task) -> float:
     """Wait until the ingest has committed target rows more than base; the wall time then."""
     deadline = time.monotonic() + PHASE_TIMEOUT_S
     while (done := ingest.rows() - base) < target:
-        if time.monotonic() > deadline or ingest.proc.poll() is not None:
+        if time.monotonic() > deadline or ingest.exited():
             raise RuntimeError(f"ingest committed {done} of {target} rows")
         progress.update(task, completed=done)
         time.sleep(POLL_S)
@@ -228,24 +254,25 @@ def _wait_rows(ingest: IngestProcess, base: int, target: int, progress, task) ->
     return time.time()
 
 
-def _probe(ingest: IngestProcess, mqtt_url: str) -> int:
-    """Publish one message until a row commits: the ingest is subscribed. Its row count."""
+def _probe(ingest: IngestGroup, mqtt_url: str) -> int:
+    """Publish a message at a time until every ingest process has committed a row (the broker
+    hands shared messages round): all are subscribed. Their row count."""
     from bench.ingest_load import _publisher
 
     client = _publisher(mqtt_url)
     vin = with_check_digit("LBNCH0000PR0BE000")
-    payload = encode(Telemetry([Sample(now_ms(), 0, {"RPM": 800.0})]))
     deadline = time.monotonic() + 60
     try:
-        while (rows := ingest.rows()) < 1:
-            if time.monotonic() > deadline or ingest.proc.poll() is not None:
+        while min(m.rows() for m in ingest.members) < 1:
+            if time.monotonic() > deadline or ingest.exited():
                 raise RuntimeError("pitstop ingest did not start within 60 s")
+            payload = encode(Telemetry([Sample(now_ms(), 0, {"RPM": 800.0})]))  # a new row
             client.publish(topic(vin, "telemetry"), payload, qos=1).wait_for_publish(10)
             time.sleep(0.3)
     finally:
         client.disconnect()
         client.loop_stop()
-    return rows
+    return ingest.rows()
 
 
 def pipeline(
@@ -260,9 +287,10 @@ def pipeline(
     paced_seconds: float,
     per_message: int,
     signals: int,
+    ingests: int,
 ) -> None:
     """Publishers → broker → `pitstop ingest` → PostgreSQL, flat out and then paced."""
-    ingest = IngestProcess(db_url, mqtt_url)
+    ingest = IngestGroup(db_url, mqtt_url, ingests)
     try:
         base = _probe(ingest, mqtt_url)
         task = progress.add_task("(c) pipeline, flat out", total=fleet.samples, info="")
@@ -338,16 +366,19 @@ def report(f: Figures, rate: float) -> None:
     """Print the figures, and the one-line summary last."""
     console.print(f"(a) raw COPY ceiling      {f.copy_dps:>12,.0f} datapoints/s")
     console.print(f"(b) broker ceiling        {f.broker_dps:>12,.0f} datapoints/s")
-    console.print(f"(c) pipeline, flat out    {f.pipeline_dps:>12,.0f} datapoints/s")
+    console.print(
+        f"(c) pipeline, flat out    {f.pipeline_dps:>12,.0f} datapoints/s "
+        f"({f.ingests} ingest process{'es' if f.ingests > 1 else ''})"
+    )
     console.print(f"    pipeline / COPY       {f.pipeline_dps / f.copy_dps:>12.1%}")
     console.print(f"    pipeline / broker     {f.pipeline_dps / f.broker_dps:>12.1%}")
     console.print(
         f"(d) pipeline, paced       {f.paced_dps:>12,.0f} datapoints/s (offered {rate:,.0f})"
     )
     console.print(f"    publish → commit      p50 {f.p50:.3f} s, p99 {f.p99:.3f} s")
-    console.print(f"    ingest peak RSS       {f.peak_rss_mb:>12.0f} MiB")
+    console.print(f"    ingest peak RSS       {f.peak_rss_mb:>12.0f} MiB (the largest process)")
     print(
         f"bench ingest: pipeline={f.pipeline_dps:.0f} datapoints/s copy={f.copy_dps:.0f} "
         f"broker={f.broker_dps:.0f} paced={f.paced_dps:.0f} p50={f.p50:.3f}s p99={f.p99:.3f}s "
-        f"rss={f.peak_rss_mb:.0f}MiB"
+        f"rss={f.peak_rss_mb:.0f}MiB ingests={f.ingests}"
     )
