@@ -14,6 +14,7 @@ from dataclasses import replace
 import numpy as np
 from threadpoolctl import threadpool_limits
 
+from diagnostics.learned.boosting import RowPredictor
 from diagnostics.learned.forest import row_score
 from diagnostics.learned.inputs import (
     INPUT_NAMES,
@@ -86,6 +87,8 @@ class ModelDetector:
         # One row per call: threads only cost here, and scoring workers already run one per core.
         threadpool_limits(1)
         self.bundle = bundle
+        self.classifiers = {k: RowPredictor(m) for k, m in bundle["classifiers"].items()}
+        self.ttf = {k: RowPredictor(m) for k, m in bundle["ttf"].items()}
         self.model = model
         self.version = version
         self.name = f"model:{model}"
@@ -108,27 +111,26 @@ class ModelDetector:
         x = model_row(features, baseline)[None, :]
         # NaN where the row holds no evidence for the kind: its status is then hold
         proba = {
-            k: m.predict_proba(x)[:, 1] if judged(x, k)[0] else np.array([math.nan])
-            for k, m in self.bundle["classifiers"].items()
+            k: m.predict(x[0]) if judged(x, k)[0] else math.nan for k, m in self.classifiers.items()
         }
         thresholds = self.bundle["thresholds"]
         # Several fault kinds can name one alert mode (thermostat and leak: cooling).
         best: dict[str, str] = {}
         for kind in proba:
             mode = FAULT_KIND_MODES.get(kind, kind)
-            ratio = np.nan_to_num(proba[kind][0] / thresholds[kind], nan=-1.0)
+            ratio = np.nan_to_num(proba[kind] / thresholds[kind], nan=-1.0)
             if mode not in best or ratio > np.nan_to_num(
-                proba[best[mode]][0] / thresholds[best[mode]], nan=-1.0
+                proba[best[mode]] / thresholds[best[mode]], nan=-1.0
             ):
                 best[mode] = kind
         findings = []
         for mode, kind in best.items():
-            p = float(proba[kind][0])
+            p = proba[kind]
             status = self._status(p, thresholds[kind])
             # Explained at every status: the gate may alert on earlier hours' scores, and a
             # repeat's reasons replace the stored ones.
-            ttf = self.bundle["ttf"].get(kind)
-            days = max(0.0, float(ttf.predict(x)[0])) if ttf is not None else None
+            ttf = self.ttf.get(kind)
+            days = max(0.0, ttf.predict(x[0])) if ttf is not None else None
             severity = "major" if days is not None and days <= URGENT_DAYS else "minor"
             explanation = self._explanation(kind, p, days, features, baseline)
             findings.append(Finding(mode, f"{self.name}:{mode}", status, severity, p, explanation))
