@@ -46,10 +46,13 @@ def publish(
     vin: str | None,
     failure_mode: str | None = None,
     severity: str | None = None,
+    vehicle: Vehicle | None = None,
     **extra: Any,
 ) -> FeedEvent:
-    """Add a card to the store's feed (sent to listeners when the caller commits)."""
-    vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin)) if vin else None
+    """Add a card to the store's feed (sent to listeners when the caller commits); the car is
+    looked up by its VIN unless the caller has it."""
+    if vehicle is None and vin:
+        vehicle = session.scalar(select(Vehicle).where(Vehicle.vin == vin))
     owner = session.get(Customer, vehicle.owner_id) if vehicle and vehicle.owner_id else None
     lead_en, lead_zh = TITLES[kind]
     what_en = what_zh = ""

@@ -8,6 +8,7 @@ reservation, so the job can still be booked after the parts' ETA. No HTTP.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -63,6 +64,29 @@ def add_labour_line(
     ensure_store(actor, work_order.store_id, entity="work_order")
     _editable(work_order)
     standard_rate = money_rules.pricing_of(session, work_order.store_id).labour_rate
+    line = _labour_line(
+        session, actor=actor, work_order=work_order, operation=operation,
+        standard_rate=standard_rate, hours=hours, rate=rate, discount_pct=discount_pct,
+        reason=reason, technician_id=technician_id,
+    )  # fmt: skip
+    session.refresh(work_order, attribute_names=["labour"])
+    estimates.lines_changed(session, work_order=work_order, actor_id=actor_id, reason=reason)
+    return line
+
+
+def _labour_line(
+    session: Session,
+    *,
+    actor: Actor,
+    work_order: WorkOrder,
+    operation: LabourOperation,
+    standard_rate: Decimal,
+    hours: Decimal | None = None,
+    rate: Decimal | None = None,
+    discount_pct: Decimal = Decimal(0),
+    reason: str | None = None,
+    technician_id: int | None = None,
+) -> LabourLine:
     money_rules.check_price_override(actor, field="rate", price=rate, reason=reason)
     money_rules.check_hours(actor, standard=operation.flat_rate_hours, hours=hours, reason=reason)
     money_rules.check_discount(session, actor, store_id=work_order.store_id, pct=discount_pct)
@@ -90,8 +114,6 @@ def add_labour_line(
         given={"hours": line.hours, "rate": line.rate, "discount_pct": line.discount_pct},
         reason=reason,
     )
-    session.refresh(work_order, attribute_names=["labour"])
-    estimates.lines_changed(session, work_order=work_order, actor_id=actor_id, reason=reason)
     return line
 
 
@@ -135,6 +157,30 @@ def add_part_line(
     """
     ensure_store(actor, work_order.store_id, entity="work_order")
     _editable(work_order)
+    line = _part_line(
+        session, actor=actor, work_order=work_order, part_id=part_id, quantity=quantity,
+        unit_price=unit_price, discount_pct=discount_pct, reason=reason, actor_id=actor_id,
+        reserve=reserve,
+    )  # fmt: skip
+    session.flush()
+    session.refresh(work_order, attribute_names=["parts"])
+    estimates.lines_changed(session, work_order=work_order, actor_id=actor_id, reason=reason)
+    return line
+
+
+def _part_line(
+    session: Session,
+    *,
+    actor: Actor,
+    work_order: WorkOrder,
+    part_id: int,
+    quantity: Decimal,
+    unit_price: Decimal | None,
+    discount_pct: Decimal,
+    reason: str | None,
+    actor_id: int | None,
+    reserve: bool,
+) -> PartLine:
     part = session.get(Part, part_id)
     if part is None or not part.active:
         raise NotFound(entity="part", id=part_id)
@@ -161,10 +207,32 @@ def add_part_line(
     )
     if reserve:
         _reserve(session, work_order, line, actor_id)
-    session.flush()
-    session.refresh(work_order, attribute_names=["parts"])
-    estimates.lines_changed(session, work_order=work_order, actor_id=actor_id, reason=reason)
     return line
+
+
+def add_catalogue_lines(
+    session: Session,
+    *,
+    work_order: WorkOrder,
+    operations: Sequence[LabourOperation],
+    parts: Sequence[tuple[int, Decimal]],
+    actor_id: int | None,
+    reserve: bool,
+) -> None:
+    """A new order's lines at catalogue prices, all at once: it has no estimate yet, so no
+    version to renew, and its line lists are read once at the end."""
+    actor = SystemActor(work_order.store_id)
+    _editable(work_order)
+    standard_rate = money_rules.pricing_of(session, work_order.store_id).labour_rate
+    for operation in operations:
+        _labour_line(session, actor=actor, work_order=work_order, operation=operation,
+                     standard_rate=standard_rate)  # fmt: skip
+    for part_id, quantity in parts:
+        _part_line(session, actor=actor, work_order=work_order, part_id=part_id,
+                   quantity=Decimal(str(quantity)), unit_price=None, discount_pct=Decimal(0),
+                   reason=None, actor_id=actor_id, reserve=reserve)  # fmt: skip
+    session.flush()
+    session.refresh(work_order, attribute_names=["labour", "parts"])
 
 
 def reserve_short(

@@ -24,7 +24,6 @@ from api.audit.models import StateTransition
 from api.audit.service import history
 from api.auth.actor import (
     Actor,
-    SystemActor,
     ensure_store,
     ensure_visible,
     is_technician,
@@ -141,21 +140,10 @@ def draft_work_order(
             return found  # a racing request with the same key won
         raise
     wo.number = _number("WO", wo.id)
-    for op in ops:
-        lines.add_labour_line(
-            session, actor=SystemActor(store_id), work_order=wo, operation=op, actor_id=actor_id
-        )
-    for part_id, quantity in parts:
-        lines.add_part_line(
-            session,
-            actor=SystemActor(store_id),
-            work_order=wo,
-            part_id=part_id,
-            quantity=Decimal(str(quantity)),
-            actor_id=actor_id,
-            reserve=reserve_parts,
-        )
-    session.flush()
+    lines.add_catalogue_lines(
+        session, work_order=wo, operations=ops, parts=parts, actor_id=actor_id,
+        reserve=reserve_parts,
+    )  # fmt: skip
     return wo
 
 
