@@ -86,6 +86,7 @@ def test_the_command_prices_a_saved_report(world, db_url, tmp_path):
         ("NOPE", {"confusion": {}}, "no store 'NOPE'; the stores are:"),
         (None, {"summary": {}}, "the report has no confusion table"),
         (None, "not json", "is not JSON"),
+        (None, {"confusion": {"battery": {"cooling": "two"}}}, "no confusion table"),
     ],
 )
 def test_the_command_says_what_is_wrong(world, db_url, tmp_path, store, content, problem):

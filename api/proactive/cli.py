@@ -102,9 +102,13 @@ def _confusion(report: Path | None, url: str) -> dict:
                 data = registry.load_model(conn, MODEL_NAME, None)[0].metrics
             except registry.RegistryError as exc:
                 raise typer.BadParameter(f"{exc}; run `pitstop diagnostics train` first") from None
-    if not isinstance(data, dict) or not isinstance(data.get("confusion"), dict):
+    confusion = data.get("confusion") if isinstance(data, dict) else None
+    if not isinstance(confusion, dict) or not all(
+        isinstance(found, dict) and all(isinstance(n, int) for n in found.values())
+        for found in confusion.values()
+    ):
         raise typer.BadParameter(
-            "the report has no confusion table; evaluate a fleet with faults "
-            "(`pitstop diagnostics evaluate --json`), not a healthy soak"
+            "the report has no confusion table (true mode -> named mode -> alerts); evaluate "
+            "a fleet with faults (`pitstop diagnostics evaluate --json`), not a healthy soak"
         )
-    return data["confusion"]
+    return confusion
