@@ -228,8 +228,10 @@ class IngestGroup:
     def rows(self) -> int:
         return sum(m.rows() for m in self.members)
 
-    def metrics(self) -> str:
-        return "\n".join(m.metrics() for m in self.members)
+    def latency_buckets(self) -> list[tuple[float, float]]:
+        """The publish → commit histogram, the members' counts added bucket by bucket."""
+        per_member = [_latency_buckets(m.metrics()) for m in self.members]
+        return [(same[0][0], sum(n for _, n in same)) for same in zip(*per_member, strict=True)]
 
     def exited(self) -> bool:
         return any(m.proc.poll() is not None for m in self.members)
@@ -310,7 +312,7 @@ def pipeline(
         if stored != fleet.samples:
             raise RuntimeError(f"{stored} fleet rows in telemetry, expected {fleet.samples}")
 
-        before = _latency_buckets(ingest.metrics())
+        before = ingest.latency_buckets()
         base = ingest.rows()
         messages = int(paced_seconds * rate / (per_message * signals))
         target = messages * per_message
@@ -331,7 +333,7 @@ def pipeline(
         go.set()
         finished = _wait_rows(ingest, base, target, progress, task)
         figures.paced_dps = target * signals / (finished - started)
-        after = _latency_buckets(ingest.metrics())
+        after = ingest.latency_buckets()
         figures.p50, figures.p99 = (_quantile(before, after, q) for q in (0.5, 0.99))
         progress.update(task, info=f"p99 {figures.p99:.2f} s")
         for proc in procs:
