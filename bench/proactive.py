@@ -121,7 +121,12 @@ def _worker_process(url: str, secret: str, threads: int, ready, stop) -> None:
     """One `pitstop worker` process of the loop phase, until `stop` is set."""
     settings = Settings(database_url=url, environment="development", jwt_secret=secret)
     worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
-    threading.Thread(target=lambda: (stop.wait(), worker.stop.set()), daemon=True).start()
+
+    def stop_when_told() -> None:
+        stop.wait()
+        worker.stop.set()
+
+    threading.Thread(target=stop_when_told, daemon=True).start()
     ready.release()  # imported and connected: the alerts may come
     worker.run()
 
@@ -136,7 +141,8 @@ def run(*, cars: int, seconds: float, threads: int, processes: int) -> None:
     """Measure alert-to-booked-appointment time at the median and p99, against a bare booking."""
     with scratch_database() as url:
         secret = secrets.token_urlsafe(48)  # signs the customers' links in this run only
-        factory = make_session_factory(make_engine(url))
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
         building = console.status(f"building two like sets of stores for {cars} cars each")
         with building, factory() as session:
             load_all_models()
@@ -183,7 +189,7 @@ def run(*, cars: int, seconds: float, threads: int, processes: int) -> None:
             shorts = conn.execute(
                 "SELECT count(*) FROM work_order_parts WHERE status = 'short'"
             ).fetchone()[0]
-        factory.kw["bind"].dispose()
+        engine.dispose()
     if not latencies:
         console.print("no alert was handled; see the worker's log")
         raise typer.Exit(1)

@@ -99,15 +99,15 @@ def wrong_kits(
 ) -> list[WrongKit]:
     """The wrong-mode alerts of an evaluation's confusion table (true mode -> named mode ->
     alerts), priced; the dearest first."""
-    out = [
-        WrongKit(
-            true,
-            named,
-            n,
-            kit_cost(session, store_id=store_id, group_id=group_id, failure_mode=named),
-        )  # fmt: skip
+    wrong = [
+        (true, named, n)
         for true, found in confusion.items()
         for named, n in found.items()
         if named != true and n > 0
     ]
+    costs = {
+        named: kit_cost(session, store_id=store_id, group_id=group_id, failure_mode=named)
+        for named in {named for _, named, _ in wrong}
+    }  # each kit priced once, however many true modes booked it
+    out = [WrongKit(true, named, n, costs[named]) for true, named, n in wrong]
     return sorted(out, key=lambda w: w.total, reverse=True)
