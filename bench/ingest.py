@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import re
@@ -11,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -28,6 +29,7 @@ from core.wire import TOPIC_ROOT, Sample, Telemetry, encode, now_ms, topic
 
 PHASE_TIMEOUT_S = 300  # a phase that takes longer than this is reported as failed
 POLL_S = 0.05
+SCRAPE_S = 0.25  # scraping /metrics costs the ingest CPU; its commit time keeps the timing exact
 console = Console()
 
 
@@ -41,6 +43,37 @@ class Figures:
     p99: float = float("nan")
     peak_rss_mb: float = 0.0
     ingests: int = 1
+    cpu_us: dict[str, float] = field(default_factory=dict)  # CPU µs per datapoint, flat out
+
+
+class CpuMeter:
+    """CPU seconds used by each part of the pipeline between two readings.
+
+    PostgreSQL is every `postgres` process on the machine, so read it on a quiet one.
+    """
+
+    def __init__(self, parts: dict[str, list[int]]):
+        self.parts = {name: [psutil.Process(pid) for pid in pids] for name, pids in parts.items()}
+        self.parts["PostgreSQL"] = [
+            p for p in psutil.process_iter(["name"]) if p.info["name"] == "postgres"
+        ]
+        self.start = self._read()
+
+    def _read(self) -> dict[str, float]:
+        used = {}
+        for name, procs in self.parts.items():
+            total = 0.0
+            for proc in procs:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+            used[name] = total
+        return used
+
+    def per_datapoint_us(self, datapoints: int) -> dict[str, float]:
+        """Each part's CPU since the meter started, in µs per datapoint."""
+        now = self._read()
+        return {name: (now[name] - self.start[name]) / datapoints * 1e6 for name in now}
 
 
 def run(
@@ -75,6 +108,7 @@ def run(
             pipeline(
                 db_url,
                 broker.url,
+                broker.process.pid,
                 fleet,
                 figures,
                 progress,
@@ -196,12 +230,16 @@ class IngestProcess:
         except OSError:
             return ""
 
+    def progress(self) -> tuple[int, float]:
+        """Telemetry rows committed so far, and when the last batch committed (Unix time)."""
+        text = self.metrics()
+        rows = re.search(r'pitstop_ingest_rows_written_total\{table="telemetry"\} (\S+)', text)
+        last = re.search(r"^pitstop_ingest_last_commit_timestamp_seconds (\S+)", text, re.M)
+        return int(float(rows.group(1))) if rows else 0, float(last.group(1)) if last else 0.0
+
     def rows(self) -> int:
         """Telemetry rows the ingest has committed so far."""
-        m = re.search(
-            r'pitstop_ingest_rows_written_total\{table="telemetry"\} (\S+)', self.metrics()
-        )
-        return int(float(m.group(1))) if m else 0
+        return self.progress()[0]
 
     def high_water_rss(self) -> int:
         """Peak resident memory (VmHWM where the kernel reports it)."""
@@ -225,8 +263,13 @@ class IngestGroup:
     def __init__(self, db_url: str, mqtt_url: str, processes: int):
         self.members = [IngestProcess(db_url, mqtt_url) for _ in range(processes)]
 
+    def progress(self) -> tuple[int, float]:
+        """Rows committed by all members, and the latest commit time among them."""
+        each = [m.progress() for m in self.members]
+        return sum(rows for rows, _ in each), max(last for _, last in each)
+
     def rows(self) -> int:
-        return sum(m.rows() for m in self.members)
+        return self.progress()[0]
 
     def latency_buckets(self) -> list[tuple[float, float]]:
         """The publish → commit histogram, the members' counts added bucket by bucket."""
@@ -245,15 +288,18 @@ class IngestGroup:
 
 
 def _wait_rows(ingest: IngestGroup, base: int, target: int, progress, task) -> float:
-    """Wait until the ingest has committed target rows more than base; the wall time then."""
+    """Wait until the ingest has committed target rows more than base; when that commit was."""
     deadline = time.monotonic() + PHASE_TIMEOUT_S
-    while (done := ingest.rows() - base) < target:
+    while True:
+        rows, last_commit = ingest.progress()
+        if (done := rows - base) >= target:
+            break
         if time.monotonic() > deadline or ingest.exited():
             raise RuntimeError(f"ingest committed {done} of {target} rows")
         progress.update(task, completed=done)
-        time.sleep(POLL_S)
+        time.sleep(SCRAPE_S)
     progress.update(task, completed=target)
-    return time.time()
+    return last_commit
 
 
 def _probe(ingest: IngestGroup, mqtt_url: str) -> int:
@@ -280,6 +326,7 @@ def _probe(ingest: IngestGroup, mqtt_url: str) -> int:
 def pipeline(
     db_url: str,
     mqtt_url: str,
+    broker_pid: int,
     fleet: Fleet,
     figures: Figures,
     progress: Progress,
@@ -298,9 +345,17 @@ def pipeline(
         task = progress.add_task("(c) pipeline, flat out", total=fleet.samples, info="")
         args = [(mqtt_url, *a) for a in _split(fleet.messages, publishers)]
         procs, go = _start(publish_all, args, publishers)
+        meter = CpuMeter(
+            {
+                "ingest": [m.proc.pid for m in ingest.members],
+                "broker": [broker_pid],
+                "publishers": [p.pid for p in procs],
+            }
+        )
         started = time.time()
         go.set()
         finished = _wait_rows(ingest, base, fleet.samples, progress, task)
+        figures.cpu_us = meter.per_datapoint_us(fleet.datapoints)
         figures.pipeline_dps = fleet.datapoints / (finished - started)
         progress.update(task, info=f"{figures.pipeline_dps:,.0f} dp/s")
         for proc in procs:
@@ -374,6 +429,8 @@ def report(f: Figures, rate: float) -> None:
     )
     console.print(f"    pipeline / COPY       {f.pipeline_dps / f.copy_dps:>12.1%}")
     console.print(f"    pipeline / broker     {f.pipeline_dps / f.broker_dps:>12.1%}")
+    cpu = ", ".join(f"{name} {us:.2f}" for name, us in f.cpu_us.items())
+    console.print(f"    CPU µs per datapoint  {cpu}")
     console.print(
         f"(d) pipeline, paced       {f.paced_dps:>12,.0f} datapoints/s (offered {rate:,.0f})"
     )

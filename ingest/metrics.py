@@ -75,6 +75,11 @@ class Metrics:
             "Age of the oldest sample received but not yet committed (0 when none)",
             registry=r,
         )
+        self.last_commit = Gauge(
+            "pitstop_ingest_last_commit_timestamp_seconds",
+            "When the last batch committed (Unix time; 0 before the first)",
+            registry=r,
+        )
         self.db_errors = Counter(
             "pitstop_ingest_database_errors", "Failed batch writes (retried)", registry=r
         )

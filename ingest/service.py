@@ -112,6 +112,10 @@ class Ingest:
         kind = msg.topic.rsplit("/", 1)[-1]
         self.metrics.messages.labels(kind if kind in UPLINK_KINDS else "other").inc()
         with self._cond:
+            # A full batch waits for the writer: reading no further lets the broker hold the
+            # backlog, and keeps each batch near its size instead of growing while one commits.
+            while self._batch.size >= self.config.max_batch_rows and not self.stopping.is_set():
+                self._cond.wait(STOP_POLL_S)
             try:
                 self._batch.add(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
             except Exception as exc:  # one message must never stop the loop
@@ -134,6 +138,7 @@ class Ingest:
                 self._cond.wait(min(wait_ms, STOP_POLL_S * 1000) / 1000)
             batch, self._batch = self._batch, Batch()
             self._writing = batch
+            self._cond.notify_all()
         if self.stopping.is_set() and not batch.messages:
             return None
         return batch
@@ -212,6 +217,7 @@ class Ingest:
         m.batch_size.observe(batch.size)
         m.commit_seconds.observe(elapsed)
         now = time.time()
+        m.last_commit.set(now)
         for ts in batch.newest_ts:
             m.latency.observe(max(0.0, now - ts / 1000))
 

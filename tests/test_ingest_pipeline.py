@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import msgspec
 import pytest
@@ -213,6 +214,21 @@ def test_database_outage_loses_nothing(db_url, mqtt_url, publisher):
                 )
         wait_for(lambda: all(rows(db_url, v) == 60 for v in vins), what="all 180 rows")
         assert service.metrics.db_errors._value.get() >= 1
+
+
+def test_a_stalled_database_leaves_the_backlog_at_the_broker(db_url, mqtt_url, publisher):
+    """While a batch cannot commit, the next one fills to its size and reading stops there."""
+    vin = make_vin()
+    start = now_ms() - 600_000
+    with running(config(db_url, mqtt_url, max_batch_rows=50)) as service:
+        with connect(db_url) as blocker:
+            blocker.execute("LOCK TABLE vehicle_latest IN ACCESS EXCLUSIVE MODE")
+            for n in range(30):
+                publisher.send(vin, "telemetry", good_samples(10, start + n * 10_000, n * 10))
+            wait_for(lambda: service._batch.size >= 50, what="the next batch to fill")
+            time.sleep(1.0)  # time enough to read the rest of the backlog, if it were read
+            assert service._batch.size == 50
+        wait_for(lambda: rows(db_url, vin) == 300, what="all 300 rows after the stall")
 
 
 def test_amqtt_fallback_to_mqtt_3(db_url, tmp_path):
