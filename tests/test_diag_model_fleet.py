@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 
 from core.clock import DAY_MS
@@ -14,6 +15,7 @@ from diagnostics.explain import render_reason
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 from diagnostics.lab import evaluation, fleetdata, training
 from diagnostics.lab.simfeed import feed
+from diagnostics.learned.calibration import calibrate
 from diagnostics.learned.inputs import MODEL_NAME, car_baseline
 from diagnostics.scoring import STATUSES
 from simulators.car import Car
@@ -68,6 +70,25 @@ def test_held_out_fleet_is_caught_before_failure(trained):
     assert summary["false_per_1000"] >= unknown["false_per_1000"], "its false alerts count"
 
 
+def test_calibrated_probabilities_match_how_often_the_fault_is_there(trained):
+    bundle, held_out = trained
+    report = training.evaluate(bundle, held_out, seed=TEST_SEED)
+    for mode in bundle["modes"]:
+        knots = bundle["calibration"][mode]
+        assert (np.diff(knots[0]) >= 0).all() and (np.diff(knots[1]) >= 0).all(), mode
+        assert knots[1].min() >= 0 and knots[1].max() <= 1, mode
+    table = "\n".join(evaluation.calibration_lines(report["calibration"]))
+    pooled = {}
+    for which in ("raw", "calibrated"):
+        judged = [(r[which]["ece"], r["rows"]) for r in report["calibration"].values() if r["rows"]]
+        pooled[which] = sum(e * n for e, n in judged) / sum(n for _, n in judged)
+    # On cars it never saw, calibrated probabilities are near the fault frequency, and no
+    # further from it than the raw scores (which boosting already keeps close on this fleet).
+    assert pooled["calibrated"] <= 0.1, table
+    assert pooled["calibrated"] <= pooled["raw"] + 0.01, table
+    assert training.jsonable(report)["calibration"].keys() == set(bundle["modes"])
+
+
 def _car_features(car: Car, until_ms: int) -> CarFeatures:
     features = CarFeatures()
     for sample in feed(car, until_ms):
@@ -97,6 +118,11 @@ def test_detector_from_the_registry_explains_a_failing_battery(trained, db_url):
     assert battery.key == "model:failure_predictor:battery"
     why = battery.explanation
     assert why["kind"] == "model" and why["version"] == 1 and why["fault"] == "battery"
+    # The alert opens on the raw score; it shows the calibrated probability.
+    assert why["score"] >= bundle["thresholds"]["battery"]
+    calibrated = calibrate(bundle["calibration"]["battery"], why["score"])
+    assert battery.probability == pytest.approx(calibrated, abs=1e-3)
+    assert why["probability"] == pytest.approx(calibrated, abs=1e-3)
     assert 0 <= why["time_to_failure_days"] < 4
     assert why["signals"] and all(math.isfinite(s["z"]) for s in why["signals"])
     # The strongest signal is a voltage, well below this car's own baseline.

@@ -27,6 +27,7 @@ from sklearn.metrics import average_precision_score, precision_recall_fscore_sup
 
 from core.clock import DAY_MS
 from diagnostics.lab.fleetdata import Windows
+from diagnostics.learned.calibration import calibrate
 from diagnostics.modes import FAULT_KIND_MODES
 from diagnostics.persistence import IMMEDIATE, Gate, alert_starts, gated_statuses
 from simulators.faults import KINDS
@@ -172,6 +173,53 @@ def confusion(w: Windows, opened: dict[str, np.ndarray]) -> dict[str, dict[str, 
     return {true: dict(found.most_common()) for true, found in sorted(out.items())}
 
 
+CALIBRATION_BINS = 10
+SPEAKS = 0.05  # a probability below this says "no fault"
+
+
+def calibration_report(w: Windows, mode: str, scores: np.ndarray, knots) -> dict:
+    """How well a mode's probabilities match how often its fault is there, raw and calibrated.
+
+    Judged on the hours where either probability is at least SPEAKS (on the rest, both say
+    "no" and are right almost always, which would swamp the figures): the expected
+    calibration error (the hour-weighted gap between mean probability and fault frequency
+    over ten equal-width bins) and the Brier score (the mean squared error).
+    """
+    calibrated = calibrate(knots, scores)
+    with np.errstate(invalid="ignore"):
+        rows = np.isfinite(scores) & ((scores >= SPEAKS) | (calibrated >= SPEAKS))
+    truth = (w.mode[rows] == mode).astype(float)
+    out = {"rows": int(rows.sum()), "fault_rows": int(truth.sum())}
+    for name, p in (("raw", scores[rows]), ("calibrated", calibrated[rows])):
+        bins = np.minimum((p * CALIBRATION_BINS).astype(int), CALIBRATION_BINS - 1)
+        gap = sum(
+            abs(p[bins == b].mean() - truth[bins == b].mean()) * (bins == b).sum()
+            for b in np.unique(bins)
+        )
+        out[name] = {
+            "ece": float(gap / len(p)) if len(p) else float("nan"),
+            "brier": float(np.mean((p - truth) ** 2)) if len(p) else float("nan"),
+        }
+    return out
+
+
+def calibration_lines(calibration: dict[str, dict]) -> list[str]:
+    """Per mode, how far the raw and the calibrated probabilities are from fault frequency."""
+    out = [
+        f"probability vs fault frequency, on hours where either is {SPEAKS} or more "
+        "(calibration error and Brier score, raw -> calibrated):"
+    ]
+    for mode, r in calibration.items():
+        if not r["rows"]:
+            continue
+        raw, cal = r["raw"], r["calibrated"]
+        out.append(
+            f"  {mode:<12} {raw['ece']:.3f} -> {cal['ece']:.3f}, {raw['brier']:.3f} -> "
+            f"{cal['brier']:.3f} over {r['rows']} hours, {r['fault_rows']} in a fault window"
+        )
+    return out
+
+
 POOLED = ("cars", "caught", "alerted_cars", "false_alerts", "wrong_mode_alerts", "healthy_car_days")
 
 
@@ -242,6 +290,8 @@ def format_report(report: dict) -> list[str]:
         )
     if report.get("confusion"):
         lines += confusion_lines(report["confusion"])
+    if report.get("calibration"):
+        lines += calibration_lines(report["calibration"])
     lines += report.get("notes", [])
     if "ttf_mae_days" in report:
         lines.append(f"time-to-failure error (median absolute): {report['ttf_mae_days']:.1f} days")

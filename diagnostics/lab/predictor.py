@@ -16,6 +16,7 @@ from sklearn.ensemble import (
     HistGradientBoostingRegressor,
     IsolationForest,
 )
+from sklearn.isotonic import IsotonicRegression
 from sklearn.model_selection import GroupKFold
 from threadpoolctl import threadpool_limits
 
@@ -87,6 +88,19 @@ def fit_classifiers(
 def predict_proba(models: dict, X: np.ndarray) -> dict[str, np.ndarray]:
     """The probability of each mode for each row."""
     return {mode: m.predict_proba(X)[:, 1] for mode, m in models.items()}
+
+
+def fit_calibration(scores: np.ndarray, truth: np.ndarray) -> np.ndarray | None:
+    """A mode's isotonic map from out-of-fold scores to fault frequency, as knots (2 x k).
+
+    None when the scores cannot support one (no finite score of either class).
+    """
+    ok = np.isfinite(scores)
+    if not (truth[ok].any() and (~truth[ok]).any()):
+        return None
+    iso = IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
+    iso.fit(scores[ok], truth[ok].astype(float))
+    return np.vstack([iso.X_thresholds_, iso.y_thresholds_])
 
 
 @single_threaded

@@ -59,6 +59,7 @@ def train(w: Windows, *, seed: int = 0, progress: Progress | None = None) -> dic
         w.X, labels, w.car, folds=CV_FOLDS, seed=seed, rows=rows, progress=say
     )
     oof = {m: np.where(rows[m], p, np.nan) for m, p in oof.items()}
+    calibration = {m: predictor.fit_calibration(oof[m], labels[m]) for m in modes}
     allowed = evaluation.allowed_false_alerts(w, len(modes))
     gate, tuned_by, thresholds, gate_search = choose_gate(w, oof, modes, allowed, say)
     classifiers = predictor.fit_classifiers(w.X, labels, seed=seed, rows=rows, progress=say)
@@ -79,6 +80,7 @@ def train(w: Windows, *, seed: int = 0, progress: Progress | None = None) -> dic
         "classifiers": classifiers,
         "ttf": ttf,
         "thresholds": thresholds,
+        "calibration": {m: k for m, k in calibration.items() if k is not None},
         "anomaly": anomaly,
         "anomaly_medians": medians,
         "anomaly_threshold": anomaly_threshold,
@@ -220,6 +222,12 @@ def evaluate(bundle: dict, w: Windows, *, seed: int) -> dict:
         "modes": {**modes, ANOMALY_ROW if alerts else WATCH_ROW: unknown},
         "summary": summary,
         "confusion": evaluation.confusion(w, opened),
+        "calibration": {
+            mode: evaluation.calibration_report(
+                w, mode, proba[mode], bundle.get("calibration", {}).get(mode)
+            )
+            for mode in bundle["modes"]
+        },
     }
     report["notes"] = [f"persistence: an alert needs {gate.k} of the car's last {gate.n} hours"]
     report["notes"].append(

@@ -15,6 +15,7 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 from diagnostics.learned.boosting import RowPredictor
+from diagnostics.learned.calibration import calibrate
 from diagnostics.learned.forest import row_score
 from diagnostics.learned.inputs import (
     INPUT_NAMES,
@@ -89,6 +90,7 @@ class ModelDetector:
         self.bundle = bundle
         self.classifiers = {k: RowPredictor(m) for k, m in bundle["classifiers"].items()}
         self.ttf = {k: RowPredictor(m) for k, m in bundle["ttf"].items()}
+        self.calibration = bundle.get("calibration", {})  # bundles from before it: raw scores
         self.model = model
         self.version = version
         self.name = f"model:{model}"
@@ -132,8 +134,11 @@ class ModelDetector:
             ttf = self.ttf.get(kind)
             days = max(0.0, ttf.predict(x[0])) if ttf is not None else None
             severity = "major" if days is not None and days <= URGENT_DAYS else "minor"
-            explanation = self._explanation(kind, p, days, features, baseline)
-            findings.append(Finding(mode, f"{self.name}:{mode}", status, severity, p, explanation))
+            shown = calibrate(self.calibration.get(kind), p)
+            explanation = self._explanation(kind, p, shown, days, features, baseline)
+            findings.append(
+                Finding(mode, f"{self.name}:{mode}", status, severity, shown, explanation)
+            )
         # a mode that could not judge the car (no evidence, NaN) explains nothing
         explained = any(
             f.status != "healthy" and f.probability is not None and math.isfinite(f.probability)
@@ -161,7 +166,7 @@ class ModelDetector:
         status = self._status(score, self.bundle["anomaly_threshold"][MODEL_LINE])
         unusual = status == "active"
         explanation = (
-            self._explanation(None, None, None, features, baseline)
+            self._explanation(None, None, None, None, features, baseline)
             | {"score": round(score, 4), "cause": "unknown"}
             if unusual
             else {}
@@ -172,13 +177,18 @@ class ModelDetector:
             status = "hold"
         return Finding("anomaly", f"{self.name}:anomaly", status, "minor", None, explanation)
 
-    def _explanation(self, kind, p, days, features, baseline) -> dict:
+    def _explanation(self, kind, score, probability, days, features, baseline) -> dict:
         return {
             "kind": "model",
             "model": self.model,
             "version": self.version,
             "fault": kind,
-            "probability": None if p is None or math.isnan(p) else round(p, 4),
+            "probability": _rounded(probability),
+            "score": _rounded(score),
             "time_to_failure_days": None if days is None else round(days, 2),
             "signals": explain(self.bundle, features, baseline, kind),
         }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else round(float(value), 4)
