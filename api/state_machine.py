@@ -233,8 +233,7 @@ class StateMachine:
             reason=reason.strip()[:MAX_REASON_LENGTH] if reason else None,
             actor_user_id=actor_id,
         )
-        session.add(row)
-        session.flush()
+        session.add(row)  # written with the next flush: a reaction's audit rows go together
         return row
 
     def describe(self) -> dict[str, Any]:
