@@ -9,6 +9,8 @@ import random
 import subprocess
 import sys
 
+import pytest
+
 from core.clock import DAY_MS
 from core.db import connect
 from core.wire import now_ms
@@ -97,6 +99,28 @@ def test_a_soak_plan_is_healthy_and_takes_every_line_in_turn():
     assert all(s.fault is None for s in specs)
     assert [s.line for s in specs] == [*LINES, *LINES]
     assert all(s.end_ms - s.start_ms == 3 * DAY_MS for s in specs)
+
+
+def test_a_soak_plan_can_take_a_climate_training_never_saw():
+    specs = soak.plan(6, days=3, climate=(-25.0, -5.0))
+    assert all(-25 <= s.climate_c <= -5 for s in specs)
+    assert len({s.climate_c for s in specs}) > 1, "each car its own climate"
+    assert [s.seed for s in specs] == [s.seed for s in soak.plan(6, days=3)], "the same cars"
+    assert all(s.car().climate_c == s.climate_c for s in specs)
+    r = soak.report(specs, [], learned=False)
+    assert r["climate_c"] == [min(s.climate_c for s in specs), max(s.climate_c for s in specs)]
+    assert "mean outside temperature" in soak.format_report(r)[0]
+
+
+@pytest.mark.parametrize("climate", ["-5", "0:-10", "cold:warm", "-80:0"])
+def test_the_soak_command_refuses_a_climate_it_cannot_read(climate):
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "diagnostics", "evaluate", "--no-learned",
+         "--soak-cars", "3", "--soak-climate", climate],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "--soak-climate" in done.stderr and "-25:0" in done.stderr, done.stderr
 
 
 def test_the_soak_command_reports_the_rate_and_needs_no_database():

@@ -93,6 +93,24 @@ def test_engine_warms_from_ambient_and_the_thermostat_holds_about_90():
     assert all(80 <= t <= 96 for t in warm), warm
 
 
+def _crank_dips(ambient: float) -> list[float]:
+    car = Car(start_ms=START_MS, seed=5, profile="commuter", ambient_c=ambient)
+    dips, seen = [], 0
+    for _ in drive(car, 4 * DAY_S, 60):
+        if car.trips_started > seen and car.last_crank_min_v is not None:
+            seen = car.trips_started
+            dips.append(car.last_crank_min_v)
+    return dips
+
+
+def test_a_winter_start_sags_deeper_than_a_mild_one():
+    mild, winter = _crank_dips(15.0), _crank_dips(-25.0)
+    assert len(mild) >= 6 and len(winter) >= 6
+    # At -25 °C (with the day's swing, -20 °C and colder) about 0.9 V deeper, still a start.
+    assert statistics.median(mild) - statistics.median(winter) >= 0.6
+    assert min(winter) >= 6.5
+
+
 def test_alternator_charges_and_resting_voltage_settles_after_stop():
     car = Car(start_ms=START_MS, seed=11, profile="taxi")
     samples = list(drive(car, 3 * DAY_S, 20))

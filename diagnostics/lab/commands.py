@@ -159,6 +159,11 @@ def evaluate_command(
         0, min=0, help="Also drive this many healthy cars of every line through every detector"
     ),
     soak_days: float = typer.Option(30.0, min=1, max=365, help="Days each soak car is driven"),
+    soak_climate: str = typer.Option(
+        None,
+        metavar="LOW:HIGH",
+        help="The soak cars' mean outside temperatures, °C (default: each car draws 5 to 28)",
+    ),
 ) -> None:
     """Print the evaluation report; the last line is a one-line summary."""
     console.file = sys.stderr if as_json else sys.stdout
@@ -179,8 +184,9 @@ def evaluate_command(
     if leave_one_line_out:
         _leave_one_line_out(cars or TEST_CARS, workers, as_json)
         return
+    climate = _climate(soak_climate) if soak_climate else None
     if soak_cars and not learned:
-        _soak(soak_cars, soak_days, workers, None, as_json)
+        _soak(soak_cars, soak_days, workers, None, as_json, climate)
         return
     with connect(resolve_database_url()) as conn:
         try:
@@ -216,7 +222,23 @@ def evaluate_command(
     for text in evaluation.format_report(_with_leads(report)):
         console.print(text, highlight=False)
     if soak_cars:
-        _soak(soak_cars, soak_days, workers, (bundle, (record.name, record.version)), as_json)
+        model = (bundle, (record.name, record.version))
+        _soak(soak_cars, soak_days, workers, model, as_json, climate)
+
+
+def _climate(text: str) -> tuple[float, float]:
+    """LOW:HIGH in °C, refused unless LOW <= HIGH and both are numbers."""
+    try:
+        low, high = (float(part) for part in text.split(":"))
+    except ValueError:
+        raise typer.BadParameter(
+            f"--soak-climate {text!r}: give LOW:HIGH in °C, for example -25:0"
+        ) from None
+    if not -50 <= low <= high <= 50:
+        raise typer.BadParameter(
+            f"--soak-climate {text!r}: need -50 <= LOW <= HIGH <= 50 °C, for example -25:0"
+        )
+    return low, high
 
 
 def _leave_one_line_out(test_cars: int, workers: int, as_json: bool) -> None:
@@ -248,11 +270,11 @@ def _leave_one_line_out(test_cars: int, workers: int, as_json: bool) -> None:
         console.print(text, highlight=False)
 
 
-def _soak(cars: int, days: float, workers: int, model, as_json: bool) -> None:
+def _soak(cars: int, days: float, workers: int, model, as_json: bool, climate=None) -> None:
     """Drive healthy cars of every line through every detector; print the alerts they open."""
     from diagnostics.lab import soak
 
-    specs = soak.plan(cars, days)
+    specs = soak.plan(cars, days, climate=climate)
     bundle, named = model if model else (None, ("", 0))
     with _progress() as progress:
         task = progress.add_task(f"healthy soak (seed {soak.SOAK_SEED})", total=len(specs))

@@ -48,6 +48,15 @@ class CarSpec:
     start_ms: int
     end_ms: int
     fault: Fault | None = None
+    climate_c: float | None = None  # the car's mean outside temperature; None: the car draws it
+
+    def car(self) -> Car:
+        """The simulated car this spec describes."""
+        return Car(
+            start_ms=self.start_ms, seed=self.seed, vin=self.vin, profile=self.profile,
+            faults=[self.fault] if self.fault else [], physics=car_physics(self.line, self.seed),
+            ambient_c=self.climate_c,
+        )  # fmt: skip
 
 
 @dataclass
@@ -111,10 +120,7 @@ def plan_fleet(
 
 def simulate_car(spec: CarSpec) -> tuple[np.ndarray, np.ndarray]:
     """The car's hourly model rows and their times, from SCORE_AFTER_DAYS until its end."""
-    car = Car(
-        start_ms=spec.start_ms, seed=spec.seed, vin=spec.vin, profile=spec.profile,
-        faults=[spec.fault] if spec.fault else [], physics=car_physics(spec.line, spec.seed),
-    )  # fmt: skip
+    car = spec.car()
     features = CarFeatures()
     next_snap = spec.start_ms + int(SCORE_AFTER_DAYS * DAY_MS)
     rows, times = [], []

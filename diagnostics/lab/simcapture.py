@@ -17,8 +17,6 @@ from core.wire import topic
 from diagnostics.lab.capture import HEALTHY, TRUTH_COLUMNS, capture_line
 from diagnostics.lab.fleetdata import CarSpec
 from diagnostics.lab.simfeed import feed
-from simulators.car import Car
-from simulators.physics import car_physics
 
 BATCH_MS = 60_000  # a telemetry message holds this much time of samples ...
 BATCH_SAMPLES = 50  # ... or this many, whichever comes first
@@ -50,10 +48,7 @@ def write_fleet(
 
 
 def _write_car(spec: CarSpec, out: TextIO, read_every_s: float) -> int:
-    car = Car(
-        start_ms=spec.start_ms, seed=spec.seed, vin=spec.vin, profile=spec.profile,
-        faults=[spec.fault] if spec.fault else [], physics=car_physics(spec.line, spec.seed),
-    )  # fmt: skip
+    car = spec.car()
     lines = 0
 
     def send(kind: str, payload: dict, last_ms: int) -> None:

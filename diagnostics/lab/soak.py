@@ -10,10 +10,11 @@ code, or a learned model.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.clock import DAY_MS
 from diagnostics.detection import Detection, DtcReport
@@ -22,8 +23,7 @@ from diagnostics.lab.fleetdata import CarSpec, plan_fleet
 from diagnostics.lab.simfeed import SimSample, feed
 from diagnostics.rules import RuleDetector
 from diagnostics.scoring import Clear, Detector, Raise
-from simulators.car import Car
-from simulators.physics import LINES, car_physics
+from simulators.physics import LINES
 
 SOAK_SEED = 3  # neither the lab's training seed (1) nor its test seed (2)
 SOAK_DAYS = 30.0
@@ -42,17 +42,27 @@ class Opened:
     ts_ms: int
 
 
-def plan(cars: int, days: float = SOAK_DAYS, seed: int = SOAK_SEED) -> list[CarSpec]:
-    """Healthy cars of every model line in turn, each driven for `days`."""
-    return plan_fleet(cars, seed, fault_share=0.0, lines=tuple(LINES), healthy_days=days)
+def plan(
+    cars: int,
+    days: float = SOAK_DAYS,
+    seed: int = SOAK_SEED,
+    climate: tuple[float, float] | None = None,
+) -> list[CarSpec]:
+    """Healthy cars of every model line in turn, each driven for `days`.
+
+    climate, (low, high) in °C, gives each car a mean outside temperature drawn from it,
+    for example a northern winter that training never saw.
+    """
+    specs = plan_fleet(cars, seed, fault_share=0.0, lines=tuple(LINES), healthy_days=days)
+    if climate is None:
+        return specs
+    rng = random.Random(seed)
+    return [replace(s, climate_c=round(rng.uniform(*climate), 1)) for s in specs]
 
 
 def drive(spec: CarSpec, detectors: list[Detector]) -> list[Opened]:
     """Drive one car through the detectors; the alerts it opened, in its time order."""
-    car = Car(
-        start_ms=spec.start_ms, seed=spec.seed, vin=spec.vin, profile=spec.profile,
-        faults=[spec.fault] if spec.fault else [], physics=car_physics(spec.line, spec.seed),
-    )  # fmt: skip
+    car = spec.car()
     return opened_alerts(spec.vin, spec.line, feed(car, spec.end_ms), detectors)
 
 
@@ -148,9 +158,11 @@ def report(specs: list[CarSpec], opened: list[Opened], *, learned: bool) -> dict
         }
         for line, d in days_by_line.items()
     }
+    climates = [s.climate_c for s in specs if s.climate_c is not None]
     return {
         "cars": len(specs),
         "car_days": days,
+        "climate_c": [min(climates), max(climates)] if climates else None,
         "learned": learned,
         "alerts": len(opened),
         "per_1000": per_1000(len(opened), days),
@@ -169,7 +181,7 @@ def format_report(r: dict) -> list[str]:
     )
     out = [
         f"healthy soak: {r['cars']} healthy cars, {r['car_days']:.0f} car-days, every model line"
-        f" ({layers})",
+        f" ({layers})" + _climate_text(r.get("climate_c")),
         f"{'line':<12}{'cars':>6}{'alerts':>8}{'per 1,000':>11}",
     ]
     for line, row in r["lines"].items():
@@ -184,3 +196,7 @@ def format_report(r: dict) -> list[str]:
         f"({verdict} the goal of {GOAL_PER_1000:g})"
     )
     return out
+
+
+def _climate_text(climate: list[float] | None) -> str:
+    return f", mean outside temperature {climate[0]:g} to {climate[1]:g} °C" if climate else ""
