@@ -10,7 +10,8 @@ What each feature means physically (units are those of the signal catalogue):
 
     rest_v_*        battery voltage with the engine off, at least an hour after it stopped (V)
     rest_v_trend    slope of the daily resting voltage over the last days (V/day)
-    crank_v_*       lowest voltage seen while the starter turns the engine (V)
+    crank_v_*       lowest voltage seen while the starter turns the engine, referred to
+                    21 °C with the load-test allowance for the cold (diagnostics.battery) (V)
     charge_v_*      voltage while running, i.e. the alternator's regulation (V)
     coolant_max_*   hottest coolant while running (°C)
     coolant_warm_*  mean coolant once the engine has run 10 minutes and its coolant has held
@@ -36,6 +37,7 @@ from collections.abc import Iterable
 from core.clock import DAY_MS
 from core.signals import SIGNALS
 from diagnostics import buckets
+from diagnostics.battery import referred_crank_v
 from diagnostics.buckets import NAN, Bucket, aggregate, bucket_at, from_json, to_json
 
 HOUR_MS = 3_600_000
@@ -54,6 +56,8 @@ STEADY_C = 4.0  # an engine still warming climbs more than this in STEADY_MS
 COLD_START_C = 50.0  # a start below this times the warm-up
 WARMUP_TARGET_C = 80.0
 WARMUP_CENSOR_S = 1800.0  # a warm-up not done by then is recorded as this long
+COOLED_MS = 3 * 3_600_000  # parked this long, the intake air is at the outside temperature
+COOLED_INTAKE = "cooled_intake"  # kept with the last values: the last such reading
 STALE_VALUE_MS = 30_000  # a slow signal's last value stands in for this long
 TRIP_GAP_MS = 600_000  # no running sample for this long ends the trip
 O2_SWITCH_V = 0.45
@@ -134,7 +138,7 @@ class CarFeatures:
         if self.last_ts is not None and ts_ms <= self.last_ts:
             return  # repeated or late: diagnostics.service rewinds to a checkpoint for those
         self._maybe_roll_baseline(ts_ms)
-        for name in ("COOLANT_TEMP", "RPM", "SPEED", "RUN_TIME"):
+        for name in ("COOLANT_TEMP", "RPM", "SPEED", "RUN_TIME", "AMBIANT_AIR_TEMP", "INTAKE_TEMP"):
             if (v := _finite(values, name)) is not None:
                 self.last[name] = (ts_ms, v)
         rpm = self._recent("RPM", ts_ms)
@@ -159,7 +163,7 @@ class CarFeatures:
             run_s = max(run_s, self._recent("RUN_TIME", ts_ms) or 0.0)
             obs += self._running_obs(ts_ms, values, run_s, speed, coolant, volt)
         elif rpm is not None and CRANKING_RPM < rpm < RUNNING_RPM and volt is not None:
-            obs.append(("crank_v", volt))
+            obs.append(("crank_v", referred_crank_v(volt, self._outside_air(ts_ms))))
         elif volt is not None and (rpm is None or rpm < CRANKING_RPM):
             if self.stopped_at is None:
                 self.stopped_at = ts_ms  # first seen parked: settle from here
@@ -181,6 +185,25 @@ class CarFeatures:
     def _recent(self, name: str, ts_ms: int) -> float | None:
         seen = self.last.get(name)
         return seen[1] if seen and ts_ms - seen[0] <= STALE_VALUE_MS else None
+
+    def _outside_air(self, ts_ms: int) -> float | None:
+        """The outside temperature at a start, for a car with or without the ambient PID.
+
+        Without it, the intake air of a car that stood COOLED_MS is taken as the outside air
+        (and kept for a day); after a shorter stop the intake is still warm, so the colder of
+        it and the last cooled reading is used.
+        """
+        if (ambient := self._recent("AMBIANT_AIR_TEMP", ts_ms)) is not None:
+            return ambient
+        intake = self._recent("INTAKE_TEMP", ts_ms)
+        stood = ts_ms - self.stopped_at if self.stopped_at is not None else 0
+        if intake is not None and stood >= COOLED_MS:
+            self.last[COOLED_INTAKE] = (ts_ms, intake)
+            return intake
+        cooled = self.last.get(COOLED_INTAKE)
+        if cooled is None or ts_ms - cooled[0] > DAY_MS:
+            return intake
+        return cooled[1] if intake is None else min(cooled[1], intake)
 
     def _start_trip(self, ts_ms: int, coolant: float | None) -> None:
         self.running = True

@@ -28,10 +28,10 @@ CLOSED_LOOP_ABOVE_C = 40.0  # below, the engine runs open loop (no trims, cold O
 TRIM_LIMIT_PCT = 25.0  # the engine computer cannot correct further than this
 MAX_COOLANT_C = 130.0
 STALE_TRIP_MS = 30 * 60_000  # a trip this late is skipped rather than started late
-# Below freezing a healthy battery sags further while cranking and thick oil cranks longer:
-# at -20 °C, about 0.9 V deeper and 0.6 s longer (cold = 1). None of it above 0 °C.
-COLD_FULL_C = -20.0
-COLD_CRANK_SAG_V = 0.9
+# In the cold a healthy battery sags further while cranking (V per °C below 21 °C, and more
+# per °C below freezing), and thick oil cranks longer below freezing (s at -20 °C and colder).
+SAG_BELOW_21_V_PER_C = 0.022
+SAG_BELOW_0_V_PER_C = 0.035
 COLD_CRANK_EXTRA_S = 0.6
 
 # Chinese makers' world manufacturer identifiers (first three VIN characters).
@@ -156,14 +156,15 @@ class Car:
         self.driver.set_mode(self._segments[0][0])
         battery = self.severity("battery")
         self.state = "cranking"
-        self.crank_left_s = 0.8 + 2.5 * battery + COLD_CRANK_EXTRA_S * self._cold()
+        frozen = min(1.0, max(0.0, -self.ambient_c / 20))
+        self.crank_left_s = 0.8 + 2.5 * battery + COLD_CRANK_EXTRA_S * frozen
         self.crank_left_s += self.rng.uniform(0, 0.4)
         self.last_crank_min_v = None
 
     def _crank_step(self, dt: float) -> None:
         battery = self.severity("battery")
         rest = self._resting_voltage()
-        sag = 1.9 + 2.8 * battery + COLD_CRANK_SAG_V * self._cold()
+        sag = 1.9 + 2.8 * battery + self._cold_sag()
         self.module_v = rest - sag - self.rng.uniform(0, 0.3)
         self.last_crank_min_v = min(self.last_crank_min_v or 99.0, self.module_v)
         self.rpm = self.rng.uniform(180, 260)
@@ -192,9 +193,10 @@ class Car:
 
     # ---- physics ---------------------------------------------------------------------------
 
-    def _cold(self) -> float:
-        """How far below freezing it is: 0 at 0 °C and above, 1 at COLD_FULL_C and below."""
-        return min(1.0, max(0.0, self.ambient_c / COLD_FULL_C))
+    def _cold_sag(self) -> float:
+        """The extra cranking sag of a healthy battery at today's outside temperature (V)."""
+        amb = self.ambient_c
+        return SAG_BELOW_21_V_PER_C * max(0.0, 21 - amb) + SAG_BELOW_0_V_PER_C * max(0.0, -amb)
 
     def _resting_voltage(self) -> float:
         return self.battery_rest_v - 0.8 * self.severity("battery")

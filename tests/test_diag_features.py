@@ -8,6 +8,7 @@ import math
 import pytest
 
 from core.clock import DAY_MS
+from diagnostics.battery import cold_allowance_v
 from diagnostics.dtc import findings, known_codes, lookup, translate
 from diagnostics.features import FEATURE_NAMES, CarFeatures
 from diagnostics.lab.simfeed import feed
@@ -196,3 +197,45 @@ def test_a_model_judges_a_fault_only_where_its_evidence_was_read():
     assert judged(X, "misfire").tolist() == [True, True, False]
     assert judged(X, None).tolist() == [True, True, False]
     assert judged(X, "battery").tolist() == [True, True, True]
+
+
+def _crank_dip(values: dict[str, float]) -> float:
+    feats = CarFeatures()
+    at = START + DAY_MS
+    feats.update(at, {"RPM": 0.0, "CONTROL_MODULE_VOLTAGE": 12.6, **values})
+    feats.update(at + 500, {"RPM": 220.0, "CONTROL_MODULE_VOLTAGE": 8.9, **values})
+    feats.update(at + 1500, {"RPM": 800.0, "CONTROL_MODULE_VOLTAGE": 14.2, **values})
+    return feats.snapshot(at + 2000)["crank_v_min_1d"]
+
+
+def test_a_cold_cranking_dip_is_read_as_the_load_test_reads_it():
+    # 8.9 V fails the 9.6 V limit at 21 °C; at -18 °C the load test passes anything from 8.5 V.
+    assert _crank_dip({"AMBIANT_AIR_TEMP": 25.0}) == pytest.approx(8.9)
+    assert _crank_dip({"AMBIANT_AIR_TEMP": -17.8}) == pytest.approx(8.9 + 1.1)
+    # A car without the outside-air PID: the intake air, near it after a night outside.
+    assert _crank_dip({"INTAKE_TEMP": -17.8}) == pytest.approx(8.9 + 1.1)
+    assert _crank_dip({}) == pytest.approx(8.9), "no temperature: no allowance"
+    assert _crank_dip({"AMBIANT_AIR_TEMP": -38.0}) == pytest.approx(8.9 + cold_allowance_v(-30))
+    assert _crank_dip({"AMBIANT_AIR_TEMP": -60.0}) == pytest.approx(8.9), "implausible: unused"
+
+
+def test_without_the_outside_air_pid_a_cooled_intake_stands_in_for_it():
+    feats, at = CarFeatures(), START + DAY_MS
+    hour = 3_600_000
+
+    def start(ts: int, intake: float) -> None:
+        feats.update(ts, {"RPM": 0.0, "CONTROL_MODULE_VOLTAGE": 12.6, "INTAKE_TEMP": intake})
+        feats.update(ts + 500, {"RPM": 220.0, "CONTROL_MODULE_VOLTAGE": 8.9, "INTAKE_TEMP": intake})
+        feats.update(ts + 1500, {"RPM": 800.0, "CONTROL_MODULE_VOLTAGE": 14.2})
+        feats.update(ts + 600_000, {"RPM": 0.0, "CONTROL_MODULE_VOLTAGE": 12.7})  # a trip ends
+
+    start(at, intake=-17.8)  # the first start: the intake, though it never was seen cooling
+    first = feats.snapshot(at + 700_000)["crank_v_min_1h"]
+    assert first == pytest.approx(8.9 + 1.1)
+    start(at + 5 * hour, intake=-17.8)  # after 5 hours parked: the outside air, kept
+    start(at + 6 * hour, intake=15.0)  # 50 minutes later the intake is still warm
+    assert feats.snapshot(at + 6 * hour + 700_000)["crank_v_min_1h"] == pytest.approx(8.9 + 1.1)
+    start(at + 40 * hour, intake=15.0)  # parked since: this intake is the outside air now
+    assert feats.snapshot(at + 40 * hour + 700_000)["crank_v_min_1h"] == pytest.approx(
+        8.9 + cold_allowance_v(15.0)
+    )
