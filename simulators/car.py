@@ -33,6 +33,7 @@ STALE_TRIP_MS = 30 * 60_000  # a trip this late is skipped rather than started l
 SAG_BELOW_21_V_PER_C = 0.022
 SAG_BELOW_0_V_PER_C = 0.035
 COLD_CRANK_EXTRA_S = 0.6
+COLD_CRANK_FULL_C = -20.0
 
 # Chinese makers' world manufacturer identifiers (first three VIN characters).
 WMIS = ("LSV", "LFV", "LGB", "LVS", "LBV", "LSG", "LHG", "LVG")
@@ -156,7 +157,7 @@ class Car:
         self.driver.set_mode(self._segments[0][0])
         battery = self.severity("battery")
         self.state = "cranking"
-        frozen = min(1.0, max(0.0, -self.ambient_c / 20))
+        frozen = min(1.0, max(0.0, self.ambient_c / COLD_CRANK_FULL_C))
         self.crank_left_s = 0.8 + 2.5 * battery + COLD_CRANK_EXTRA_S * frozen
         self.crank_left_s += self.rng.uniform(0, 0.4)
         self.last_crank_min_v = None
