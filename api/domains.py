@@ -14,7 +14,7 @@ from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
     "auth", "crm", "telemetry", "audit", "sales", "parts", "purchasing", "workshop",
-    "work_orders", "feedback", "alerts", "proactive", "notifications",
+    "work_orders", "feedback", "alerts", "proactive", "notifications", "kpis",
 )  # fmt: skip
 
 

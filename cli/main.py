@@ -10,6 +10,7 @@ import logging
 
 import typer
 
+from api.kpis.cli import kpis_app
 from api.proactive.cli import worker, wrong_kits
 from bench.cli import bench_app
 from cli.api import api
@@ -27,6 +28,7 @@ app.add_typer(bench_app, name="bench", no_args_is_help=True)
 app.add_typer(diagnostics_app, name="diagnostics")
 diagnostics_app.command("wrong-kits")(wrong_kits)
 app.add_typer(cars_app, name="cars")
+app.add_typer(kpis_app, name="kpis")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
 app.command("simulate")(simulate)

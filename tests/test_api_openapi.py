@@ -20,6 +20,8 @@ BARE_LISTS = {  # path: why it is not paged
     "/auth/stores": "the caller's own stores, a handful",
     "/notifications/push/subscriptions": "the caller's own browsers",
     "/parts/reorder-proposal": "a computed proposal, one line per part below its reorder point",
+    "/kpis": "the KPI catalogue, one entry per definition",
+    "/kpis/summary": "one tile per KPI",
 }
 FORM_BODIES = {"/auth/token"}  # the OAuth2 password form, defined by the standard
 

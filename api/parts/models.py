@@ -230,6 +230,12 @@ class StockMove(Base):
     occurred_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    recorded_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True),
+        server_default=func.now(),
+        index=True,
+        comment="When the line was written; occurred_at may be earlier (rollups read from here)",
+    )
 
 
 class Reservation(Entity):

@@ -222,7 +222,11 @@ def _book_then_reserve(
             wo = _draft(session, proposal, parts, actor_id, reserve_parts=False)
             appointment = _book_slot(session, proposal, customer, expected, actor_id)
             reserve_short(
-                session, actor=SystemActor(proposal.store_id), work_order=wo, actor_id=actor_id
+                session,
+                actor=SystemActor(proposal.store_id),
+                work_order=wo,
+                actor_id=actor_id,
+                first_request=True,
             )
             if _shorts(wo) != expected:
                 raise _StockMoved

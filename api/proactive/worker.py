@@ -4,8 +4,8 @@ Reactor threads take unhandled alert events one at a time (FOR UPDATE SKIP LOCKE
 alert_events, so any number of threads or processes share the work and nothing is missed);
 a listener on NOTIFY 'pitstop_alerts' wakes them at once, and a poll catches what a missed
 NOTIFY would have. A housekeeping thread sends due notifications, closes delivered jobs
-(comeback watch, training labels) and writes service reminders. SIGTERM stops the loops after
-the event in hand.
+(comeback watch, training labels), writes service reminders and refreshes the KPI rollups.
+SIGTERM stops the loops after the event in hand.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.db import make_engine, make_session_factory
+from api.kpis import rollup
 from api.models_base import load_all_models
 from api.notifications.dispatch import dispatch_due
 from api.proactive import closing, feed, flows, reminders
@@ -35,6 +36,7 @@ POLL_S = 1.0  # reactors re-check the table this often even without a NOTIFY
 DISPATCH_S = 2.0  # notifications due are sent this often
 CLOSING_S = 30.0  # delivered jobs are closed (watch, training label) this often
 REMINDERS_S = 3600.0  # service reminders are computed this often
+KPI_ROLLUP_S = 300.0  # the KPI rollups catch up this often (the day's figures within minutes)
 RETRIES = 5  # a deadlock between racing bookings is retried this often
 OVERLAP_IDS = 10_000  # a diagnostics transaction committing late may hold lower event ids
 MAX_OUTCOME = 200
@@ -65,6 +67,7 @@ class WorkerConfig:
     dispatch_s: float = DISPATCH_S
     closing_s: float = CLOSING_S
     reminders_s: float = REMINDERS_S
+    kpi_rollup_s: float = KPI_ROLLUP_S
 
 
 def handle_next(
@@ -189,6 +192,7 @@ class Worker:
             (self.config.dispatch_s, self._dispatch),
             (self.config.closing_s, self._close),
             (self.config.reminders_s, self._remind),
+            (self.config.kpi_rollup_s, self._roll_up),
         ]
         last = [-math.inf] * len(jobs)  # each job runs at start, then every `every` seconds
         while not self.stop.is_set():
@@ -213,3 +217,7 @@ class Worker:
     def _remind(self) -> None:
         with self.session_factory() as session, session.begin():
             reminders.run_reminders(session)
+
+    def _roll_up(self) -> None:
+        with self.session_factory() as session, session.begin():
+            rollup.refresh(session)

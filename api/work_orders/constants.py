@@ -69,6 +69,7 @@ InspectionResult = Literal["ok", "attention", "urgent"]
 
 VAT_RATE = Decimal("0.13")  # China's VAT on repair services and parts
 DEFAULT_LABOUR_RATE = Decimal("320.00")  # CNY per flat-rate hour when a store sets none
+LABOUR_COST_RATE = Decimal("90.00")  # CNY a clocked hour costs (wage and overhead), by default
 
 # Money rules (a store's own row in store_pricing overrides the discount limits and the rate).
 # Who may grant a discount, up to which percent; above a role's limit only a manager may.

@@ -207,6 +207,7 @@ def _part_line(
     )
     if reserve:
         _reserve(session, work_order, line, actor_id)
+        line.short_at_request = line.status == "short"
     return line
 
 
@@ -236,13 +237,23 @@ def add_catalogue_lines(
 
 
 def reserve_short(
-    session: Session, *, actor: Actor, work_order: WorkOrder, actor_id: int | None = None
+    session: Session,
+    *,
+    actor: Actor,
+    work_order: WorkOrder,
+    actor_id: int | None = None,
+    first_request: bool = False,
 ) -> list[PartLine]:
-    """Try again to reserve the short lines (after a goods receipt); returns those still short."""
+    """Try again to reserve the short lines (after a goods receipt); returns those still short.
+
+    first_request: the lines were drafted without reserving, and this is their first try
+    (what stock could not fill now counts against the fill rate)."""
     ensure_store(actor, work_order.store_id, entity="work_order")
     short = [line for line in work_order.parts if line.status == "short"]
     for line in short:
         _reserve(session, work_order, line, actor_id)
+        if first_request:
+            line.short_at_request = line.status == "short"
     session.flush()
     return [line for line in short if line.status == "short"]
 

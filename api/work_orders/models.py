@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     DateTime,
     Float,
@@ -28,6 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from api.models_base import Entity, StoreEntity, sql_in
 from api.work_orders.constants import (
     ESTIMATE_STATES,
+    LABOUR_COST_RATE,
     OUTCOMES,
     PART_LINE_STATES,
     WAIT_REASONS,
@@ -177,6 +179,9 @@ class PartLine(Entity):
     reservation_id: Mapped[int | None] = mapped_column(
         BigInteger, _fk("part_reservations", "SET NULL"), index=True
     )
+    short_at_request: Mapped[bool] = mapped_column(
+        Boolean, server_default=text("false"), comment="Stock could not fill it when asked for"
+    )
 
 
 class StorePricing(Entity):
@@ -185,6 +190,7 @@ class StorePricing(Entity):
     __tablename__ = "store_pricing"
     __table_args__ = (
         CheckConstraint("labour_rate > 0", name="labour_rate"),
+        CheckConstraint("labour_cost_rate >= 0", name="labour_cost_rate"),
         CheckConstraint(
             "advisor_discount_max BETWEEN 0 AND manager_discount_max "
             "AND manager_discount_max <= 100",
@@ -194,6 +200,11 @@ class StorePricing(Entity):
 
     store_id: Mapped[int] = mapped_column(BigInteger, _fk("stores", "CASCADE"), unique=True)
     labour_rate: Mapped[Decimal] = mapped_column(Money, comment="CNY per flat-rate hour")
+    labour_cost_rate: Mapped[Decimal] = mapped_column(
+        Money,
+        server_default=text(str(LABOUR_COST_RATE)),
+        comment="What a clocked hour costs the store (wage and overhead), CNY",
+    )
     advisor_discount_max: Mapped[Decimal] = mapped_column(
         Percent, comment="An advisor's discount limit, percent"
     )

@@ -23,6 +23,7 @@ from api.work_orders import messages as _messages  # noqa: F401  (registers work
 from api.work_orders.constants import (
     DEFAULT_DISCOUNT_LIMITS,
     DEFAULT_LABOUR_RATE,
+    LABOUR_COST_RATE,
     MAX_HOURS_FACTOR,
 )
 from api.work_orders.models import StorePricing, WorkOrder
@@ -34,6 +35,7 @@ class Pricing:
 
     labour_rate: Decimal
     discount_limits: dict[str, Decimal]
+    labour_cost_rate: Decimal = LABOUR_COST_RATE
 
 
 def pricing_of(session: Session, store_id: int) -> Pricing:
@@ -43,7 +45,7 @@ def pricing_of(session: Session, store_id: int) -> Pricing:
         return Pricing(DEFAULT_LABOUR_RATE, dict(DEFAULT_DISCOUNT_LIMITS))
     manager = row.manager_discount_max
     limits = {"service_advisor": row.advisor_discount_max, "manager": manager, "admin": manager}
-    return Pricing(row.labour_rate, limits)
+    return Pricing(row.labour_rate, limits, row.labour_cost_rate)
 
 
 def _roles(roles: frozenset[str]) -> str:
@@ -145,6 +147,7 @@ def set_store_pricing(
     labour_rate: Decimal,
     advisor_discount_max: Decimal,
     manager_discount_max: Decimal,
+    labour_cost_rate: Decimal | None = None,
 ) -> Pricing:
     """Set a store's labour rate and discount limits (a manager's decision); audited."""
     ensure_store(actor, store_id)
@@ -161,6 +164,8 @@ def set_store_pricing(
     row.labour_rate = labour_rate
     row.advisor_discount_max = advisor_discount_max
     row.manager_discount_max = manager_discount_max
+    if labour_cost_rate is not None:
+        row.labour_cost_rate = labour_cost_rate
     session.flush()
     after = pricing_of(session, store_id)
     audit.record(
@@ -181,4 +186,5 @@ def _settings(pricing: Pricing) -> dict[str, Decimal]:
         "labour_rate": pricing.labour_rate,
         "advisor_discount_max": pricing.discount_limits["service_advisor"],
         "manager_discount_max": pricing.discount_limits["manager"],
+        "labour_cost_rate": pricing.labour_cost_rate,
     }

@@ -363,6 +363,7 @@ def _pricing(store_id: int, pricing: money_rules.Pricing) -> PricingRead:
         labour_rate=pricing.labour_rate,
         advisor_discount_max=limits["service_advisor"],
         manager_discount_max=limits["manager"],
+        labour_cost_rate=pricing.labour_cost_rate,
     )
 
 

@@ -258,9 +258,18 @@ class PricingIn(BaseModel):
     labour_rate: Decimal = Field(gt=0, le=100_000, decimal_places=2, examples=["320.00"])
     advisor_discount_max: Decimal = Field(ge=0, le=100, decimal_places=2, examples=["10"])
     manager_discount_max: Decimal = Field(ge=0, le=100, decimal_places=2, examples=["30"])
+    labour_cost_rate: Decimal | None = Field(
+        default=None,
+        ge=0,
+        le=100_000,
+        decimal_places=2,
+        examples=["90.00"],
+        description="What a clocked hour costs the store (labour margin); unchanged if absent",
+    )
 
 
 class PricingRead(PricingIn):
     """A store's money settings, as work-order lines use them."""
 
     store_id: int
+    labour_cost_rate: Decimal

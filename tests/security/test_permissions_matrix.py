@@ -377,6 +377,7 @@ def _records(session: Session, app: FastAPI) -> Records:
             "notification_id": notification.id,
             "subscription_id": live["subscription"].id,
             "token": survey.token,
+            "kpi": "csi",
         },
         queries={
             ("GET", "/telemetry/vehicles/{vin}/series"): {"signal": "COOLANT_TEMP"},

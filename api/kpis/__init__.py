@@ -1,0 +1,1 @@
+"""KPIs: definitions as data, incremental rollups, targets, and the figures behind them."""
