@@ -89,3 +89,18 @@ def bench_edge(
     from bench import edge
 
     edge.run(pids=pids, seconds=seconds)
+
+
+@bench_app.command("kpi")
+def bench_kpi(
+    cars: int = typer.Option(10_000, min=100, help="Connected cars of the group"),
+    work_orders: int = typer.Option(100_000, min=1_000, help="Jobs over the two years"),
+    telemetry_cars: int = typer.Option(20, min=1, help="Cars with 90 days of telemetry"),
+    repeats: int = typer.Option(30, min=5, help="Timed calls of each API request"),
+) -> None:
+    """Time the KPI page's and a vehicle page's API calls against bare SELECTs of their rows."""
+    from bench import kpi
+
+    with _scratch_refusal_as_usage_error():
+        kpi.run(cars=cars, work_orders=work_orders, telemetry_cars=telemetry_cars,
+                repeats=repeats)  # fmt: skip

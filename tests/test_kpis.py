@@ -15,7 +15,7 @@ from api.auth.models import Store
 from api.auth.roles import Role
 from api.feedback.models import Survey
 from api.kpis import docs, rollup, service
-from api.kpis.definitions import KPIS
+from api.kpis.definitions import BY_KPI, KPIS
 from api.kpis.measures import MEASURES
 from api.sales.models import SalesOrder, StockVehicle
 from api.work_orders.models import Invoice, InvoiceLine, LabourLine, WorkOrder
@@ -265,3 +265,18 @@ def test_bad_requests_say_what_to_change(client):
     assert wrong.status_code == 422 and "broken down by" in wrong.text
     negative = client.put("/kpis/csi/targets/1", json={"target": -5}, headers=headers)
     assert negative.status_code == 422
+
+
+@pytest.mark.parametrize("code", ["csi", "labour_utilisation", "days_of_supply"])
+def test_each_trend_point_is_the_kpi_over_its_own_span(app, code):
+    kpi = BY_KPI[code]
+    end = local_today()
+    with app.state.session_factory() as session:
+        stores = list(session.scalars(select(Store.id)))
+        spans = service._buckets(end - YEAR, end, "month")
+        trend = service._trend(session, kpi, stores, spans)
+        assert len(trend) == len(spans) >= 12
+        for point in trend:
+            alone = service.values(session, (kpi,), stores, point["start"], point["end"])
+            assert point["value"] == alone[code], point
+        assert any(point["value"] is not None for point in trend), f"{code} has no data"

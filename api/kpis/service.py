@@ -220,10 +220,7 @@ def detail(
         why = Text("kpi.dimension", {"kpi": code, "allowed": ", ".join(kpi.dimensions) or "-"})
         raise InvalidInput(field="dimension", problem=why)
     value = values(session, (kpi,), stores, date_from, date_to)[kpi.code]
-    trend = [
-        {"start": a, "end": b, "value": values(session, (kpi,), stores, a, b)[kpi.code]}
-        for a, b in _buckets(date_from, date_to, grain)
-    ]
+    trend = _trend(session, kpi, stores, _buckets(date_from, date_to, grain))
     goals = targets(session, stores)
     result = {**describe(kpi), "value": value, **_gap(kpi, value, goals.get(kpi.code)),
               "trend": trend, "breakdown": None}  # fmt: skip
@@ -232,6 +229,36 @@ def detail(
             session, kpi, stores, date_from, date_to, dimension, language
         )
     return result
+
+
+def _trend(
+    session: Session, kpi: Kpi, stores: list[int], spans: list[tuple[date, date]]
+) -> list[dict[str, Any]]:
+    """The KPI over each span, from one query (retention: one per span)."""
+    if kpi.kind == "retention":
+        return [
+            {"start": a, "end": b, "value": _retention(session, stores, b, kpi.scale)}
+            for a, b in spans
+        ]
+    rows = session.execute(
+        text(
+            "SELECT s.start, f.measure, sum(f.value), sum(f.value) FILTER (WHERE f.day = s.end)"
+            " FROM unnest(CAST(:starts AS date[]), CAST(:ends AS date[])) AS s(start, \"end\")"
+            " JOIN kpi_facts f ON f.day BETWEEN s.start AND s.end"
+            " WHERE f.store_id = ANY(:stores) AND f.dimension = '' AND f.measure = ANY(:measures)"
+            " GROUP BY s.start, f.measure"
+        ),
+        {"starts": [a for a, _ in spans], "ends": [b for _, b in spans], "stores": stores,
+         "measures": list(kpi.measures)},
+    ).all()  # fmt: skip
+    sums: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    lasts: dict[date, dict[str, Decimal]] = defaultdict(dict)
+    for start, measure, total, last in rows:
+        sums[start][measure], lasts[start][measure] = total, last or Decimal(0)
+    return [
+        {"start": a, "end": b, "value": _value(kpi, sums[a], lasts[a], (b - a).days + 1)}
+        for a, b in spans
+    ]
 
 
 def breakdown(
