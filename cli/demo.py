@@ -98,6 +98,9 @@ def demo(
         help="Exit non-zero unless every car reported, an alert is open and the proactive "
         "loop booked a visit.",
     ),
+    history_days: int = typer.Option(
+        730, min=0, help="Days of business history to seed behind today (0: a short one)."
+    ),
 ) -> None:
     """Run the whole system: database, broker, ingest, diagnostics, a simulated fleet, the API."""
     from simulators.fleet import fleet_plan
@@ -108,8 +111,8 @@ def demo(
         plan = fleet_plan(cars, faults, FLEET_SEED)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from None
-    with console.status("starting PostgreSQL and seeding the demo dealer group"):
-        database_url, faulty = _prepare_database(plan)
+    with console.status("starting PostgreSQL and seeding the demo dealer group and its history"):
+        database_url, faulty = _prepare_database(plan, history_days)
     broker, car_accounts = None, []
     mqtt_url = settings.mqtt_url
     if not mqtt_url:
@@ -190,17 +193,29 @@ def _log_to_file(path: Path) -> Path:
     return path
 
 
-def _prepare_database(plan) -> tuple[str, int]:
-    """Migrate, and seed the dealer group with the fleet's cars, faulty ones first."""
+def _prepare_database(plan, history_days: int) -> tuple[str, int]:
+    """Migrate, and seed the dealer group with the fleet's cars, faulty ones first, and its
+    business history (seeded once; later starts find it and add nothing); then refresh the
+    KPI rollups, so that the console's first figures are there when it opens."""
     from core.db.embedded import resolve_database_url
     from core.db.migrate import upgrade
-    from demo.world import seed_demo_database
+    from demo.world import refresh_kpis_database, seed_demo_database
 
     database_url = resolve_database_url()
     upgrade(database_url)
     faulty = [car.vin for car in plan if car.fault]
     vins = faulty + [car.vin for car in plan if not car.fault]
-    seed_demo_database(database_url, vins, consenting=frozenset(faulty))
+    log = logging.getLogger(__name__)
+    started = time.monotonic()
+    report = seed_demo_database(
+        database_url, vins, consenting=frozenset(faulty), history_days=history_days
+    )
+    if report.history.days:
+        log.info(
+            "seeded %d days of history in %.1f s", report.history.days, time.monotonic() - started
+        )
+    refreshed = refresh_kpis_database(database_url)
+    log.info("KPI rollups refreshed in %.1f s (%d facts)", refreshed.seconds, refreshed.facts)
     return database_url, len(faulty)
 
 

@@ -54,8 +54,14 @@ class PartsSeedReport:
     issues: int = 0
 
 
-def seed_parts(session: Session, group: DealerGroup, stores: dict[str, Store]) -> PartsSeedReport:
-    """Add the demo parts data for the group (idempotent); the caller commits."""
+def seed_parts(
+    session: Session, group: DealerGroup, stores: dict[str, Store], *, store_stock: bool = True
+) -> PartsSeedReport:
+    """Add the demo parts data for the group (idempotent); the caller commits.
+
+    Without store_stock the store warehouses are left empty, with neither the twelve weeks of
+    purchases and consumption nor a reorder proposal: the long history (demo.parts_history)
+    is their ledger and sets their policies."""
     report = PartsSeedReport()
     suppliers, report.suppliers = seed_suppliers(session, group)
     rows = catalogue()
@@ -86,17 +92,17 @@ def seed_parts(session: Session, group: DealerGroup, stores: dict[str, Store]) -
         stocked[warehouse.id] = [
             p for p in parts.values() if spec[p.part_number].weekly >= 0.25 or rng.random() < 0.5
         ]
-    for warehouse in (hq, *by_store.values()):
+    for warehouse in (hq, *by_store.values()) if store_stock else (hq,):
         factor = HQ_FACTOR if warehouse is hq else 1
         report.orders += purchase_history(
             session, access, rng, warehouse, stocked[warehouse.id], spec, factor
         )
-    for warehouse in by_store.values():
+    for warehouse in by_store.values() if store_stock else ():
         _consumption(session, access, rng, warehouse, stocked[warehouse.id], spec, report)
         _policies(session, warehouse, stocked[warehouse.id], spec)
     _shrinkage_and_transfers(session, access, rng, hq, by_store, parts)
     pudong = by_store.get("SH-PD")
-    if pudong is not None:
+    if pudong is not None and store_stock:
         report.orders += len(
             reports.order_proposal(session, actor=access, warehouse_id=pudong.id, actor_id=clerk)
         )

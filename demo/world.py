@@ -10,22 +10,30 @@ phone numbers, VINs) and only missing ones are added.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from api.auth.roles import Role
 from demo.crm import seed_crm
 from demo.group import DEMO_STAFF, seed_customer_login, seed_group
+from demo.live_day import seed_live_day
+from demo.long_history import HistoryReport, seed_history
 from demo.notifications import seed_notifications
 from demo.parts import seed_parts
 from demo.people import DEMO_CUSTOMER_USER, DEMO_PASSWORD
 from demo.proactive import seed_proactive
 from demo.sales import seed_sales
+from demo.store_settings import seed_kpi_targets, seed_pricing
 from demo.work_orders import seed_work_orders
 from demo.workshop import seed_workshop
 
+if TYPE_CHECKING:
+    from api.kpis.rollup import RefreshReport
+
 DEMO_CUSTOMERS = 200
+DEMO_HISTORY_DAYS = 730  # what `pitstop demo` seeds: two years of business history
 
 
 @dataclass
@@ -38,6 +46,8 @@ class SeedReport:
     vehicles: int = 0
     interactions: int = 0
     logins: list[tuple[str, str, str]] = field(default_factory=list)
+    history: HistoryReport = field(default_factory=HistoryReport)
+    live: dict[str, int] = field(default_factory=dict)
 
 
 def seed_demo(
@@ -46,11 +56,15 @@ def seed_demo(
     *,
     customers: int = DEMO_CUSTOMERS,
     consenting: frozenset[str] = frozenset(),
+    history_days: int = 0,
+    live_day: bool | None = None,
 ) -> SeedReport:
     """Add the demo dealer group to the database (idempotent); the caller commits.
 
     The VINs go to the first customers in order; new owners of `consenting` VINs agree to
     the channels the demo delivers on, so that its messages about those cars reach them.
+    With history_days, that many days of business history end yesterday (demo.long_history);
+    live_day (by default: when there is history) fills today's workshop (demo.live_day).
     """
     seeded = seed_group(session)
     group, stores = seeded.group, seeded.stores
@@ -59,11 +73,19 @@ def seed_demo(
     if crm.first_customer is not None:
         users += seed_customer_login(session, group, crm.first_customer)
     seed_sales(session, group, stores)
-    seed_parts(session, group, stores)
+    seed_parts(session, group, stores, store_stock=history_days <= 0)
     seed_workshop(session, group, stores)
+    seed_pricing(session, stores)
     seed_work_orders(session, stores)
     seed_notifications(session, group, stores)
     seed_proactive(session, group, stores)
+    session.flush()
+    history = seed_history(session, group, stores, days=history_days, fleet_vins=list(vins))
+    if history_days > 0:  # the figures to steer by, once there is a history behind them
+        seed_kpi_targets(session, stores)
+    live = {}
+    if live_day if live_day is not None else history_days > 0:
+        live = seed_live_day(session, group, stores, fleet_vins=list(vins))
     session.flush()
     logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))
@@ -74,7 +96,26 @@ def seed_demo(
         vehicles=crm.vehicles,
         interactions=crm.interactions,
         logins=logins,
+        history=history,
+        live=live,
     )
+
+
+def refresh_kpis(session: Session) -> RefreshReport:
+    """The KPI rollups brought up to date after a seed (the caller commits), so that the
+    console's first figures are there; returns the rollup's RefreshReport.
+
+    The tables are analysed first: right after a bulk seed the planner has no statistics, and
+    the first refresh of two years' history takes minutes instead of seconds without them."""
+    import time
+
+    from api.kpis.rollup import refresh
+
+    started = time.perf_counter()
+    session.execute(text("ANALYZE"))
+    report = refresh(session)
+    report.seconds = time.perf_counter() - started  # with the analysis
+    return report
 
 
 def fleet_vins(session: Session) -> list[str]:
@@ -87,7 +128,11 @@ def fleet_vins(session: Session) -> list[str]:
 
 
 def seed_demo_database(
-    database_url: str, vins: list[str], *, consenting: frozenset[str] = frozenset()
+    database_url: str,
+    vins: list[str],
+    *,
+    consenting: frozenset[str] = frozenset(),
+    history_days: int = 0,
 ) -> SeedReport:
     """seed_demo in a transaction of its own on the database."""
     from api.db import make_engine, make_session_factory
@@ -97,6 +142,20 @@ def seed_demo_database(
     engine = make_engine(database_url)
     try:
         with make_session_factory(engine).begin() as session:
-            return seed_demo(session, vins, consenting=consenting)
+            return seed_demo(session, vins, consenting=consenting, history_days=history_days)
+    finally:
+        engine.dispose()
+
+
+def refresh_kpis_database(database_url: str) -> RefreshReport:
+    """refresh_kpis in a transaction of its own on the database."""
+    from api.db import make_engine, make_session_factory
+    from api.models_base import load_all_models
+
+    load_all_models()
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            return refresh_kpis(session)
     finally:
         engine.dispose()

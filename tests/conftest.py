@@ -133,3 +133,26 @@ def world(app) -> dict[str, Any]:
 
     with app.state.session_factory.begin() as session:
         return two_store_world(session)
+
+
+HISTORY_DAYS = 730  # what `pitstop demo` seeds
+
+
+@pytest.fixture(scope="session")
+def history_fleet() -> list[str]:
+    """VINs standing in for the simulated fleet of the seeded history."""
+    from tests.factories import make_vin
+
+    return [make_vin() for _ in range(6)]
+
+
+@pytest.fixture(scope="session")
+def history_db(server_url, history_fleet) -> Iterator[str]:
+    """A database of its own with the demo seeded as `pitstop demo` does: two years of
+    business history and a live working day (for the KPI and forecasting tests)."""
+    from demo.world import seed_demo_database
+
+    url = create_database(server_url, "history")
+    seed_demo_database(url, history_fleet, history_days=HISTORY_DAYS)
+    yield url
+    drop_database(server_url, url)
