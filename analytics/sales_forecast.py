@@ -153,13 +153,16 @@ def backtest(
     h: int = 3,
     windows: int = 12,
     methods: Sequence[str] = METHODS,
+    min_months: int = MIN_MONTHS,
 ) -> Backtest:
-    """Rolling-origin evaluation: `windows` origins one month apart, each forecasting h months."""
+    """Rolling-origin evaluation: `windows` origins one month apart, each forecasting h months;
+    the first origin has at least min_months of history (a shop with two years of history
+    lowers it, and says so)."""
     series = _series(history)
     n = min(len(y) for _, y in series.values())
     first = n - h - windows + 1
-    if first < MIN_MONTHS:
-        raise ValueError(f"back-test needs {MIN_MONTHS + h + windows - 1} months, have {n}")
+    if first < min_months:
+        raise ValueError(f"back-test needs {min_months + h + windows - 1} months, have {n}")
     rows = []
     for cutoff in range(first, n - h + 1):
         train = {uid: (ds[:cutoff], y[:cutoff]) for uid, (ds, y) in series.items()}

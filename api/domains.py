@@ -14,7 +14,8 @@ from fastapi import APIRouter
 
 DOMAINS: tuple[str, ...] = (
     "auth", "crm", "telemetry", "audit", "sales", "parts", "purchasing", "workshop",
-    "work_orders", "feedback", "alerts", "proactive", "notifications", "kpis",
+    "work_orders", "feedback", "alerts", "proactive", "notifications", "kpis", "forecasts",
+    "alarms",
 )  # fmt: skip
 
 

@@ -120,7 +120,9 @@ def _emit(url: str, vins: list[str], seconds: float) -> None:
 def _worker_process(url: str, secret: str, threads: int, ready, stop) -> None:
     """One `pitstop worker` process of the loop phase, until `stop` is set."""
     settings = Settings(database_url=url, environment="development", jwt_secret=secret)
-    worker = Worker(settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9))
+    worker = Worker(
+        settings, WorkerConfig(threads=threads, dispatch_s=1e9, reminders_s=1e9, forecasts_s=None)
+    )
 
     def stop_when_told() -> None:
         stop.wait()

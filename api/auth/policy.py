@@ -230,9 +230,15 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/kpis/{kpi}"): Rule(MANAGERS, STORE),
     ("GET", "/kpis/{kpi}/records"): Rule(MANAGERS, STORE),
     ("PUT", "/kpis/{kpi}/targets/{store_id}"): Rule(MANAGERS, STORE),
+    ("GET", "/forecasts/sales"): Rule(SELLERS, STORE),
+    ("GET", "/forecasts/parts"): Rule(PARTS_WRITERS, STORE),
+    ("GET", "/forecasts/churn"): Rule(MANAGERS, STORE),
     ("GET", "/notifications/deliveries"): Rule(STAFF, STORE),
     ("GET", "/notifications/quiet-hours/{store_id}"): Rule(STAFF, STORE),
     ("PUT", "/notifications/quiet-hours/{store_id}"): Rule(MANAGERS, STORE),
+    ("GET", "/alarms"): Rule(MANAGERS, STORE),
+    ("GET", "/alarms/{alarm_id}"): Rule(MANAGERS, STORE),
+    ("POST", "/alarms/{alarm_id}/acknowledge"): Rule(MANAGERS, STORE),
 }
 
 # Fields that only some of a route's roles may set.
@@ -290,6 +296,8 @@ STEPS: dict[str, dict[tuple[str, str], frozenset[str]]] = {
     },
     "sales_stock": {(ANY, ANY): SELLERS | SYSTEM_ONLY},
     "customer": {(ANY, ANY): CRM_EDITORS | SYSTEM_ONLY},
+    # A manager acknowledges a business alarm; the alarm job closes it once the level settles.
+    "business_alarm": {(ANY, ANY): MANAGERS | SYSTEM_ONLY},
 }
 
 

@@ -59,9 +59,13 @@ def refresh(
     stores = list(session.scalars(text("SELECT id FROM stores")))
     for measure in MEASURES:
         state = None if full else states.get(measure.code)
-        dirty = _dirty(session, measure, state, stores, last_day, days)
-        report.store_days[measure.code] = len(dirty)
-        report.facts += _rebuild(session, measure, dirty)
+        if state is None:
+            report.store_days[measure.code] = len(stores) * (days + 1)
+            report.facts += _rebuild_all(session, measure, stores, first, last_day)
+        else:
+            dirty = _dirty(session, measure, state, stores, last_day)
+            report.store_days[measure.code] = len(dirty)
+            report.facts += _rebuild(session, measure, dirty)
         _mark(session, states, measure.code, clock, first, rebuilt=state is None)
     state = None if full else states.get(CUSTOMER_MONTHS)
     report.store_days[CUSTOMER_MONTHS] = _customer_months(session, state, last_day, days)
@@ -72,16 +76,8 @@ def refresh(
 
 
 def _dirty(
-    session: Session,
-    measure: Measure,
-    state: RollupState | None,
-    stores: list[int],
-    last_day: date,
-    days: int,
+    session: Session, measure: Measure, state: RollupState, stores: list[int], last_day: date
 ) -> set[tuple[int, date]]:
-    if state is None:
-        first = last_day - timedelta(days=days)
-        return {(s, first + timedelta(n)) for s in stores for n in range(days + 1)}
     found: set[tuple[int, date]] = set()
     if measure.changed is not None:
         rows = session.execute(
@@ -124,19 +120,40 @@ def _rebuild(session: Session, measure: Measure, dirty: set[tuple[int, date]]) -
         params,
     )
     first, last = pairs[0][1], max(d for _, d in pairs)
-    if measure.per_day:
-        params |= {"start": first, "end": last + timedelta(days=1)}
-    else:  # local days lie within a day either side of UTC's
-        params |= {
-            "start": datetime.combine(first - timedelta(days=1), datetime.min.time()),
-            "end": datetime.combine(last + timedelta(days=2), datetime.min.time()),
-        }
+    params |= _window(measure, first, last)
     inserted = session.execute(text(insert_sql(measure)), params)
     return inserted.rowcount
 
 
-def insert_sql(measure: Measure) -> str:
-    """The INSERT of one measure's sums for the store days in :stores/:days."""
+def _rebuild_all(
+    session: Session, measure: Measure, stores: list[int], first: date, last: date
+) -> int:
+    """Every day of [first, last] for the stores: a range, not a list of store days."""
+    params = {"measure": measure.code, "stores": stores, "first": first, "last": last}
+    session.execute(
+        text(
+            "DELETE FROM kpi_facts WHERE measure = :measure AND store_id = ANY(:stores)"
+            " AND day BETWEEN :first AND :last"
+        ),
+        params,
+    )
+    params |= _window(measure, first, last)
+    return session.execute(text(insert_sql(measure, whole=True)), params).rowcount
+
+
+def _window(measure: Measure, first: date, last: date) -> dict[str, date | datetime]:
+    """The measure's own :start and :end around the local days [first, last]."""
+    if measure.per_day:
+        return {"start": first, "end": last + timedelta(days=1)}
+    return {  # local days lie within a day either side of UTC's
+        "start": datetime.combine(first - timedelta(days=1), datetime.min.time()),
+        "end": datetime.combine(last + timedelta(days=2), datetime.min.time()),
+    }
+
+
+def insert_sql(measure: Measure, *, whole: bool = False) -> str:
+    """The INSERT of one measure's sums: for the store days in :stores/:days, or (whole) for
+    every day of [:first, :last] of the stores in :stores."""
     day = "r.at" if measure.per_day else "(r.at AT TIME ZONE s.timezone)::date"
     dims = measure.dimensions
     sets = ", ".join(["(d.store_id, d.day)"] + [f"(d.store_id, d.day, {d})" for d in dims])
@@ -144,16 +161,19 @@ def insert_sql(measure: Measure) -> str:
     member = " ".join(f"WHEN GROUPING({d}) = 0 THEN coalesce(CAST({d} AS text), '-')" for d in dims)
     dimension = f"CASE {which} ELSE '' END" if dims else "''"
     member_of = f"CASE {member} ELSE '' END" if dims else "''"
+    if whole:
+        chosen = "FROM d WHERE d.store_id = ANY(:stores) AND d.day BETWEEN :first AND :last"
+    else:
+        chosen = (
+            "FROM d JOIN unnest(CAST(:stores AS bigint[]), CAST(:days AS date[]))"
+            " AS w(store_id, day) ON w.store_id = d.store_id AND w.day = d.day"
+        )
     return f"""
         WITH r AS ({measure.rows}),
-        d AS (SELECT r.*, {day} AS day FROM r JOIN stores s ON s.id = r.store_id),
-        wanted AS (
-            SELECT * FROM unnest(CAST(:stores AS bigint[]), CAST(:days AS date[]))
-                AS w(store_id, day)
-        )
+        d AS MATERIALIZED (SELECT r.*, {day} AS day FROM r JOIN stores s ON s.id = r.store_id)
         INSERT INTO kpi_facts (store_id, measure, dimension, day, member, value)
         SELECT d.store_id, :measure, {dimension}, d.day, {member_of}, sum(d.value)
-        FROM d JOIN wanted w ON w.store_id = d.store_id AND w.day = d.day
+        {chosen}
         GROUP BY GROUPING SETS ({sets})
         HAVING sum(d.value) <> 0
     """

@@ -30,6 +30,7 @@ FeedKind = Literal[
     "proposal_accepted",
     "proposal_withdrawn",
     "notification_failed",
+    "business_alarm",
 ]
 FEED_KINDS = values_of(FeedKind)
 FEED_CHANNEL = "pitstop_feed"

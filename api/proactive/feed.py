@@ -31,6 +31,7 @@ TITLES = {
     "proposal_accepted": ("Proposal accepted", "预约建议已确认"),
     "proposal_withdrawn": ("Proposal withdrawn", "预约建议已撤回"),
     "notification_failed": ("Customer not reached", "客户通知发送失败"),
+    "business_alarm": ("Business alarm", "经营预警"),
 }
 OWN_MODES = {REMINDER_MODE: ("Service due", "保养到期")}  # modes the loop adds to diagnostics' own
 STREAM_POLL_S = 5.0  # re-read even without a NOTIFY (a missed one costs at most this)

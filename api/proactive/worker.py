@@ -4,7 +4,8 @@ Reactor threads take unhandled alert events one at a time (FOR UPDATE SKIP LOCKE
 alert_events, so any number of threads or processes share the work and nothing is missed);
 a listener on NOTIFY 'pitstop_alerts' wakes them at once, and a poll catches what a missed
 NOTIFY would have. A housekeeping thread sends due notifications, closes delivered jobs
-(comeback watch, training labels), writes service reminders and refreshes the KPI rollups.
+(comeback watch, training labels), writes service reminders, refreshes the KPI rollups, looks
+for business alarms in them, and makes the day's forecasts (in a thread of their own).
 SIGTERM stops the loops after the event in hand.
 """
 
@@ -22,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from api.alarms.detection import run_alarms
 from api.db import make_engine, make_session_factory
 from api.kpis import rollup
 from api.models_base import load_all_models
@@ -37,6 +39,8 @@ DISPATCH_S = 2.0  # notifications due are sent this often
 CLOSING_S = 30.0  # delivered jobs are closed (watch, training label) this often
 REMINDERS_S = 3600.0  # service reminders are computed this often
 KPI_ROLLUP_S = 300.0  # the KPI rollups catch up this often (the day's figures within minutes)
+ALARMS_S = 3600.0  # business alarms are looked for this often, on the refreshed rollups
+FORECASTS_S = 86_400.0  # sales, parts and churn forecasts are made again this often
 RETRIES = 5  # a deadlock between racing bookings is retried this often
 OVERLAP_IDS = 10_000  # a diagnostics transaction committing late may hold lower event ids
 MAX_OUTCOME = 200
@@ -68,6 +72,8 @@ class WorkerConfig:
     closing_s: float = CLOSING_S
     reminders_s: float = REMINDERS_S
     kpi_rollup_s: float = KPI_ROLLUP_S
+    alarms_s: float = ALARMS_S
+    forecasts_s: float | None = FORECASTS_S  # None: this worker makes no forecasts
 
 
 def handle_next(
@@ -149,6 +155,10 @@ class Worker:
             for i in range(self.config.threads)
         ]
         threads.append(threading.Thread(target=self._housekeeping, name="housekeeping"))
+        # Forecasting takes minutes: its own thread, so notifications never wait for it.
+        if self.config.forecasts_s is not None:
+            forecasting = threading.Thread(target=self._forecasting, name="forecasts", daemon=True)
+            threads.append(forecasting)
         for thread in threads:
             thread.start()
         try:
@@ -188,13 +198,20 @@ class Worker:
             self.wake.clear()
 
     def _housekeeping(self) -> None:
-        jobs = [
+        self._every([
             (self.config.dispatch_s, self._dispatch),
             (self.config.closing_s, self._close),
             (self.config.reminders_s, self._remind),
             (self.config.kpi_rollup_s, self._roll_up),
-        ]
-        last = [-math.inf] * len(jobs)  # each job runs at start, then every `every` seconds
+            (self.config.alarms_s, self._alarms),
+        ])  # fmt: skip
+
+    def _forecasting(self) -> None:
+        self._every([(self.config.forecasts_s or FORECASTS_S, self._forecast)])
+
+    def _every(self, jobs: list[tuple[float, Callable[[], None]]]) -> None:
+        """Run each job at start, then every `every` seconds, until stop is set."""
+        last = [-math.inf] * len(jobs)
         while not self.stop.is_set():
             for i, (every, job) in enumerate(jobs):
                 if time.monotonic() - last[i] >= every:
@@ -221,3 +238,13 @@ class Worker:
     def _roll_up(self) -> None:
         with self.session_factory() as session, session.begin():
             rollup.refresh(session)
+
+    def _alarms(self) -> None:
+        with self.session_factory() as session, session.begin():
+            run_alarms(session)
+
+    def _forecast(self) -> None:
+        from api.forecasts.service import run_all  # pandas and statsforecast: loaded when due
+
+        with self.session_factory() as session, session.begin():
+            run_all(session)

@@ -3,8 +3,11 @@ and what each part cost per supplier."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import and_, case, func, select, text
@@ -12,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.errors import InvalidInput
+from api.forecasts.demand import Demand, weekly_demand
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate
 from api.parts.access import access_of, get_warehouse, warehouses_visible
@@ -69,8 +73,11 @@ class SupplierProposal:
 def reorder_proposal(
     session: Session, *, actor: Actor, warehouse_id: int
 ) -> list[SupplierProposal]:
-    """Parts at or below their reorder point (counting open orders), topped up to max,
-    grouped by preferred supplier (supplier_id None: no preferred supplier set)."""
+    """What to order, grouped by preferred supplier (supplier_id None: none set on the part).
+
+    A part with a demand forecast (api/forecasts) is ordered up to the forecast over its
+    supplier's lead time and a week, plus a safety stock from the forecast's error; the rest
+    are ordered by min/max: at or below the reorder point (counting open orders), up to max."""
     access = access_of(session, actor)
     get_warehouse(session, access, warehouse_id)
     levels = levels_select(on=today(), warehouse_id=warehouse_id).subquery()
@@ -90,23 +97,48 @@ def reorder_proposal(
             levels.c.max_qty,
             (levels.c.max_qty - position).label("quantity"),
             (position < levels.c.min_qty).label("urgent"),
+            (position <= levels.c.reorder_point).label("at_reorder_point"),
             Part.standard_cost.label("unit_price"),
             Supplier.id.label("supplier_id"),
             Supplier.name.label("supplier_name"),
+            Supplier.lead_time_days,
         )
         .join(Part, Part.id == levels.c.part_id)
         .outerjoin(Supplier, Supplier.id == Part.preferred_supplier_id)
         .outerjoin(on_order_q, on_order_q.c.part_id == levels.c.part_id)
-        .where(levels.c.max_qty > 0, position <= levels.c.reorder_point, Part.active.is_(True))
+        .where(levels.c.max_qty > 0, Part.active.is_(True))
         .order_by(Supplier.name.nulls_last(), levels.c.part_number)
     )
+    forecasts = weekly_demand(session, warehouse_id)
     groups: dict[int | None, SupplierProposal] = {}
     for row in session.execute(stmt):
+        line = _line(row._asdict(), forecasts.get(row.part_id))
+        if line is None:
+            continue
         group = groups.setdefault(
             row.supplier_id, SupplierProposal(row.supplier_id, row.supplier_name)
         )
-        group.lines.append(row)
+        group.lines.append(SimpleNamespace(**line))
     return list(groups.values())
+
+
+def _line(row: dict[str, Any], forecast: Demand | None) -> dict[str, Any] | None:
+    """A proposal line, or None when nothing needs ordering."""
+    row |= {"basis": "min_max", "forecast_weekly": None, "from_alerts": None}
+    if forecast is not None:
+        from analytics.parts_demand import reorder_quantity
+
+        weeks, from_alerts, error = forecast
+        lead = (row["lead_time_days"] if row["lead_time_days"] is not None else 3) / 7
+        advice = reorder_quantity(
+            weekly_demand=weeks, weekly_error=0.0 if math.isnan(error) else error,
+            lead_time_weeks=lead, on_hand=float(row["available"]), on_order=float(row["on_order"]),
+        )  # fmt: skip
+        row |= {"basis": "forecast", "quantity": Decimal(advice.quantity),
+                "forecast_weekly": round(sum(weeks) / len(weeks), 2),
+                "from_alerts": round(from_alerts, 2)}  # fmt: skip
+        return row if advice.quantity > 0 else None
+    return row if row["at_reorder_point"] else None
 
 
 def order_proposal(

@@ -4,7 +4,7 @@ reorder proposal and the cost report."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -256,9 +256,19 @@ class ProposalLine(BaseModel):
     min_qty: Number
     reorder_point: Number
     max_qty: Number
-    quantity: Number = Field(description="max_qty - (available + on_order)")
+    quantity: Number = Field(
+        description="basis min_max: max_qty - (available + on_order); basis forecast: the"
+        " forecast over lead time and a week, plus safety stock, less the position"
+    )
     urgent: bool = Field(description="The stock position is below safety stock")
     unit_price: Number = Field(description="The part's standard cost")
+    basis: Literal["min_max", "forecast"] = Field(description="What the quantity comes from")
+    forecast_weekly: float | None = Field(
+        description="Forecast demand a week (fleet-aware), when the part has a forecast"
+    )
+    from_alerts: float | None = Field(
+        description="Of the forecast's weeks, the units the fleet's open predictions add"
+    )
 
 
 class SupplierProposal(BaseModel):

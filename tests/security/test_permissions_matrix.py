@@ -24,12 +24,14 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from api.alarms.models import BusinessAlarm
 from api.auth.actor import SystemActor
 from api.auth.models import Store, User
 from api.auth.policy import ROUTES
 from api.auth.roles import STAFF, Role
 from api.crm.models import Customer, Vehicle
 from api.feedback.models import Complaint, Survey
+from api.forecasts.models import ForecastRun
 from api.notifications.models import Notification, PushSubscription
 from api.notifications.vapid import new_private_key
 from api.parts.models import Part, Reservation, Warehouse
@@ -96,6 +98,10 @@ NO_BODY: dict[Route, tuple[int, str]] = {
     ("POST", "/alerts/{alert_id}/acknowledge"): (
         409,
         "the alert is acknowledged already (by the fixture)",
+    ),
+    ("POST", "/alarms/{alarm_id}/acknowledge"): (
+        409,
+        "the business alarm is acknowledged already (by the fixture)",
     ),
     ("POST", "/proactive/proposals/{proposal_id}/accept"): (409, "the proposal was withdrawn"),
     ("POST", "/service/work-orders/{work_order_id}/resume"): (409, "the job is not waiting"),
@@ -279,7 +285,21 @@ def _live_records(
         p256dh="BPmatrix",
         auth="matrix",
     )
-    session.add_all([proposal, subscription])
+    # A business alarm of the store, acknowledged already, so acknowledging it changes nothing.
+    alarm = BusinessAlarm(
+        store_id=store.id,
+        metric="service_volume",
+        direction="drop",
+        started_on=date(2026, 1, 5),
+        detected_on=date(2026, 1, 11),
+        expected=60.0,
+        observed=42.0,
+        size=-0.3,
+        reason_en="service volume 30% below expected since 2026-01-05",
+        reason_zh="进厂台次自2026-01-05起低于预期30%",
+        state="acknowledged",
+    )
+    session.add_all([proposal, subscription, alarm])
     session.execute(
         text(
             'INSERT INTO vehicle_latest (vin, last_seen, sample_ts, "values", online, '
@@ -293,6 +313,7 @@ def _live_records(
         "appointment": appointment,
         "proposal": proposal,
         "subscription": subscription,
+        "alarm": alarm,
         "link": links.make_token(app.state.settings, appointment=appointment),
     }
 
@@ -376,6 +397,7 @@ def _records(session: Session, app: FastAPI) -> Records:
             "proposal_id": live["proposal"].id,
             "notification_id": notification.id,
             "subscription_id": live["subscription"].id,
+            "alarm_id": live["alarm"].id,
             "token": survey.token,
             "kpi": "csi",
         },
@@ -391,10 +413,16 @@ def _records(session: Session, app: FastAPI) -> Records:
             ("GET", "/proactive/policy"): {"store_id": store.id},
             ("PUT", "/proactive/policy"): {"store_id": store.id},
             ("GET", "/proactive/kpi/first-time-fix"): {"store_id": store.id} | period,
+            ("GET", "/forecasts/sales"): {"store_id": store.id},
+            ("GET", "/forecasts/parts"): {"warehouse_id": warehouse.id},
+            ("GET", "/forecasts/churn"): {"store_id": store.id},
             ("GET", "/public/appointments/confirm"): {"token": live["link"]},
             ("GET", "/public/appointments/reschedule"): {"token": live["link"]},
         },
     )
+    for kind, warehouse_id in (("sales", None), ("parts", warehouse.id), ("churn", None)):
+        session.add(ForecastRun(store_id=store.id, kind=kind, method="bare", backtest={},
+                                warehouse_id=warehouse_id))  # fmt: skip
     for method, path in ROUTES:
         if path.startswith("/parts/purchase-orders/{order_id}"):
             records.by_route[(method, path)] = {"order_id": purchase_order.id}
