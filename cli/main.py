@@ -10,11 +10,13 @@ import logging
 
 import typer
 
+from api.forecasts.cli import forecasts_app
 from api.kpis.cli import kpis_app
 from api.proactive.cli import worker, wrong_kits
 from bench.cli import bench_app
 from cli.api import api
 from cli.cars import cars_app
+from cli.dashboards import dashboards_app
 from cli.demo import demo
 from cli.edge import edge
 from diagnostics.cli import diagnostics_app
@@ -29,6 +31,8 @@ app.add_typer(diagnostics_app, name="diagnostics")
 diagnostics_app.command("wrong-kits")(wrong_kits)
 app.add_typer(cars_app, name="cars")
 app.add_typer(kpis_app, name="kpis")
+app.add_typer(forecasts_app, name="forecasts")
+app.add_typer(dashboards_app, name="dashboards")
 app.command("demo")(demo)
 app.command("ingest")(ingest)
 app.command("simulate")(simulate)

@@ -12,9 +12,23 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from dashboards.fleet import fleet_overview
+from dashboards.management import management
+from dashboards.parts import parts
+from dashboards.pipeline import pipeline
+from dashboards.sales import sales
+from dashboards.service import service
+from dashboards.vehicle import vehicle
 
 # File name (without .json) -> the function that builds the dashboard.
-DASHBOARDS: dict[str, Callable[[], Dashboard]] = {"fleet-overview": fleet_overview}
+DASHBOARDS: dict[str, Callable[[], Dashboard]] = {
+    "fleet-overview": fleet_overview,
+    "management-overview": management,
+    "service": service,
+    "parts": parts,
+    "sales": sales,
+    "vehicle-detail": vehicle,
+    "pipeline-health": pipeline,
+}
 OUTPUT = Path("deploy/grafana/dashboards")
 
 
@@ -23,7 +37,7 @@ def render(name: str) -> dict:
     model = json.loads(json.dumps(DASHBOARDS[name]().build(), cls=JSONEncoder))
     # Stable panel ids keep links and Grafana's saved panel state valid across rebuilds.
     for number, panel in enumerate(model.get("panels", []), start=1):
-        panel.setdefault("id", number)
+        panel["id"] = panel.get("id") or number  # the SDK gives rows id 0
     return model
 
 

@@ -2,68 +2,29 @@
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import barchart, dashboard, stat, table, timeseries
-from grafana_foundation_sdk.models import dashboard as model
+from grafana_foundation_sdk.builders import barchart, dashboard, table, timeseries
 
+from dashboards.panels import (
+    BUCKET,
+    dead_letters_in_range,
+    number,
+    per_car,
+    query_variable,
+    thresholds,
+)
 from dashboards.sql import DATASOURCE, Sql
 
 UID = "pitstop-fleet-overview"
-# Grafana's $__interval_ms as a PostgreSQL interval: date_bin works on plain PostgreSQL and on
-# TimescaleDB alike, where time_bucket would need the extension.
-BUCKET = "date_bin(($__interval_ms || ' milliseconds')::interval, {column}, '2000-01-01')"
 SELECTED = "vin IN ($vin)"
 
 
-def _thresholds(*steps: tuple[float | None, str]) -> dashboard.ThresholdsConfig:
-    return (
-        dashboard.ThresholdsConfig()
-        .mode(model.ThresholdsMode.ABSOLUTE)
-        .steps([model.Threshold(value=value, color=color) for value, color in steps])
-    )
-
-
 def _per_car(title: str, column: str, unit: str, aggregate: str = "avg") -> timeseries.Panel:
-    """One line per selected car: a telemetry column averaged per time bucket."""
-    sql = f"""
-        SELECT {BUCKET.format(column="ts")} AS time, vin AS metric, {aggregate}({column}) AS value
-        FROM telemetry
-        WHERE $__timeFilter(ts) AND {SELECTED} AND {column} IS NOT NULL
-        GROUP BY 1, 2 ORDER BY 1"""
-    return (
-        timeseries.Panel()
-        .title(title)
-        .datasource(DATASOURCE)
-        .with_target(Sql(sql))
-        .unit(unit)
-        .span(8)
-        .height(8)
-    )
-
-
-def _stat(title: str, sql: str, color: str = "blue") -> stat.Panel:
-    return (
-        stat.Panel()
-        .title(title)
-        .datasource(DATASOURCE)
-        .with_target(Sql(sql, "table"))
-        .thresholds(_thresholds((None, color)))
-        .span(6)
-        .height(4)
-    )
+    return per_car(title, column, unit, SELECTED, aggregate)
 
 
 def fleet_overview() -> dashboard.Dashboard:
     """The fleet-overview dashboard."""
-    vin = (
-        dashboard.QueryVariable("vin")
-        .label("VIN")
-        .datasource(DATASOURCE)
-        .query("SELECT vin FROM vehicle_latest ORDER BY vin")
-        .multi(True)
-        .include_all(True)
-        .refresh(model.VariableRefresh.ON_DASHBOARD_LOAD)
-        .current(model.VariableOption(selected=True, text=["All"], value=["$__all"]))
-    )
+    vin = query_variable("vin", "VIN", "SELECT vin FROM vehicle_latest ORDER BY vin")
     fleet_table = f"""
         SELECT vin, online, last_seen, now() - last_seen AS silent_for,
                ("values"->>'RPM')::float AS rpm,
@@ -105,29 +66,22 @@ def fleet_overview() -> dashboard.Dashboard:
         .readonly()
         .with_variable(vin)
         .with_panel(
-            _stat(
+            number(
                 "Cars online / 在线车辆",
                 "SELECT count(*) FILTER (WHERE online) AS online FROM vehicle_latest",
                 "green",
             )
         )
-        .with_panel(_stat("Cars known / 车辆总数", "SELECT count(*) AS cars FROM vehicle_latest"))
+        .with_panel(number("Cars known / 车辆总数", "SELECT count(*) AS cars FROM vehicle_latest"))
         .with_panel(
-            _stat(
+            number(
                 "Cars silent > 1 h / 超过1小时未上报",
                 "SELECT count(*) AS silent FROM vehicle_latest "
                 "WHERE last_seen < now() - interval '1 hour'",
                 "orange",
             )
         )
-        .with_panel(
-            _stat(
-                "Dead letters in range / 死信",
-                "SELECT count(*) AS dead_letters FROM dead_letters "
-                "WHERE $__timeFilter(received_at)",
-                "red",
-            )
-        )
+        .with_panel(dead_letters_in_range())
         .with_panel(
             table.Panel()
             .title("Fleet: last seen / 车辆最新状态")
@@ -141,7 +95,7 @@ def fleet_overview() -> dashboard.Dashboard:
         .with_panel(
             _per_car(
                 "Control module voltage / 控制模块电压", "control_module_voltage", "volt", "min"
-            ).thresholds(_thresholds((None, "red"), (12.2, "yellow"), (13.2, "green")))
+            ).thresholds(thresholds((None, "red"), (12.2, "yellow"), (13.2, "green")))
         )
         .with_panel(
             timeseries.Panel()

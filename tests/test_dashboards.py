@@ -1,7 +1,9 @@
 """The Grafana dashboards: built JSON is committed, and every panel's SQL runs on the real schema.
 
-There is no Grafana server here. Grafana's macros are replaced with plain SQL before the
-queries run, and the push helper is checked against a small fake of Grafana's HTTP API that
+There is no Grafana server here. Grafana's macros and template variables are replaced the
+way Grafana would replace them (each variable from its own query, on the seeded database)
+before the queries run, on whichever telemetry storage the migrations chose (TimescaleDB or
+plain partitions). The push helper is checked against a small fake of Grafana's HTTP API that
 records the requests it receives.
 """
 
@@ -14,6 +16,8 @@ import subprocess
 import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -25,74 +29,112 @@ import yaml
 from core.db import connect, with_database
 from core.db.migrate import upgrade
 from dashboards import build, push, sql
+from tests.test_dashboards_seed import seed
 
 ROOT = Path(__file__).resolve().parents[1]
-VINS = ("LSVAX60E1N2000001", "LFV2A21K6R3000042")
-MACROS = (
-    (re.compile(r"\$__timeFilter\((\w+)\)"), r"\1 BETWEEN now() - interval '6 hours' AND now()"),
-    (re.compile(r"\$__interval_ms\b"), "60000"),
-    (re.compile(r"\$\{vin(?::\w+)?\}|\$vin\b"), ", ".join(f"'{v}'" for v in VINS)),
-)
+UNITS = {"m": "minutes", "h": "hours", "d": "days"}
 
 
-def plain_sql(raw: str) -> str:
-    """A panel's SQL with Grafana's macros and variables replaced by what Grafana would send."""
-    for pattern, replacement in MACROS:
-        raw = pattern.sub(replacement, raw)
+@dataclass(frozen=True)
+class Query:
+    """One SQL text of a dashboard: a panel target or a variable's query."""
+
+    dashboard: str
+    title: str
+    format: str
+    sql: str
+    since: timedelta  # the dashboard's default range: now - since .. now
+
+    def __str__(self) -> str:
+        return f"{self.dashboard}/{self.title}"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """A dashboard variable's selected values, and whether it takes several."""
+
+    values: list[str]
+    multi: bool
+
+
+def _since(model: dict) -> timedelta:
+    amount, unit = re.fullmatch(r"now-(\d+)([mhd])", model["time"]["from"]).groups()
+    return timedelta(**{UNITS[unit]: int(amount)})
+
+
+def queries() -> list[Query]:
+    """Every panel target and variable query of every dashboard."""
+    found = []
+    for name in build.DASHBOARDS:
+        model = build.render(name)
+        since = _since(model)
+        for panel in model["panels"]:
+            for target in panel.get("targets", []):  # a row has none
+                found.append(Query(name, panel["title"], target["format"], target["rawSql"], since))
+        for variable in model["templating"]["list"]:
+            found.append(Query(name, f"${variable['name']}", "table", variable["query"], since))
+    return found
+
+
+def variable_values(conn: psycopg.Connection, dashboard: str) -> dict[str, Selection]:
+    """Each variable of the dashboard with its default selection: all of its values when it
+    is a multi-value variable (All), else its first value."""
+    values = {}
+    for variable in build.render(dashboard)["templating"]["list"]:
+        cursor = conn.execute(variable["query"])
+        names = [c.name for c in cursor.description]
+        column = names.index("__value") if "__value" in names else 0
+        found = [str(row[column]) for row in cursor.fetchall()]
+        assert found, f"{dashboard}: variable ${variable['name']} has no values"
+        multi = bool(variable.get("multi") or variable.get("includeAll"))
+        values[variable["name"]] = Selection(found if multi else found[:1], multi)
+    return values
+
+
+def plain_sql(query: Query, variables: dict[str, Selection], now: datetime | None = None) -> str:
+    """A panel's SQL with Grafana's macros and variables replaced by what Grafana would send
+    for the range now - since .. now: a multi-value variable as quoted, comma-separated
+    values, a single value as it is, and ${name:sqlstring} quoted either way."""
+    now = now or datetime.now(UTC) + timedelta(minutes=1)
+    start, end = (f"'{t.isoformat()}'" for t in (now - query.since, now))
+    raw = re.sub(r"\$__timeFilter\(([\w.]+)\)", rf"\1 BETWEEN {start} AND {end}", query.sql)
+    fixed = {r"\$__timeFrom\(\)": start, r"\$__timeTo\(\)": end, r"\$__interval_ms\b": "60000"}
+    for name in sorted(variables, key=len, reverse=True):
+        selection = variables[name]
+        quoted = ",".join("'" + v.replace("'", "''") + "'" for v in selection.values)
+        fixed[rf"\$\{{{name}:sqlstring\}}"] = quoted
+        fixed[rf"\$\{{{name}\}}|\${name}\b"] = quoted if selection.multi else selection.values[0]
+    for pattern, text in fixed.items():
+        raw = re.sub(pattern, lambda _, text=text: text, raw)
     assert "$" not in raw, f"a Grafana macro the test does not know: {raw}"
     return raw
 
 
-def queries() -> list[tuple[str, str, str]]:
-    """(dashboard/panel title, format, SQL) of every panel target and variable query."""
-    found = []
-    for name in build.DASHBOARDS:
-        model = build.render(name)
-        for panel in model["panels"]:
-            for target in panel["targets"]:
-                found.append((f"{name}/{panel['title']}", target["format"], target["rawSql"]))
-        for variable in model["templating"]["list"]:
-            found.append((f"{name}/${variable['name']}", "table", variable["query"]))
-    return found
-
-
-def seed(url: str) -> None:
-    """A little of everything the dashboards read, at times inside the queried range."""
-    with connect(url) as conn:
-        for vin in VINS:
-            for minutes in (50, 30, 10):
-                conn.execute(
-                    "INSERT INTO telemetry (vin, ts, seq, received_at, rpm, coolant_temp, "
-                    "control_module_voltage) VALUES (%s, now() - make_interval(mins => %s), %s, "
-                    "now() - make_interval(mins => %s) + interval '2 seconds', 850, 90, 14.1)",
-                    (vin, minutes, 100 - minutes, minutes),
-                )
-            conn.execute(
-                'INSERT INTO vehicle_latest (vin, last_seen, sample_ts, seq, "values", online, '
-                "buffer, agent, stored_dtcs) VALUES (%s, now(), now(), 90, %s, true, %s, %s, %s)",
-                (
-                    vin,
-                    json.dumps({"RPM": 850, "COOLANT_TEMP": 90, "CONTROL_MODULE_VOLTAGE": 14.1}),
-                    json.dumps({"depth": 0, "dropped_telemetry": 0}),
-                    json.dumps({"version": "0.1.0", "vin_source": "ecu"}),
-                    ["P0301"],
-                ),
-            )
-            conn.execute(
-                "INSERT INTO dtc_events (vin, ts, code, kind, mil) "
-                "VALUES (%s, now() - interval '20 minutes', 'P0301', 'stored', true)",
-                (vin,),
-            )
-        conn.execute(
-            "INSERT INTO dead_letters (topic, payload, payload_size, reason) "
-            "VALUES ('pitstop/v1/LSVAX60E1N2000001/telemetry', 'nope', 4, 'malformed')"
-        )
+def storage_path(conn: psycopg.Connection) -> str:
+    """The telemetry storage the migrations chose here: 'timescaledb' or 'partitions'."""
+    return conn.execute(
+        "SELECT value FROM pitstop_meta WHERE key = 'telemetry_storage'"
+    ).fetchone()[0]
 
 
 @pytest.fixture(scope="module")
 def seeded_db(db_url: str) -> str:
     seed(db_url)
     return db_url
+
+
+@pytest.fixture(scope="module")
+def variables(seeded_db) -> dict[str, dict[str, Selection]]:
+    """Each dashboard's variables as Grafana would fill them from the seeded database."""
+    with connect(seeded_db) as conn:
+        return {name: variable_values(conn, name) for name in build.DASHBOARDS}
+
+
+def run(url: str, query: Query, variables: dict[str, dict[str, Selection]]) -> tuple[list, list]:
+    """The query's column names and rows, run as Grafana would run it."""
+    with connect(url) as conn:
+        cursor = conn.execute(plain_sql(query, variables[query.dashboard]))
+        return [c.name for c in cursor.description], cursor.fetchall()
 
 
 def test_committed_dashboards_are_freshly_built():
@@ -109,23 +151,49 @@ def test_check_mode_notices_a_hand_edit(tmp_path):
 
 
 def test_the_fleet_overview_covers_what_operators_watch():
-    rendered = " ".join(q for _, _, q in queries())
+    rendered = " ".join(q.sql for q in queries() if q.dashboard == "fleet-overview")
     for table in ("vehicle_latest", "telemetry", "dead_letters", "dtc_events"):
         assert f"FROM {table}" in rendered
-    assert "date_bin(" in rendered and "time_bucket(" not in rendered
-    panels = build.render("fleet-overview")["panels"]
-    assert len({p["id"] for p in panels}) == len(panels)
 
 
-@pytest.mark.parametrize(("title", "format_", "raw"), queries(), ids=lambda x: str(x)[:60])
-def test_every_panel_query_runs_on_the_migrated_schema(seeded_db, title, format_, raw):
+def test_every_dashboard_has_unique_panel_ids_and_described_panels():
+    for name in build.DASHBOARDS:
+        panels = build.render(name)["panels"]
+        assert len({p["id"] for p in panels}) == len(panels), name
+        if name != "fleet-overview":  # the fleet overview predates panel descriptions
+            assert all(p["description"] for p in panels if p["type"] != "row"), name
+            assert all(re.search(r"[\u4e00-\u9fff]", p["title"]) for p in panels), name
+
+
+def test_no_query_depends_on_one_storage_path():
+    # Both paths expose the same names (telemetry, telemetry_hourly); only the partitions
+    # (telemetry_pYYYYMMDD) and TimescaleDB's own functions and schemas differ.
+    for query in queries():
+        assert not re.search(r"telemetry_p\d|time_bucket|_timescaledb|timescaledb_", query.sql), (
+            str(query)
+        )
+
+
+def test_the_storage_path_is_the_one_the_server_offers(seeded_db):
     with connect(seeded_db) as conn:
-        cursor = conn.execute(plain_sql(raw))
-        rows = cursor.fetchall()
-        columns = [c.name for c in cursor.description]
-    if format_ == "time_series":
-        assert columns[0] == "time", f"{title}: a time series needs its time column first"
-    assert rows, f"{title} returned nothing although the database holds matching rows"
+        storage = storage_path(conn)
+        available = conn.execute(
+            "SELECT 1 FROM pg_available_extensions WHERE name = 'timescaledb'"
+        ).fetchone()
+        kind = conn.execute("SELECT relkind FROM pg_class WHERE relname = 'telemetry'").fetchone()
+    assert storage == ("timescaledb" if available else "partitions")
+    # a hypertable is an ordinary table to the catalogue; the plain path partitions by range
+    assert kind[0] == ("r" if storage == "timescaledb" else "p")
+
+
+@pytest.mark.parametrize("query", queries(), ids=str)
+def test_every_panel_query_runs_on_the_migrated_schema(seeded_db, variables, query):
+    with connect(seeded_db) as conn:
+        storage = storage_path(conn)
+    columns, rows = run(seeded_db, query, variables)
+    if query.format == "time_series":
+        assert columns[0] == "time", f"{query}: a time series needs its time column first"
+    assert rows, f"{query} returned nothing on {storage} storage although rows match"
 
 
 def test_panels_use_the_provisioned_datasource():
@@ -138,7 +206,7 @@ def test_panels_use_the_provisioned_datasource():
     for name in build.DASHBOARDS:
         model = build.render(name)
         refs = [p["datasource"] for p in model["panels"]]
-        refs += [t["datasource"] for p in model["panels"] for t in p["targets"]]
+        refs += [t["datasource"] for p in model["panels"] for t in p.get("targets", [])]
         refs += [v["datasource"] for v in model["templating"]["list"]]
         assert {r["uid"] for r in refs} == {sql.DATASOURCE_UID}
 
@@ -179,8 +247,10 @@ def test_grafanas_read_only_role_reads_every_panel_and_writes_nothing(server_url
         upgrade(url)
         seed(url)
         with connect(_as_user(url, role, password)) as conn:
-            for title, _, raw in queries():
-                assert conn.execute(plain_sql(raw)).fetchall(), title
+            values = {name: variable_values(conn, name) for name in build.DASHBOARDS}
+            for query in queries():
+                sql_text = plain_sql(query, values[query.dashboard])
+                assert conn.execute(sql_text).fetchall(), str(query)
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute("DELETE FROM dead_letters")
     finally:
@@ -238,15 +308,17 @@ def fake_grafana() -> Iterator[str]:
 def test_push_creates_the_folder_and_overwrites_each_dashboard(fake_grafana):
     pytest.importorskip("grafana_client")
     pushed = push.push(fake_grafana, token="glsa_test_token")
-    assert pushed == ["/d/pitstop-fleet-overview/x"]
+    uids = [build.render(name)["uid"] for name in build.DASHBOARDS]
+    assert len(set(uids)) == len(build.DASHBOARDS) == 7
+    assert pushed == [f"/d/{uid}/x" for uid in uids]
     calls = [(method, path) for method, path, _, _ in FakeGrafana.requests]
     assert calls == [
         ("GET", f"/api/folders/{push.FOLDER_UID}"),
         ("POST", "/api/folders"),
-        ("POST", "/api/dashboards/db"),
-    ]
+    ] + [("POST", "/api/dashboards/db")] * len(build.DASHBOARDS)
     for _, _, headers, _ in FakeGrafana.requests:
         assert headers.get("Authorization") == "Bearer glsa_test_token"
-    body = FakeGrafana.requests[-1][3]
-    assert body == json.loads(json.dumps(push.dashboard_payload("fleet-overview")))
-    assert body["overwrite"] is True and body["folderUid"] == push.FOLDER_UID
+    bodies = [body for _, _, _, body in FakeGrafana.requests[2:]]
+    for name, body in zip(build.DASHBOARDS, bodies, strict=True):
+        assert body == json.loads(json.dumps(push.dashboard_payload(name)))
+        assert body["overwrite"] is True and body["folderUid"] == push.FOLDER_UID
