@@ -1,6 +1,6 @@
 """The web console under test: the real app served by uvicorn on a free port, a database seeded
-with the demo dealer group plus telemetry, alerts, appointments and work orders, and Debian's
-Chromium driven by Playwright.
+with the demo dealer group plus telemetry, alerts, appointments and work orders (and its KPI
+rollups refreshed), and Debian's Chromium driven by Playwright.
 
 Seeding the demo group takes most of a minute, so one seeded database serves every console
 test module of the session; each test makes the records it changes.
@@ -24,6 +24,7 @@ import uvicorn
 from sqlalchemy import select, text
 
 from api.crm.models import Vehicle
+from api.kpis import rollup
 from api.main import create_app
 from core.db import connect
 from core.wire import now_ms
@@ -219,6 +220,8 @@ def console_world(server_url) -> Iterator[dict[str, Any]]:
     fleet = [make_vin() for _ in range(3)]
     with app.state.session_factory.begin() as session:
         seed_demo(session, fleet, customers=SEED_CUSTOMERS)
+    with app.state.session_factory.begin() as session:
+        rollup.refresh(session)
     with app.state.session_factory() as session:
         cars = {v.vin: v for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_(fleet)))}
         # The seed gives fleet cars to customers in store order: PD, MH, PD.

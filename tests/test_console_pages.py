@@ -1,5 +1,7 @@
 """Every page of the console renders for its roles without an error, on a desktop and a phone
-screen; each is saved as a screenshot (set PITSTOP_CONSOLE_SCREENSHOTS to keep them)."""
+screen; every page of every role fits a phone's and a laptop's width without widening the
+document, and loads nothing from another origin. Each page is saved as a screenshot (set
+PITSTOP_CONSOLE_SCREENSHOTS to keep them)."""
 
 from __future__ import annotations
 
@@ -19,12 +21,22 @@ PAGES = [
     ("advisor", "#/vehicles", "tr[data-vin]"),
     ("advisor", "#/work-orders", "#board .wo-card"),
     ("advisor", "#/appointments", "#day-grid"),
+    ("manager", "#/kpis", ".kpi-tile"),
+    ("manager", "#/kpis/gross_margin", "#kpi-facts"),
+    ("manager", "#/sales", "#pipeline .board-column"),
     ("manager", "#/sales-board", "tr.board-total"),
     ("manager", "#/parts", "td.num"),
+    ("sales", "#/sales", "tr.stock-row"),
+    ("parts", "#/parts/reservations", "tr[data-reservation]"),
+    ("parts", "#/parts/lots", "tr.lot-row"),
+    ("parts", "#/parts/orders", "tr.po-row"),
     ("customer", "#/my/vehicles", "#my-vehicles .vehicle-card"),
+    ("customer", "#/my/book", "#book-form"),
     ("customer", "#/my/appointments", "#my-appointments .appointment-card"),
     ("customer", "#/my/notifications", "#my-notifications"),
 ]
+ROLES = ["admin", "manager", "advisor", "technician", "parts", "sales", "customer"]
+LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -60,7 +72,7 @@ def test_vehicle_page_and_login_screenshots(page, console_world, sign_in, shots)
     sign_in("advisor")
     vin = console_world["vehicles"]["mine"].vin
     page.goto(f"{console_world['url']}/console/#/vehicles/{vin}")
-    expect(page.locator("#chart polyline.line")).to_have_count(1)
+    expect(page.locator("#chart .uplot canvas")).to_have_count(1)
     _settled(page)
     page.screenshot(path=shots / "advisor-vehicle.png", full_page=True)
 
@@ -75,6 +87,48 @@ def test_phone_layout_keeps_navigation_and_content_in_view(page, console_world, 
     assert nav["width"] <= PHONE["width"] and main["x"] < 20  # the nav sits above, not beside
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     page.screenshot(path=shots / "phone-alerts.png", full_page=True)
+
+
+def _every_route(page, console_world, user: str) -> list[str]:
+    """The role's pages: its navigation, and the detail pages they lead to."""
+    routes = page.locator("nav.nav a.nav-link").evaluate_all("links => links.map(a => a.hash)")
+    details = {
+        "#/kpis": ["#/kpis/hours_per_repair_order"],
+        "#/parts": ["#/parts/reservations", "#/parts/lots", "#/parts/reorder", "#/parts/orders"],
+        "#/work-orders": [f"#/work-orders/{console_world['work_orders']['repair']['id']}"],
+        "#/vehicles": [f"#/vehicles/{console_world['vehicles']['misfiring'].vin}"],
+        "#/my/vehicles": [f"#/vehicles/{console_world['vehicles']['mine'].vin}"],
+    }
+    if user == "advisor":
+        details["#/parts"] = details["#/parts"][:2]  # reorder and orders are the buyers'
+    if user == "technician":
+        del details["#/work-orders"]  # technicians open only the jobs assigned to them
+    return [r for route in routes for r in [route, *details.get(route, [])]]
+
+
+@pytest.mark.parametrize("screen", ["phone", "laptop"])
+@pytest.mark.parametrize("user", ROLES)
+def test_every_page_fits_the_screen_width(page, console_world, sign_in, shots, user, screen):
+    size = PHONE if screen == "phone" else LAPTOP
+    page.set_viewport_size(size)
+    elsewhere: list[str] = []
+    page.on(
+        "request",
+        lambda r: not r.url.startswith((console_world["url"], "data:")) and elsewhere.append(r.url),
+    )
+    sign_in(user)
+    routes = _every_route(page, console_world, user)
+    assert len(routes) >= 3, routes
+    for route in routes:
+        page.goto(f"{console_world['url']}/console/{route}")
+        expect(page.locator("main h1")).to_be_visible()
+        _settled(page)
+        page.wait_for_timeout(200)  # lazily filled cells (plates, links) take their place
+        width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        name = route.strip("#/").replace("/", "-")
+        page.screenshot(path=shots / f"{screen}-{user}-{name}.png", full_page=True)
+        assert width[0] <= width[1], f"{route} is {width[0]} px wide on a {width[1]} px screen"
+    assert not elsewhere, elsewhere
 
 
 def test_console_files_are_served_with_a_strict_policy(console_world):

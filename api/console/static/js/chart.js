@@ -1,93 +1,104 @@
-// A small SVG chart of one signal over time: the min–max band and the average line.
+// Charts drawn by uPlot (vendored by scripts/vendor): a signal over time with its min–max band,
+// and a KPI's trend against its target. The chart follows its container's width.
 
-import { formatNumber, formatTime, formatDateTime, t } from "./i18n.js";
+import uPlot from "../vendor/uPlot.esm.js";
+import { h } from "./dom.js";
+import { formatDateTime, formatMonth, formatNumber, formatShortDate, formatTime, t } from "./i18n.js";
 
-const NS = "http://www.w3.org/2000/svg";
-const WIDTH = 800;
 const HEIGHT = 260;
-const PAD = { top: 16, right: 16, bottom: 28, left: 56 };
-const Y_TICKS = 5;
-const X_TICKS = 6;
+const BRAND = "#1f4f8f";
+const BAND = "rgba(31, 79, 143, 0.14)";
+const TARGET = "#f5a524";
+const AXIS = { stroke: "#667085", grid: { stroke: "#edf0f4" }, ticks: { stroke: "#edf0f4" } };
 
-function s(tag, attrs = {}, text = null) {
-  const node = document.createElementNS(NS, tag);
-  for (const [k, v] of Object.entries(attrs)) node.setAttribute(k, String(v));
-  if (text !== null) node.textContent = text;
-  return node;
+/** A chart host that builds the uPlot once it has a width, and resizes with its container. */
+function host(build, points, attrs = {}) {
+  const box = h("div", { class: "chart", "data-points": points, ...attrs });
+  let plot = null;
+  const observer = new ResizeObserver(() => {
+    if (!box.isConnected) {
+      observer.disconnect();
+      plot?.destroy();
+      return;
+    }
+    const width = Math.floor(box.clientWidth);
+    if (!width) return;
+    if (!plot) plot = build(width, box);
+    else plot.setSize({ width, height: HEIGHT });
+  });
+  observer.observe(box);
+  return box;
 }
 
-/** A round step (1, 2 or 5 × 10^k) that cuts span into about Y_TICKS parts. */
-function niceStep(span) {
-  const raw = span / Y_TICKS;
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const unit = [1, 2, 5, 10].find((m) => m * power >= raw);
-  return unit * power;
+function empty() {
+  return h("div", { class: "chart chart-empty", "data-points": 0 }, t("vehicle.no_series"));
 }
 
-function niceRange(lo, hi) {
-  if (lo === hi) {
-    const pad = Math.abs(lo) * 0.1 || 1;
-    [lo, hi] = [lo - pad, hi + pad];
-  }
-  const step = niceStep(hi - lo);
-  return [Math.floor(lo / step) * step, Math.ceil(hi / step) * step, step];
+const TICK_SPACE = 72; // px a trend's date label needs
+
+/** Every n-th of the periods' starts, so that their labels fit in width px. */
+function everyNth(xs, width) {
+  const step = Math.max(1, Math.ceil(xs.length / Math.max(1, Math.floor(width / TICK_SPACE))));
+  return xs.filter((_, i) => i % step === 0);
 }
+
+const seconds = (value) => new Date(value).getTime() / 1000;
 
 /**
- * An <svg> chart of series points [{bucket, avg, min, max}] for a unit; an empty series
- * gives a message instead.
+ * A signal's series [{bucket, avg, min, max}] in a unit: the average line inside the min–max
+ * band; an empty series gives a message instead.
  */
 export function lineChart(points, unit) {
   const usable = points.filter((p) => p.avg !== null && p.avg !== undefined);
-  const svg = s("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, class: "chart", role: "img" });
-  if (usable.length === 0) {
-    svg.append(s("text", { x: WIDTH / 2, y: HEIGHT / 2, "text-anchor": "middle", class: "chart-empty" }, t("vehicle.no_series")));
-    return svg;
-  }
-  const times = usable.map((p) => new Date(p.bucket).getTime());
-  const t0 = Math.min(...times);
-  const t1 = Math.max(...times) === t0 ? t0 + 60_000 : Math.max(...times);
-  const [lo, hi, step] = niceRange(Math.min(...usable.map((p) => p.min ?? p.avg)), Math.max(...usable.map((p) => p.max ?? p.avg)));
-  const x = (ms) => PAD.left + ((ms - t0) / (t1 - t0)) * (WIDTH - PAD.left - PAD.right);
-  const y = (v) => HEIGHT - PAD.bottom - ((v - lo) / (hi - lo)) * (HEIGHT - PAD.top - PAD.bottom);
+  if (usable.length === 0) return empty();
+  const data = [
+    usable.map((p) => seconds(p.bucket)),
+    usable.map((p) => p.max ?? p.avg),
+    usable.map((p) => p.min ?? p.avg),
+    usable.map((p) => p.avg),
+  ];
+  const value = (u, v) => (v === null || v === undefined ? "—" : `${formatNumber(v, 2)} ${unit}`);
+  return host((width, target) => new uPlot({
+    width, height: HEIGHT,
+    scales: { x: { time: true } },
+    series: [
+      { label: t("chart.time"), value: (u, v) => (v ? formatDateTime(v * 1000) : "—") },
+      { label: t("chart.max"), stroke: "transparent", points: { show: false }, value },
+      { label: t("chart.min"), stroke: "transparent", points: { show: false }, value },
+      { label: unit, stroke: BRAND, width: 2, points: { show: false }, value },
+    ],
+    bands: [{ series: [1, 2], fill: BAND }],
+    axes: [
+      { ...AXIS, values: (u, ticks) => ticks.map((v) => formatTime(v * 1000)) },
+      { ...AXIS, size: 60, values: (u, ticks) => ticks.map((v) => formatNumber(v, 2)) },
+    ],
+    legend: { show: true },
+  }, data, target), usable.length, { role: "img", "aria-label": unit });
+}
 
-  for (let value = lo; value <= hi + step / 2; value += step) {
-    svg.append(s("line", { x1: PAD.left, x2: WIDTH - PAD.right, y1: y(value), y2: y(value), class: "grid" }));
-    svg.append(s("text", { x: PAD.left - 8, y: y(value) + 4, "text-anchor": "end", class: "tick" }, formatNumber(value, 2)));
+/** A KPI's trend [{start, end, value}] by grain in its unit, with its target as a flat line. */
+export function trendChart(trend, unit, target, grain = "month") {
+  const tick = (v) => (grain === "month" ? formatMonth(v * 1000) : formatShortDate(v * 1000));
+  const usable = trend.filter((p) => p.value !== null && p.value !== undefined);
+  if (usable.length === 0) return empty();
+  const xs = trend.map((p) => seconds(`${p.start}T12:00:00Z`));
+  const data = [xs, trend.map((p) => p.value)];
+  const series = [
+    { value: (u, v) => (v ? tick(v) : "—") },
+    { label: unit, stroke: BRAND, width: 2, fill: BAND, spanGaps: false, points: { show: true, size: 6, fill: BRAND }, value: (u, v) => formatNumber(v, 1) },
+  ];
+  if (target !== null && target !== undefined) {
+    data.push(trend.map(() => target));
+    series.push({ label: t("kpis.target"), stroke: TARGET, width: 1.5, dash: [6, 4], points: { show: false }, value: (u, v) => formatNumber(v, 1) });
   }
-  for (let i = 0; i <= X_TICKS; i += 1) {
-    const ms = t0 + ((t1 - t0) * i) / X_TICKS;
-    svg.append(s("text", { x: x(ms), y: HEIGHT - 8, "text-anchor": "middle", class: "tick" }, formatTime(ms)));
-  }
-  svg.append(s("text", { x: 8, y: PAD.top, class: "unit" }, unit));
-
-  const upper = usable.map((p, i) => `${x(times[i])},${y(p.max ?? p.avg)}`);
-  const lower = usable.map((p, i) => `${x(times[i])},${y(p.min ?? p.avg)}`).reverse();
-  svg.append(s("polygon", { points: [...upper, ...lower].join(" "), class: "band" }));
-  svg.append(s("polyline", { points: usable.map((p, i) => `${x(times[i])},${y(p.avg)}`).join(" "), class: "line" }));
-
-  // A cursor that reads out the nearest bucket.
-  const cursor = s("g", { class: "cursor", visibility: "hidden" });
-  const rule = s("line", { y1: PAD.top, y2: HEIGHT - PAD.bottom });
-  const dot = s("circle", { r: 4 });
-  const readout = s("text", { y: PAD.top + 12, class: "readout" });
-  cursor.append(rule, dot, readout);
-  svg.append(cursor);
-  svg.addEventListener("mousemove", (event) => {
-    const box = svg.getBoundingClientRect();
-    const px = ((event.clientX - box.left) / box.width) * WIDTH;
-    let best = 0;
-    for (let i = 1; i < usable.length; i += 1) if (Math.abs(x(times[i]) - px) < Math.abs(x(times[best]) - px)) best = i;
-    const p = usable[best];
-    const cx = x(times[best]);
-    rule.setAttribute("x1", cx);
-    rule.setAttribute("x2", cx);
-    dot.setAttribute("cx", cx);
-    dot.setAttribute("cy", y(p.avg));
-    readout.setAttribute("x", Math.min(cx + 8, WIDTH - 220));
-    readout.textContent = `${formatDateTime(p.bucket)}  ${formatNumber(p.avg, 2)} ${unit}`;
-    cursor.setAttribute("visibility", "visible");
-  });
-  svg.addEventListener("mouseleave", () => cursor.setAttribute("visibility", "hidden"));
-  return svg;
+  return host((width, targetBox) => new uPlot({
+    width, height: HEIGHT,
+    scales: { x: { time: true } },
+    series,
+    legend: { show: false },
+    axes: [
+      { ...AXIS, splits: (u) => everyNth(xs, u.bbox.width / devicePixelRatio), values: (u, ticks) => ticks.map(tick) },
+      { ...AXIS, size: 60, values: (u, ticks) => ticks.map((v) => formatNumber(v, 1)) },
+    ],
+  }, data, targetBox), usable.length, { id: "kpi-trend", role: "img", "aria-label": unit });
 }

@@ -1,7 +1,11 @@
 // The console's language (zh-CN by default, en), its texts, and locale-aware formatting.
 // Texts the server renders (alert titles, reasons, error messages) follow Accept-Language.
 
-import { TEXTS } from "./texts.js";
+import { TEXTS as BASE } from "./texts.js";
+import { MANAGER_TEXTS } from "./texts_manager.js";
+import { SERVICE_TEXTS } from "./texts_service.js";
+
+const TEXTS = { ...BASE, ...MANAGER_TEXTS, ...SERVICE_TEXTS };
 
 const STORAGE_KEY = "pitstop.language";
 export const LANGUAGES = ["zh-CN", "en"];
@@ -77,6 +81,11 @@ export function formatTime(value) {
 export function formatDate(value) {
   if (!value) return "—";
   return formatter({ year: "numeric", month: "2-digit", day: "2-digit", weekday: "short" }).format(new Date(value));
+}
+
+export function formatShortDate(value) {
+  if (!value) return "—";
+  return formatter({ month: "numeric", day: "numeric" }).format(new Date(value));
 }
 
 export function formatMonth(value) {

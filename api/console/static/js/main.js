@@ -10,22 +10,35 @@ import { renderVehicles, renderVehicle } from "./views/vehicles.js";
 import { renderAppointments } from "./views/appointments.js";
 import { renderWorkOrders } from "./views/workorders.js";
 import { renderMyAppointments, renderMyNotifications, renderMyVehicles } from "./views/customer.js";
-import { renderPartsStock, renderSalesBoard } from "./views/manager.js";
+import { renderSalesBoard } from "./views/manager.js";
+import { renderSales } from "./views/sales.js";
+import { renderKpis } from "./views/kpis.js";
+import { renderKpiDetail } from "./views/kpi_detail.js";
+import { renderWorkOrder } from "./views/work_order.js";
+import { renderBooking } from "./views/booking.js";
+import { renderParts } from "./views/parts.js";
 
 const DESK = ["admin", "manager", "service_advisor"];
+const PARTS = ["admin", "manager", "parts_clerk", "service_advisor"];
 const STAFF = ["admin", "manager", "service_advisor", "technician", "parts_clerk", "sales_consultant"];
 
 // path, nav text key, roles that see it, view; a ":param" segment is passed to the view.
 const ROUTES = [
+  { path: "kpis", nav: "nav.kpis", roles: ["admin", "manager"], view: renderKpis },
+  { path: "kpis/:code", roles: ["admin", "manager"], view: renderKpiDetail },
   { path: "feed", nav: "nav.feed", roles: DESK, view: renderFeed },
   { path: "alerts", nav: "nav.alerts", roles: STAFF, view: renderAlerts },
   { path: "vehicles", nav: "nav.vehicles", roles: STAFF, view: renderVehicles },
   { path: "vehicles/:vin", roles: [...STAFF, "customer"], view: renderVehicle },
   { path: "appointments", nav: "nav.appointments", roles: [...DESK, "technician"], view: renderAppointments },
   { path: "work-orders", nav: "nav.work_orders", roles: [...DESK, "technician", "parts_clerk"], view: renderWorkOrders },
+  { path: "work-orders/:id", roles: [...DESK, "technician", "parts_clerk"], view: renderWorkOrder },
+  { path: "sales", nav: "nav.sales_pipeline", roles: ["admin", "manager", "sales_consultant"], view: renderSales },
   { path: "sales-board", nav: "nav.sales_board", roles: ["admin", "manager", "sales_consultant"], view: renderSalesBoard },
-  { path: "parts", nav: "nav.parts", roles: ["admin", "manager", "parts_clerk", "service_advisor"], view: renderPartsStock },
+  { path: "parts", nav: "nav.parts", roles: PARTS, view: renderParts },
+  { path: "parts/:tab", roles: PARTS, view: renderParts },
   { path: "my/vehicles", nav: "nav.my_vehicles", roles: ["customer"], view: renderMyVehicles },
+  { path: "my/book", nav: "nav.my_book", roles: ["customer"], view: renderBooking },
   { path: "my/appointments", nav: "nav.my_appointments", roles: ["customer"], view: renderMyAppointments },
   { path: "my/notifications", nav: "nav.my_notifications", roles: ["customer"], view: renderMyNotifications },
 ];
@@ -49,8 +62,11 @@ function match(hash, role) {
   return null;
 }
 
+// Where a role lands when it signs in, when not on its first page.
+const HOMES = { parts_clerk: "parts", sales_consultant: "sales" };
+
 function homeOf(role) {
-  return "#/" + ROUTES.find((r) => r.nav && r.roles.includes(role)).path;
+  return "#/" + (HOMES[role] || ROUTES.find((r) => r.nav && r.roles.includes(role)).path);
 }
 
 async function loadContext() {

@@ -12,7 +12,7 @@ export const TEXTS = {
   "nav.appointments": ["预约排程", "Appointments"],
   "nav.work_orders": ["维修工单", "Work orders"],
   "nav.sales_board": ["销售绩效", "Sales board"],
-  "nav.parts": ["配件库存", "Parts stock"],
+  "nav.parts": ["配件管理", "Parts"],
   "nav.my_vehicles": ["我的车辆", "My vehicles"],
   "nav.my_appointments": ["我的预约", "My appointments"],
   "nav.my_notifications": ["我的消息", "My messages"],

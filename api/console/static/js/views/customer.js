@@ -10,18 +10,49 @@ const SLOT_DAYS = 7; // a reschedule looks this many days from the chosen date
 const SLOTS = 12;
 const PAGE = 20;
 
-/** My vehicles. */
+async function latestOf(vin) {
+  return get(`/telemetry/vehicles/${encodeURIComponent(vin)}/latest`).catch(() => null);
+}
+
+/** The car's health in plain words: open alerts explained, stored codes, when it last reported. */
+function health(latest, alerts) {
+  const lines = [];
+  for (const alert of alerts) {
+    lines.push(h("li", { class: "health-alert" }, h("strong", {}, alert.title), " ", alert.action_text || "",
+      alert.reasons.length ? h("span", { class: "muted" }, ` (${alert.reasons.join("; ")})`) : null));
+  }
+  const codes = latest ? [...latest.stored_dtcs, ...latest.pending_dtcs] : [];
+  if (codes.length) lines.push(h("li", { class: "health-codes" }, t("health.codes", { codes: codes.join(" ") })));
+  const state = !latest ? "unknown" : lines.length ? "attention" : "good";
+  if (state === "good") lines.push(h("li", {}, t("health.good")));
+  if (state === "unknown") lines.push(h("li", {}, t("health.not_connected")));
+  return h("div", { class: `health health-${state}`, "data-health": state },
+    h("ul", {}, lines),
+    h("div", { class: "muted" }, latest ? t("health.last_reported", { ago: formatAgo(latest.last_seen) }) : null));
+}
+
+/** My vehicles, each with its health and a way to book a visit. */
 export async function renderMyVehicles(main, context) {
   const vehicles = await all("/crm/vehicles", {}, 50);
-  const cards = vehicles.map((v) => h("a", { class: "vehicle-card", href: `#/vehicles/${encodeURIComponent(v.vin)}`, "data-vin": v.vin },
-    h("div", { class: "vehicle-card-head" }, h("strong", {}, v.plate || v.vin), v.online === null ? null : badge("online", String(v.online))),
-    h("div", {}, `${v.make} ${v.model} · ${v.year}`),
+  const owners = [...new Set(vehicles.map((v) => v.owner_id))];
+  const [latest, overviews] = await Promise.all([
+    Promise.all(vehicles.map((v) => latestOf(v.vin))),
+    Promise.all(owners.map((id) => get(`/crm/customers/${id}/360`).catch(() => null))),
+  ]);
+  const alerts = overviews.flatMap((o) => (o ? o.open_alerts : []));
+  const cards = vehicles.map((v, i) => h("article", { class: "vehicle-card", "data-vin": v.vin },
+    h("a", { class: "vehicle-open", href: `#/vehicles/${encodeURIComponent(v.vin)}` },
+      h("div", { class: "vehicle-card-head" }, h("strong", {}, v.plate || v.vin), v.online === null ? null : badge("online", String(v.online))),
+      h("div", {}, `${v.make} ${v.model} · ${v.year}`)),
+    health(latest[i], alerts.filter((a) => a.vin === v.vin)),
     h("dl", { class: "facts compact" },
       fact("VIN", h("span", { class: "vin" }, v.vin), { class: "fact full" }),
       fact(t("vehicles.odometer"), v.odometer_km === null ? "—" : `${formatNumber(v.odometer_km, 0)} km`),
-      fact(t("vehicles.last_seen"), formatAgo(v.last_seen)),
-      context.storeName(v.store_id) ? fact(t("vehicles.store"), context.storeName(v.store_id)) : null)));
-  replace(main, pageHeader(t("nav.my_vehicles")),
+      context.storeName(v.store_id) ? fact(t("vehicles.store"), context.storeName(v.store_id)) : null),
+    h("div", { class: "row-actions" },
+      h("a", { class: "button small", href: "#/my/book" }, t("nav.my_book")),
+      h("a", { class: "button secondary small", href: `#/vehicles/${encodeURIComponent(v.vin)}` }, t("health.details")))));
+  replace(main, pageHeader(t("nav.my_vehicles"), h("a", { class: "button", href: "#/my/book", id: "book-link" }, t("nav.my_book"))),
     vehicles.length ? h("div", { class: "card-grid", id: "my-vehicles" }, cards) : h("p", { class: "empty" }, t("my.no_vehicles")));
 }
 
@@ -59,7 +90,7 @@ function reschedulePanel(appointment, after) {
 /** My appointments: upcoming first, with confirm, reschedule and cancel. */
 export async function renderMyAppointments(main) {
   const list = h("div", { class: "appointment-list", id: "my-appointments" });
-  replace(main, pageHeader(t("nav.my_appointments")), list);
+  replace(main, pageHeader(t("nav.my_appointments"), h("a", { class: "button", href: "#/my/book" }, t("nav.my_book"))), list);
   const load = loader(list, async () => {
     const items = await all("/service/appointments", { starts_from: new Date(Date.now() - 30 * 86_400_000).toISOString() }, 100);
     return Promise.all(items.map(async (a) => {

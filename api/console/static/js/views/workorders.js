@@ -20,6 +20,9 @@ const COLUMNS = [
 const WAITS = ["waiting_parts", "waiting_approval", "waiting_sublet"];
 const OPEN_LIMIT = 50; // cards per open state
 const DONE_LIMIT = 5; // delivered jobs are history: only the newest few
+// Columns the user folded or opened; an empty column starts folded.
+const collapsed = new Set();
+const expanded = new Set();
 
 function columnOf(wo) {
   const state = WAITS.includes(wo.status) ? wo.wait_return_to : wo.status;
@@ -52,9 +55,19 @@ export async function renderWorkOrders(main, context) {
       // Delivered jobs are only the newest few: say how many there are in all.
       const total = key === "delivered" ? states.reduce((n, s) => n + (totals[s] || 0), 0) : cards.length;
       const count = total > cards.length ? `${cards.length} / ${total}` : String(cards.length);
-      return h("section", { class: "board-column", "data-column": key },
-        h("header", {}, h("h2", {}, t(`board.${key}`)), h("span", { class: "count" }, count)),
+      const folded = collapsed.has(key) || (!cards.length && !expanded.has(key));
+      const column = h("section", { class: `board-column${folded ? " collapsed" : ""}`, "data-column": key },
+        h("button", { class: "column-toggle", "aria-expanded": String(!folded), title: t(folded ? "board.expand" : "board.collapse") },
+          h("h2", {}, t(`board.${key}`)), h("span", { class: "count" }, count)),
         h("div", { class: "cards" }, cards.length ? cards : h("p", { class: "empty" }, t("common.empty"))));
+      column.querySelector(".column-toggle").addEventListener("click", () => {
+        const fold = !column.classList.contains("collapsed");
+        column.classList.toggle("collapsed", fold);
+        column.querySelector(".column-toggle").setAttribute("aria-expanded", String(!fold));
+        (fold ? collapsed : expanded).add(key);
+        (fold ? expanded : collapsed).delete(key);
+      });
+      return column;
     });
     replace(board, h("div", { class: "board", id: "board" }, columns));
   }
@@ -65,7 +78,7 @@ export async function renderWorkOrders(main, context) {
     vehicleById(wo.vehicle_id).then((v) => v && (car.textContent = describe(v) || v.vin));
     const buttons = steps(wo, problem);
     return h("article", { class: `wo-card src-${wo.source}`, "data-work-order": wo.id, "data-status": wo.status },
-      h("div", { class: "wo-head" }, h("strong", { class: "wo-number" }, wo.number), badge("wo", wo.status)),
+      h("div", { class: "wo-head" }, h("a", { class: "wo-number", href: `#/work-orders/${wo.id}` }, wo.number), badge("wo", wo.status)),
       car,
       wo.complaint ? h("p", { class: "wo-complaint" }, wo.complaint) : null,
       wo.wait_reason ? h("p", { class: "wo-wait" }, label("wait_reason", wo.wait_reason)) : null,
