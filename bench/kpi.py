@@ -5,18 +5,25 @@ over two years (appointments, labour, clocks, parts, invoices, surveys, stock mo
 of vehicle sales, and 90 days of telemetry at one sample a minute for `--telemetry-cars` cars.
 Then, in one run:
 1. the rollup: a full build, and an incremental refresh after a day's new jobs;
-2. each page's API calls, `--repeats` times through the app (as the console makes them), and
+2. each page's API calls, `--repeats` times over HTTP to the app served by uvicorn (as the
+   console makes them), and
    the same rows read by a bare SELECT (the ceiling); p50 and p95 of each.
 The goals: the KPI page under 1 s and the vehicle page under 300 ms at p95.
 """
 
 from __future__ import annotations
 
+import http.client
+import json
 import logging
+import socket
 import statistics
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
 
 from rich.console import Console
 from rich.table import Table
@@ -93,16 +100,15 @@ def _rollup(url: str) -> None:
         step = refresh(session)
     engine.dispose()
     rebuilt = sum(step.store_days.values())
+    busiest = sorted(step.store_days.items(), key=lambda kv: -kv[1])[:3]
     console.print(
         f"rollup: full build {full.seconds:.1f} s ({full.facts:,} sums);"
         f" incremental after 300 changed jobs {step.seconds:.2f} s ({rebuilt} store days),"
-        f" {step.seconds / full.seconds:.3f}× the full build"
+        f" {step.seconds / full.seconds:.3f}× the full build; most: {busiest}"
     )
 
 
 def _pages(url: str, world: KpiWorld, repeats: int) -> dict[str, dict[str, list[float]]]:
-    from fastapi.testclient import TestClient
-
     from api.main import create_app
     from core.settings import Settings
 
@@ -114,17 +120,22 @@ def _pages(url: str, world: KpiWorld, repeats: int) -> dict[str, dict[str, list[
     vin = world.vins[0]
     now = datetime.now(UTC)
     day = {"start": (now - timedelta(hours=24)).isoformat(), "end": now.isoformat()}
-    with TestClient(app) as client, connect(url) as conn:
-        token = client.post(
-            "/auth/token", data={"username": world.manager, "password": BENCH_PASSWORD}
-        ).json()["access_token"]
+    with _served(app) as port, connect(url) as conn:
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        form = urlencode({"username": world.manager, "password": BENCH_PASSWORD})
+        client.request("POST", "/auth/token", form,
+                       {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        token = json.loads(client.getresponse().read())["access_token"]
         headers = {"Authorization": f"Bearer {token}"}
 
         def api(path: str, **params) -> Callable[[], object]:
             def call() -> object:
-                response = client.get(path, params=params, headers=headers)
-                assert response.status_code == 200, response.text
-                return response.json()
+                client.request("GET", f"{path}?{urlencode(params)}", headers=headers)
+                response = client.getresponse()
+                body = response.read()
+                if response.status != 200:
+                    raise RuntimeError(f"GET {path}: {response.status} {body[:300]!r}")
+                return json.loads(body)
 
             return call
 
@@ -202,6 +213,28 @@ def _pages(url: str, world: KpiWorld, repeats: int) -> dict[str, dict[str, list[
             page: {name: (_timed(a, repeats), _timed(b, repeats)) for name, (a, b) in parts.items()}
             for page, parts in calls.items()
         }
+
+
+@contextmanager
+def _served(app: object) -> Iterator[int]:
+    """The app on a free local port, served by uvicorn in a thread: real HTTP, as the console."""
+    import uvicorn
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError(f"uvicorn did not start on port {port}")
+        time.sleep(0.05)
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
 
 
 def _report(pages: dict) -> None:

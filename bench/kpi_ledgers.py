@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import psycopg
 
-from bench.kpi_world import run_script
+from bench.kpi_sales import fill_sales
+from bench.sql import run_script
 
 _NUMBERED = """
 CREATE TEMP TABLE kb_store ON COMMIT DROP AS
@@ -51,7 +52,7 @@ WITH shape AS (
 )
 SELECT j.i, s.id AS store_id, t.id AS technician_id, b.id AS bay_id, a.id AS advisor_id,
        c.customer_id, c.vehicle_id,
-       date_trunc('day', now() - interval '%(days)s days')
+       date_trunc('day', now() - %(days)s * interval '1 day')
            + (j.slot * %(days)s / j.slots) * interval '1 day'
            + (8.5 + j.tech_n) * interval '1 hour' AS checked_in_at,
        (0.5 + round((random() * 5)::numeric) / 2) AS hours,
@@ -73,18 +74,20 @@ CREATE INDEX ON kb_job (i);
 _LEDGERS = """
 INSERT INTO service_appointments (store_id, customer_id, vehicle_id, technician_id, bay_id,
     advisor_id, starts_at, ends_at, status, source, created_at)
-SELECT store_id, customer_id, vehicle_id, technician_id, bay_id, advisor_id, checked_in_at,
-       checked_in_at + interval '30 minutes',
-       CASE WHEN roll < 0.08 THEN 'no_show' ELSE 'arrived' END,
+SELECT store_id, customer_id, vehicle_id, technician_id, bay_id, advisor_id,
+       checked_in_at + shift, checked_in_at + shift + interval '30 minutes',
+       CASE WHEN shift > interval '0' THEN 'no_show' ELSE 'arrived' END,
        CASE WHEN source = 'alert' THEN 'alert' WHEN roll < 0.3 THEN 'customer' ELSE 'advisor' END,
        checked_in_at - interval '2 days'
-FROM kb_job WHERE source <> 'walk_in';
+FROM kb_job
+CROSS JOIN LATERAL (VALUES (interval '0'), (interval '3 hours')) AS v(shift)
+WHERE source <> 'walk_in' AND (shift = interval '0' OR roll < 0.08);
 INSERT INTO work_orders (store_id, number, customer_id, vehicle_id, advisor_id, technician_id,
     status, source, outcome, checked_in_at, delivered_at, created_at, updated_at)
 SELECT store_id, 'KB' || i, customer_id, vehicle_id, advisor_id, technician_id, 'delivered',
        source, 'maintenance', checked_in_at, checked_in_at + interval '6 hours',
        checked_in_at, checked_in_at
-FROM kb_job WHERE source = 'walk_in' OR roll >= 0.08;
+FROM kb_job;
 CREATE TEMP TABLE kb_done ON COMMIT DROP AS
     SELECT j.*, w.id AS work_order_id FROM kb_job j
     JOIN work_orders w ON w.store_id = j.store_id AND w.number = 'KB' || j.i;
@@ -149,8 +152,6 @@ def fill_ledgers(conn: psycopg.Connection, *, work_orders: int, days: int) -> No
     run_script(conn, _NUMBERED)
     run_script(conn, _JOBS, {"jobs": work_orders, "days": days})
     run_script(conn, _LEDGERS)
-    from bench.kpi_sales import fill_sales
-
     fill_sales(conn, days=days)
 
 

@@ -1,11 +1,11 @@
 """Two years of vehicle sales for the KPI benchmark: leads, and for 30 % of them a quote, an
-order and a delivered car from stock."""
+order and a delivered car from stock (the last 40 days' leads are still open)."""
 
 from __future__ import annotations
 
 import psycopg
 
-from bench.kpi_world import run_script
+from bench.sql import run_script
 
 LEADS_PER_STORE_DAY = 1.5
 
@@ -15,8 +15,9 @@ CREATE TEMP TABLE kb_lead ON COMMIT DROP AS
 SELECT s.id AS store_id, c.customer_id,
        (SELECT min(id) FROM users u JOIN user_stores us ON us.user_id = u.id
         WHERE us.store_id = s.id AND u.role = 'sales_consultant') AS consultant_id,
-       (SELECT id FROM sales_models WHERE code = 'KBM' || (1 + floor(random() * 10))) AS model_id,
-       now() - random() * interval '%(days)s days' AS created_at, random() AS roll,
+       (SELECT array_agg(id ORDER BY id) FROM sales_models WHERE code LIKE 'KBM%%')
+           [1 + floor(random() * 10)] AS model_id,
+       now() - random() * %(days)s * interval '1 day' AS created_at, random() AS roll,
        row_number() OVER () AS n
 FROM kb_store s
 CROSS JOIN generate_series(1, (%(days)s * %(per_day)s)::int) k
@@ -24,7 +25,8 @@ JOIN kb_car c ON c.store_id = s.id AND c.n = (k * 7907) %% c.cars;
 INSERT INTO sales_leads (store_id, customer_id, consultant_id, source, interested_model_id,
     status, created_at)
 SELECT store_id, customer_id, consultant_id, 'web', model_id,
-       CASE WHEN roll < 0.3 THEN 'delivered' ELSE 'lost' END, created_at
+       CASE WHEN created_at >= now() - interval '40 days' THEN 'lead'
+            WHEN roll < 0.3 THEN 'delivered' ELSE 'lost' END, created_at
 FROM kb_lead ORDER BY n;
 CREATE TEMP TABLE kb_sale ON COMMIT DROP AS
 SELECT l.id AS lead_id, k.store_id, k.customer_id, k.model_id, m.msrp, k.n,
@@ -33,7 +35,7 @@ FROM kb_lead k
 JOIN sales_leads l ON l.store_id = k.store_id AND l.customer_id = k.customer_id
                    AND l.created_at = k.created_at
 JOIN sales_models m ON m.id = k.model_id
-WHERE k.roll < 0.3;
+WHERE k.roll < 0.3 AND k.created_at < now() - interval '40 days';
 INSERT INTO sales_quotes (store_id, lead_id, model_id, vehicle_price, options_price, discount,
     trade_in_value, total, valid_until)
 SELECT store_id, lead_id, model_id, msrp, 0, msrp * 0.05, 0, msrp * 0.95,

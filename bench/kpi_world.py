@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import psycopg
 
 from api.auth.security import hash_password
+from bench.kpi_ledgers import fill_ledgers, fill_telemetry
+from bench.sql import run_script
 from core.signals import COLUMNS
 
 STORES = 20
@@ -61,7 +63,7 @@ UPDATE parts SET standard_cost = round(list_price * 0.68, 2) WHERE part_number L
 INSERT INTO warehouses (dealer_group_id, store_id, code, name_zh, name_en, level)
 SELECT dealer_group_id, id, 'W' || id, '配件库' || id, 'Parts store ' || id, 'store' FROM stores;
 INSERT INTO stock_lots (part_id, lot_number, received_at, unit_cost)
-SELECT p.id, 'L-' || p.id, now() - interval '%(days)s days', p.standard_cost
+SELECT p.id, 'L-' || p.id, now() - %(days)s * interval '1 day', p.standard_cost
 FROM parts p WHERE p.part_number LIKE 'KB-%%';
 INSERT INTO sales_models (dealer_group_id, code, make, model, trim, model_year, powertrain, msrp)
 SELECT g.id, 'KBM' || m, 'Pitstop', 'Model ' || m, 'Standard', 2026, 'ice',
@@ -78,13 +80,6 @@ INSERT INTO vehicles (store_id, owner_id, vin, make, model, year)
 SELECT c.store_id, c.id, 'KB' || lpad(c.id::text, 15, '0'), 'Pitstop', 'Model 1', 2022
 FROM customers c WHERE c.phone LIKE '139%%';
 """
-
-
-def run_script(conn: psycopg.Connection, script: str, params: dict | None = None) -> None:
-    """Each statement of a script in turn (a parameterised query holds one statement)."""
-    for statement in script.split(";\n"):
-        if statement.strip():
-            conn.execute(statement, params)
 
 
 @dataclass
@@ -104,8 +99,6 @@ def build(
               "parts": PARTS, "models": MODELS, "days": DAYS, "cars": cars}  # fmt: skip
     run_script(conn, _SETUP, params)
     run_script(conn, _CARS, params)
-    from bench.kpi_ledgers import fill_ledgers, fill_telemetry
-
     fill_ledgers(conn, work_orders=work_orders, days=DAYS)
     vins = fill_telemetry(conn, cars=telemetry_cars, columns=COLUMNS)
     manager = "kb.manager"
