@@ -16,7 +16,7 @@ from typing import Literal
 from grafana_foundation_sdk.builders import barchart, stat, timeseries
 
 from api.kpis.definitions import BY_KPI, DEPARTMENTS, DERIVED, DIMENSIONS, KPIS, Kpi
-from api.kpis.labels import _FIXED, _NAMES, _UNKNOWN  # the API's own member names
+from api.kpis.labels import FIXED_NAMES, NAME_QUERIES, UNKNOWN_NAME
 from api.kpis.models import UNKNOWN
 from api.kpis.service import ABC_YEAR
 from api.parts.constants import ABC_A_SHARE, ABC_B_SHARE
@@ -124,11 +124,11 @@ def series(kpi: Kpi, grain: Grain = "week") -> str:
 
 
 def _label(dimension: str, member: str) -> str:
-    fixed = {**_FIXED.get(dimension, {}), UNKNOWN: _UNKNOWN}
+    fixed = {**FIXED_NAMES.get(dimension, {}), UNKNOWN: UNKNOWN_NAME}
     whens = " ".join(f"WHEN {text(m)} THEN {text(f'{en} / {zh}')}" for m, (en, zh) in fixed.items())
     named = "NULL"
-    if dimension in _NAMES:
-        names = _NAMES[dimension].replace(":ids", f"ARRAY[{member}]")
+    if dimension in NAME_QUERIES:
+        names = NAME_QUERIES[dimension].replace(":ids", f"ARRAY[{member}]")
         named = f"""(SELECT CASE WHEN n.en = n.zh THEN n.en ELSE n.en || ' / ' || n.zh END
                      FROM ({names}) AS n(member, en, zh))"""
     return f"coalesce(CASE {member} {whens} END, {named}, {member})"

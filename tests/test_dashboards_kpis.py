@@ -110,7 +110,7 @@ def test_the_weekly_trend_and_the_breakdowns_are_the_apis(seeded_db, session, st
     weeks = {r["time"].astimezone(SHANGHAI).date(): r["value"] for r in rows}
     assert all(week.weekday() == 0 for week in weeks), "a week starts on a local Monday"
     expected = {}
-    for first, last in service._buckets(start, end, "week"):
+    for first, last in service.buckets(start, end, "week"):
         value = service.values(session, (found,), stores, first, last)[code]
         if value is not None:
             expected[first - timedelta(days=first.weekday())] = value

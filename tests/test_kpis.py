@@ -273,8 +273,8 @@ def test_each_trend_point_is_the_kpi_over_its_own_span(app, code):
     end = local_today()
     with app.state.session_factory() as session:
         stores = list(session.scalars(select(Store.id)))
-        spans = service._buckets(end - YEAR, end, "month")
-        trend = service._trend(session, kpi, stores, spans)
+        spans = service.buckets(end - YEAR, end, "month")
+        trend = service.trend(session, kpi, stores, spans)
         assert len(trend) == len(spans) >= 12
         for point in trend:
             alone = service.values(session, (kpi,), stores, point["start"], point["end"])

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from api.kpis.models import UNKNOWN
 
 # Per dimension: SQL giving (member, English name, Chinese name) for the members in :ids.
-_NAMES: dict[str, str] = {
+NAME_QUERIES: dict[str, str] = {
     "model_id": "SELECT CAST(id AS text), model || ' ' || trim, model || ' ' || trim"
     " FROM sales_models WHERE CAST(id AS text) = ANY(:ids)",
     "consultant_id": "SELECT CAST(id AS text), full_name, full_name FROM users"
@@ -21,7 +21,7 @@ _NAMES: dict[str, str] = {
     "warehouse_id": "SELECT CAST(id AS text), name_en, name_zh FROM warehouses"
     " WHERE CAST(id AS text) = ANY(:ids)",
 }
-_FIXED: dict[str, dict[str, tuple[str, str]]] = {
+FIXED_NAMES: dict[str, dict[str, tuple[str, str]]] = {
     "source": {
         "walk_in": ("Walk-in", "自然进店"),
         "appointment": ("Appointment", "预约"),
@@ -30,17 +30,17 @@ _FIXED: dict[str, dict[str, tuple[str, str]]] = {
     },
     "abc_class": {c: (f"Class {c}", f"{c}类") for c in "ABC"},
 }
-_UNKNOWN = ("Not recorded", "未记录")
+UNKNOWN_NAME = ("Not recorded", "未记录")
 
 
 def names(session: Session, dimension: str, members: list[str], language: str) -> dict[str, str]:
     """member -> its name; members without one keep their id."""
     chinese = language.startswith("zh")
     found: dict[str, str] = {}
-    if dimension in _NAMES and members:
-        rows = session.execute(text(_NAMES[dimension]), {"ids": members})
+    if dimension in NAME_QUERIES and members:
+        rows = session.execute(text(NAME_QUERIES[dimension]), {"ids": members})
         found = {member: zh if chinese else en for member, en, zh in rows}
-    for member, (en, zh) in _FIXED.get(dimension, {}).items():
+    for member, (en, zh) in FIXED_NAMES.get(dimension, {}).items():
         found[member] = zh if chinese else en
-    found[UNKNOWN] = _UNKNOWN[1] if chinese else _UNKNOWN[0]
+    found[UNKNOWN] = UNKNOWN_NAME[1] if chinese else UNKNOWN_NAME[0]
     return found

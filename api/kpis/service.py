@@ -181,7 +181,9 @@ def describe(kpi: Kpi) -> dict[str, Any]:
     }
 
 
-def _buckets(start: date, end: date, grain: Grain) -> list[tuple[date, date]]:
+def buckets(start: date, end: date, grain: Grain) -> list[tuple[date, date]]:
+    """The period cut into days, weeks (from Monday) or months, each clipped to the period."""
+
     def first(day: date) -> date:
         if grain == "month":
             return day.replace(day=1)
@@ -220,10 +222,10 @@ def detail(
         why = Text("kpi.dimension", {"kpi": code, "allowed": ", ".join(kpi.dimensions) or "-"})
         raise InvalidInput(field="dimension", problem=why)
     value = values(session, (kpi,), stores, date_from, date_to)[kpi.code]
-    trend = _trend(session, kpi, stores, _buckets(date_from, date_to, grain))
+    points = trend(session, kpi, stores, buckets(date_from, date_to, grain))
     goals = targets(session, stores)
     result = {**describe(kpi), "value": value, **_gap(kpi, value, goals.get(kpi.code)),
-              "trend": trend, "breakdown": None}  # fmt: skip
+              "trend": points, "breakdown": None}  # fmt: skip
     if dimension is not None:
         result["breakdown"] = breakdown(
             session, kpi, stores, date_from, date_to, dimension, language
@@ -231,7 +233,7 @@ def detail(
     return result
 
 
-def _trend(
+def trend(
     session: Session, kpi: Kpi, stores: list[int], spans: list[tuple[date, date]]
 ) -> list[dict[str, Any]]:
     """The KPI over each span, from one query (retention: one per span)."""
