@@ -201,15 +201,17 @@ def list_alerts(
     vin: str | None = None,
     store_id: int | None = None,
     acknowledged: bool | None = None,
+    since: dt.datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[dict[str, Any]], int]:
-    """Alerts newest first, filtered; store_ids limits them to cars of those stores."""
+    """Alerts newest first, filtered; store_ids limits them to cars of those stores, since to
+    alerts raised from then on (a new owner's view of the car)."""
     where, params = ["true"], []
     for clause, value in (
         ("a.state = %s", state), ("a.severity = %s", severity), ("a.vin = %s", vin),
         ("v.store_id = %s", store_id), ("a.acknowledged = %s", acknowledged),
-        ("v.store_id = ANY(%s)", store_ids),
+        ("v.store_id = ANY(%s)", store_ids), ("a.created_at >= %s", since),
     ):  # fmt: skip
         if value is not None:
             where.append(clause)

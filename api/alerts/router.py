@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from api.alerts import service
 from api.alerts.schemas import AlertClear, AlertDetail, AlertPage, AlertRead, Severity, State
 from api.crm.schemas import Vin
-from api.deps import LanguageDep, SessionDep, StaffUser
+from api.deps import CurrentUser, LanguageDep, SessionDep, StaffUser
 from api.pagination import PageParamsDep
 from api.types import IdPath, IdQuery
 
@@ -17,7 +17,7 @@ router = APIRouter(prefix="/alerts", tags=["alerts"])
 @router.get("", response_model=AlertPage)
 def list_alerts(
     session: SessionDep,
-    user: StaffUser,
+    user: CurrentUser,
     page: PageParamsDep,
     language: LanguageDep,
     state: State | None = None,
@@ -26,7 +26,8 @@ def list_alerts(
     store_id: IdQuery = None,
     acknowledged: bool | None = None,
 ) -> AlertPage:
-    """Alerts on the cars of your stores, newest first."""
+    """Alerts on the cars of your stores, newest first; a customer: one car of theirs (vin),
+    since it became theirs."""
     paged = service.list_alerts(
         session, actor=user.scope, page=page, language=language, state=state,
         severity=severity, vin=vin, store_id=store_id, acknowledged=acknowledged,

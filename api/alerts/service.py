@@ -6,9 +6,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from api.alerts import messages as _messages  # noqa: F401  (registers alert text)
 from api.auth.scope import Scope
-from api.errors import Conflict, NotFound
+from api.errors import Conflict, InvalidInput, NotFound
+from api.i18n import Text
 from api.pagination import Paged, PageParams
+from api.telemetry.service import history_start, visible_vehicle
 from diagnostics import alerts as alert_service
 from diagnostics.explain import render
 
@@ -29,9 +32,18 @@ def _view(row: dict[str, Any], language: str) -> dict[str, Any]:
 def list_alerts(
     session: Session, *, actor: Scope, page: PageParams, language: str, **filters: Any
 ) -> Paged[dict]:
-    """Alerts on cars of the caller's stores, newest first, rendered in the language."""
+    """Alerts on cars of the caller's stores, newest first, rendered in the language.
+
+    A customer reads one car's at a time (vin is required): a car of theirs, and only the
+    alerts raised since it became theirs."""
+    scope: dict[str, Any] = {"store_ids": _stores(actor)}
+    if actor.is_customer:
+        if not filters.get("vin"):
+            raise InvalidInput(field="vin", problem=Text("alerts.vin_needed"))
+        vehicle = visible_vehicle(session, actor=actor, vin=filters["vin"])
+        scope = {"store_ids": [vehicle.store_id], "since": history_start(actor, vehicle)}
     rows, total = alert_service.list_alerts(
-        _conn(session), store_ids=_stores(actor), limit=page.limit, offset=page.offset, **filters
+        _conn(session), limit=page.limit, offset=page.offset, **scope, **filters
     )
     return Paged([_view(r, language) for r in rows], total, page.limit, page.offset)
 

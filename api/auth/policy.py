@@ -200,7 +200,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/service/complaints"): Rule(SERVICE_DESK, STORE),
     ("POST", "/service/complaints/{complaint_id}/status"): Rule(SERVICE_DESK, STORE),
     ("GET", "/service/complaints/{complaint_id}/history"): Rule(SERVICE_DESK, STORE),
-    ("GET", "/alerts"): Rule(STAFF, STORE),
+    ("GET", "/alerts"): Rule(EVERYONE, STORE_OR_OWN),
     ("GET", "/alerts/{alert_id}"): Rule(STAFF, STORE),
     ("POST", "/alerts/{alert_id}/acknowledge"): Rule(STAFF, STORE),
     ("POST", "/alerts/{alert_id}/clear"): Rule(STAFF, STORE),

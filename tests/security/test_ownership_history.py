@@ -104,3 +104,35 @@ def test_the_new_owner_reads_what_the_car_reports_after_the_transfer(app, client
     assert sum(p["samples"] for p in series.json()["points"]) == 1
     assert [d["code"] for d in dtcs.json()["items"]] == ["P0420"]
     assert latest.status_code == 200
+
+
+def _alert(app, vin: str, at: datetime, mode: str) -> None:
+    with app.state.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO alerts (vin, failure_mode, severity, source, first_seen, last_seen,"
+                " created_at) VALUES (:vin, :mode, 'major', 'rule', :at, :at, :at)"
+            ),
+            {"vin": vin, "mode": mode, "at": at},
+        )
+
+
+def test_a_customer_reads_their_cars_alerts_only_from_when_it_became_theirs(
+    app, client, world, sold
+):
+    _alert(app, sold, T0, "misfire")  # Alice's time
+    _alert(app, sold, datetime.now(UTC), "battery")  # Bob's
+    bob = auth_headers(client, world["bob_user"])
+    mine = client.get("/alerts", params={"vin": sold}, headers=bob)
+    assert mine.status_code == 200, mine.text
+    assert [a["failure_mode"] for a in mine.json()["items"]] == ["battery"]
+    staff = client.get(
+        "/alerts", params={"vin": sold}, headers=auth_headers(client, world["advisor_a"])
+    )
+    assert {a["failure_mode"] for a in staff.json()["items"]} >= {"battery", "misfire"}
+    alice = auth_headers(client, world["alice_user"])
+    assert client.get("/alerts", params={"vin": sold}, headers=alice).status_code == 404
+    everything = client.get("/alerts", headers=bob)
+    assert everything.status_code == 422 and "vin" in everything.text
+    other = client.get("/alerts", params={"vin": world["bob_car"].vin}, headers=alice)
+    assert other.status_code == 404

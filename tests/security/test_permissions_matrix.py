@@ -413,6 +413,7 @@ def _records(session: Session, app: FastAPI) -> Records:
             ("GET", "/proactive/policy"): {"store_id": store.id},
             ("PUT", "/proactive/policy"): {"store_id": store.id},
             ("GET", "/proactive/kpi/first-time-fix"): {"store_id": store.id} | period,
+            ("GET", "/alerts"): {"vin": vin},
             ("GET", "/forecasts/sales"): {"store_id": store.id},
             ("GET", "/forecasts/parts"): {"warehouse_id": warehouse.id},
             ("GET", "/forecasts/churn"): {"store_id": store.id},
