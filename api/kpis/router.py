@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query
 
 from api.deps import LanguageDep, ManagerUser, SessionDep, StaffUser
+from api.kpis import records as ledger_rows
 from api.kpis import service
 from api.kpis.definitions import DIMENSIONS, KPIS
 from api.kpis.schemas import (
@@ -92,7 +93,7 @@ def records(
 ) -> KpiRecordPage:
     """The records behind a KPI in the period (optionally one member's), newest first."""
     start, end = _period(date_from, date_to)
-    paged = service.records(
+    paged = ledger_rows.records(
         session, actor=user.scope, code=kpi, store_id=store_id, date_from=start,
         date_to=end, dimension=dimension, member=member, page=page,
     )  # fmt: skip

@@ -1,8 +1,9 @@
 """KPI figures from the rollups: a period's value with its target and the period before, a
-trend by day, week or month, a breakdown by one dimension, and the records behind a figure.
+trend by day, week or month, and a breakdown by one dimension (api/kpis/records.py lists the
+records behind a figure).
 
-Nothing here reads a ledger for a figure: values come from kpi_facts and kpi_customer_months
-(api/kpis/rollup.py); only the drill-down lists ledger rows, one page at a time.
+Nothing here reads a ledger: values come from kpi_facts and kpi_customer_months
+(api/kpis/rollup.py).
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ from api.i18n import Text
 from api.kpis import labels
 from api.kpis import messages as _messages  # noqa: F401  (registers KPI text)
 from api.kpis.definitions import BY_KPI, DERIVED, KPIS, Kpi
-from api.kpis.measures import BY_CODE
 from api.kpis.models import KpiTarget
-from api.pagination import Paged, PageParams
 from api.parts.constants import ABC_A_SHARE, ABC_B_SHARE
 
 Grain = Literal["day", "week", "month"]
@@ -31,20 +30,23 @@ MAX_DAYS = 3 * 366  # the longest period asked for at once
 ABC_YEAR = 365  # ABC classes are read from the year of consumption up to the period's end
 
 
-def _stores(actor: Scope, store_id: int | None) -> list[int]:
+def stores_of(actor: Scope, store_id: int | None) -> list[int]:
+    """The one store asked for (if the caller's), or all the caller's stores."""
     if store_id is None:
         return sorted(actor.store_ids)
     actor.ensure_store(store_id)
     return [store_id]
 
 
-def _kpi(code: str) -> Kpi:
+def kpi_named(code: str) -> Kpi:
+    """The KPI with this code, or NotFound."""
     if code not in BY_KPI:
         raise NotFound(entity="kpi", id=code)
     return BY_KPI[code]
 
 
-def _period(date_from: date, date_to: date) -> None:
+def check_period(date_from: date, date_to: date) -> None:
+    """Refuse a period that ends before it starts, or is longer than MAX_DAYS."""
     if date_from > date_to:
         raise InvalidInput(field="date_from", problem=Text("kpi.period_order"))
     if (date_to - date_from).days >= MAX_DAYS:
@@ -149,8 +151,8 @@ def summary(
     session: Session, *, actor: Scope, store_id: int | None, date_from: date, date_to: date
 ) -> list[dict[str, Any]]:
     """Every KPI for the period: value, target and gap, and the same-length period before."""
-    _period(date_from, date_to)
-    stores = _stores(actor, store_id)
+    check_period(date_from, date_to)
+    stores = stores_of(actor, store_id)
     length = date_to - date_from + timedelta(days=1)
     now = values(session, KPIS, stores, date_from, date_to)
     before = values(session, KPIS, stores, date_from - length, date_to - length)
@@ -215,9 +217,9 @@ def detail(
     language: str,
 ) -> dict[str, Any]:
     """One KPI: its value, trend by grain, and (optionally) its breakdown by a dimension."""
-    kpi = _kpi(code)
-    _period(date_from, date_to)
-    stores = _stores(actor, store_id)
+    kpi = kpi_named(code)
+    check_period(date_from, date_to)
+    stores = stores_of(actor, store_id)
     if dimension is not None and dimension not in kpi.dimensions:
         why = Text("kpi.dimension", {"kpi": code, "allowed": ", ".join(kpi.dimensions) or "-"})
         raise InvalidInput(field="dimension", problem=why)
@@ -327,74 +329,11 @@ def abc_classes(session: Session, stores: list[int], end: date) -> dict[str, str
     return classes
 
 
-def records(
-    session: Session,
-    *,
-    actor: Scope,
-    code: str,
-    store_id: int | None,
-    date_from: date,
-    date_to: date,
-    dimension: str | None,
-    member: str | None,
-    page: PageParams,
-) -> Paged:
-    """The ledger rows behind a KPI's measures in the period, newest first, one page."""
-    kpi = _kpi(code)
-    _period(date_from, date_to)
-    stores = _stores(actor, store_id)
-    if kpi.kind == "retention":
-        raise InvalidInput(field="code", problem=Text("kpi.no_records", {"kpi": code}))
-    parts, params = [], {"stores": stores, "from": date_from, "to": date_to}
-    wanted = _member_filter(session, kpi, stores, date_to, dimension, member, params)
-    for measure in dict.fromkeys(kpi.measures):
-        spec = BY_CODE[measure]
-        day = "r.at" if spec.per_day else "(r.at AT TIME ZONE s.timezone)::date"
-        parts.append(
-            f"SELECT '{measure}' AS measure, '{spec.record}' AS record, r.record_id, r.store_id,"
-            f" {day} AS day, r.value FROM ({spec.rows}) r JOIN stores s ON s.id = r.store_id"
-            f" WHERE r.store_id = ANY(:stores) AND {day} BETWEEN :from AND :to"
-            + (f" AND CAST(r.{wanted} AS text) = ANY(:members)" if wanted else "")
-        )
-    params |= {"start": date_from - timedelta(days=1), "end": date_to + timedelta(days=2)}
-    union = " UNION ALL ".join(parts)
-    total = session.scalar(text(f"SELECT count(*) FROM ({union}) u"), params)
-    rows = session.execute(
-        text(f"SELECT * FROM ({union}) u ORDER BY day DESC, measure, record_id"
-             " LIMIT :limit OFFSET :offset"),
-        params | {"limit": page.limit, "offset": page.offset},
-    ).mappings().all()  # fmt: skip
-    items = [dict(r) | {"value": float(r["value"])} for r in rows]
-    return Paged(items=items, total=total, limit=page.limit, offset=page.offset)
-
-
-def _member_filter(
-    session: Session,
-    kpi: Kpi,
-    stores: list[int],
-    end: date,
-    dimension: str | None,
-    member: str | None,
-    params: dict[str, Any],
-) -> str | None:
-    if dimension is None:
-        return None
-    if dimension not in kpi.dimensions or member is None:
-        why = Text("kpi.dimension", {"kpi": kpi.code, "allowed": ", ".join(kpi.dimensions)})
-        raise InvalidInput(field="dimension", problem=why)
-    if dimension in DERIVED:
-        classes = abc_classes(session, stores, end)
-        params["members"] = [part for part, cls in classes.items() if cls == member]
-        return DERIVED[dimension]
-    params["members"] = [member]
-    return dimension
-
-
 def set_target(
     session: Session, *, actor: Scope, code: str, store_id: int, target: Decimal
 ) -> KpiTarget:
     """Set a store's target for a KPI (a manager's decision)."""
-    _kpi(code)
+    kpi_named(code)
     actor.ensure_store(store_id)
     row = session.scalar(
         select(KpiTarget).where(KpiTarget.store_id == store_id, KpiTarget.kpi == code)
