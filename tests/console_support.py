@@ -9,13 +9,15 @@ test module of the session; each test makes the records it changes.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +26,7 @@ import uvicorn
 from sqlalchemy import select, text
 
 from api.crm.models import Vehicle
+from api.forecasts import service as forecasts
 from api.kpis import rollup
 from api.main import create_app
 from core.db import connect
@@ -212,6 +215,25 @@ def _service(base_url: str, vehicles: dict[str, Vehicle]) -> dict[str, Any]:
     return {"appointments": booked, "work_orders": orders}
 
 
+def _hold_a_part(app: Any, store_id: int, work_order_id: int) -> None:
+    """An active reservation for the repair job: the parts desk's reservations page lists it
+    whatever the job's own parts were (the seed's history issued all of its reservations)."""
+    from api.auth.actor import SystemActor
+    from api.parts.service import reserve
+
+    with app.state.session_factory.begin() as session:
+        part_id = session.scalar(
+            text(
+                "SELECT m.part_id FROM stock_moves m JOIN warehouses w ON w.id = m.warehouse_id"
+                " WHERE w.store_id = :s GROUP BY m.part_id HAVING sum(m.quantity) >= 2"
+                " ORDER BY m.part_id LIMIT 1"
+            ),
+            {"s": store_id},
+        )
+        reserve(session, actor=SystemActor(store_id), part_id=part_id, quantity=1,
+                reference_type="work_order", reference_id=work_order_id)  # fmt: skip
+
+
 @pytest.fixture(scope="session")
 def console_world(server_url) -> Iterator[dict[str, Any]]:
     """The demo group on a database of its own, with telemetry, alerts and service work."""
@@ -222,6 +244,12 @@ def console_world(server_url) -> Iterator[dict[str, Any]]:
         seed_demo(session, fleet, customers=SEED_CUSTOMERS)
     with app.state.session_factory.begin() as session:
         rollup.refresh(session)
+    # The forecasting job, as the worker runs it. The console world seeds no business history
+    # (seed_demo's history_days=0: the two years a sales forecast learns from would cost about
+    # 35 s of seeding, and fitting the models more), so the job skips every store and the pages
+    # must say why; the tests that need a forecast store one of their own (make_forecast).
+    with app.state.session_factory.begin() as session:
+        skipped = forecasts.run_all(session).skipped
     with app.state.session_factory() as session:
         cars = {v.vin: v for v in session.scalars(select(Vehicle).where(Vehicle.vin.in_(fleet)))}
         # The seed gives fleet cars to customers in store order: PD, MH, PD.
@@ -235,7 +263,9 @@ def console_world(server_url) -> Iterator[dict[str, Any]]:
     _alerts(url, fleet[0], fleet[2], fleet[1])
     with serve(app) as base_url:
         world = {"url": base_url, "db_url": url, "app": app, "vehicles": vehicles}
+        world["forecasts_skipped"] = skipped
         world |= _service(base_url, vehicles)
+        _hold_a_part(app, vehicles["misfiring"].store_id, world["work_orders"]["repair"]["id"])
         yield world
     app.state.engine.dispose()
     drop_database(server_url, url)
@@ -302,3 +332,89 @@ def sign_in(page, console_world) -> Any:
         return page
 
     return login
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    """Where the tests save screenshots (set PITSTOP_CONSOLE_SCREENSHOTS to keep them)."""
+    kept = os.environ.get("PITSTOP_CONSOLE_SCREENSHOTS")
+    if kept:
+        Path(kept).mkdir(parents=True, exist_ok=True)
+        return Path(kept)
+    return tmp_path_factory.mktemp("console-screens")
+
+
+def _store_forecast(
+    world: dict[str, Any],
+    *,
+    store_id: int,
+    kind: str,
+    method: str,
+    backtest: dict[str, Any],
+    points: dict[str, list[dict[str, float]]],
+    starts: date,
+    warehouse_id: int | None = None,
+) -> int:
+    from api.forecasts.models import ForecastPoint, ForecastRun
+
+    with world["app"].state.session_factory.begin() as session:
+        run = ForecastRun(store_id=store_id, kind=kind, method=method, backtest=backtest,
+                          warehouse_id=warehouse_id)  # fmt: skip
+        session.add(run)
+        session.flush()
+        for member, values in points.items():
+            for i, value in enumerate(values):
+                if kind == "sales":
+                    month = starts.year * 12 + starts.month - 1 + i
+                    period = date(month // 12, month % 12 + 1, 1)
+                else:
+                    period = starts + timedelta(weeks=i)
+                session.add(ForecastPoint(run_id=run.id, member=member, period=period, **value))
+        return run.id
+
+
+@pytest.fixture
+def make_forecast(console_world) -> Iterator[Any]:
+    """Store a forecast run as the job would: make_forecast(store_id=, kind=, method=,
+    backtest=, points={member: [{mean, lo_80, hi_80, lo_95, hi_95, from_alerts}, ...]},
+    starts=first period, warehouse_id=) -> run id; periods are months (sales) or weeks (parts).
+    The runs (their points and churn scores) are removed after the test, so that other tests
+    see the world without them."""
+    made: list[int] = []
+
+    def make(**kwargs: Any) -> int:
+        made.append(_store_forecast(console_world, **kwargs))
+        return made[-1]
+
+    yield make
+    with console_world["app"].state.session_factory.begin() as session:
+        session.execute(text("DELETE FROM forecast_runs WHERE id = ANY(:ids)"), {"ids": made})
+
+
+@pytest.fixture
+def make_alarm(console_world) -> Any:
+    """Raise an open business alarm as the detection job does (audited, with its feed card and
+    a notice to each of the store's managers): make_alarm(store_id=, metric=, started_on=)."""
+    from api.alarms.detection import _announce
+    from api.alarms.models import BusinessAlarm
+    from api.alarms.states import ALARM
+
+    def make(*, store_id: int, metric: str, started_on: date) -> int:
+        with console_world["app"].state.session_factory.begin() as session:
+            alarm = BusinessAlarm(
+                store_id=store_id,
+                metric=metric,
+                direction="rise" if metric in ("complaints", "response_time") else "drop",
+                started_on=started_on,
+                detected_on=started_on + timedelta(days=9),
+                expected=24.0,
+                observed=15.5,
+                size=round(15.5 / 24 - 1, 4),
+                reason_en="Service visits fell from about 24 a day to 15.5 since the change point",
+                reason_zh="进厂台次自变化点起由每天约 24 台次降至 15.5 台次",
+            )
+            ALARM.start(session, entity=alarm, actor_id=None)
+            _announce(session, alarm)
+            return alarm.id
+
+    return make

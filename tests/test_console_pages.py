@@ -5,15 +5,14 @@ PITSTOP_CONSOLE_SCREENSHOTS to keep them)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import httpx
 import pytest
 from playwright.sync_api import expect
 
 pytest_plugins = ("tests.console_support",)
 
+# The forecasts page shows each model's chart, or why there is no forecast yet.
+FORECAST_SHOWN = "#sales-forecast .forecast-series, #sales-forecast #forecast-none"
 # user, hash route, what the page must show
 PAGES = [
     ("advisor", "#/feed", "#feed-status"),
@@ -26,7 +25,10 @@ PAGES = [
     ("manager", "#/sales", "#pipeline .board-column"),
     ("manager", "#/sales-board", "tr.board-total"),
     ("manager", "#/parts", "td.num"),
+    ("manager", "#/forecasts", FORECAST_SHOWN),
+    ("manager", "#/alarms", "#alarm-list table"),
     ("sales", "#/sales", "tr.stock-row"),
+    ("sales", "#/forecasts", FORECAST_SHOWN),
     ("parts", "#/parts/reservations", "tr[data-reservation]"),
     ("parts", "#/parts/lots", "tr.lot-row"),
     ("parts", "#/parts/orders", "tr.po-row"),
@@ -38,15 +40,6 @@ PAGES = [
 ROLES = ["admin", "manager", "advisor", "technician", "parts", "sales", "customer"]
 LAPTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    kept = os.environ.get("PITSTOP_CONSOLE_SCREENSHOTS")
-    if kept:
-        Path(kept).mkdir(parents=True, exist_ok=True)
-        return Path(kept)
-    return tmp_path_factory.mktemp("console-screens")
 
 
 def _settled(page) -> None:

@@ -102,3 +102,48 @@ export function trendChart(trend, unit, target, grain = "month") {
     ],
   }, data, targetBox), usable.length, { id: "kpi-trend", role: "img", "aria-label": unit });
 }
+
+const BAND_80 = "rgba(31, 79, 143, 0.22)";
+const BAND_95 = "rgba(31, 79, 143, 0.10)";
+const FORECAST = "#c2410c";
+
+/**
+ * A series' history [{period, value}] and forecast [{period, mean, lo_80, hi_80, lo_95, hi_95}]
+ * by grain (month or week): the history line, the forecast's mean (dashed, joined to the last
+ * actual) inside its 80 % and 95 % intervals drawn as bands.
+ */
+export function forecastChart(history, forecast, grain = "month", attrs = {}) {
+  if (!history.length && !forecast.length) return empty();
+  const tick = (v) => (grain === "month" ? formatMonth(v * 1000) : formatShortDate(v * 1000));
+  const periods = [...new Set([...history.map((p) => p.period), ...forecast.map((p) => p.period)])].sort();
+  const xs = periods.map((p) => seconds(`${p}T12:00:00Z`));
+  const actual = new Map(history.map((p) => [p.period, p.value]));
+  const ahead = new Map(forecast.map((p) => [p.period, p]));
+  const last = history.length ? history[history.length - 1] : null;
+  const column = (key) => periods.map((p) => {
+    if (ahead.has(p)) return ahead.get(p)[key] ?? ahead.get(p).mean;
+    return last && p === last.period ? last.value : null; // the bands and the mean start at the last actual
+  });
+  const data = [xs, periods.map((p) => actual.get(p) ?? null), column("hi_95"), column("lo_95"), column("hi_80"), column("lo_80"), column("mean")];
+  const value = (u, v) => (v === null || v === undefined ? "—" : formatNumber(v, 1));
+  const edge = (text) => ({ label: text, stroke: "transparent", points: { show: false }, value });
+  return host((width, target) => new uPlot({
+    width, height: HEIGHT,
+    scales: { x: { time: true } },
+    series: [
+      { value: (u, v) => (v ? tick(v) : "—") },
+      { label: t("forecast.actual"), stroke: BRAND, width: 2, points: { show: true, size: 4, fill: BRAND }, value },
+      edge(t("forecast.hi_95")), edge(t("forecast.lo_95")), edge(t("forecast.hi_80")), edge(t("forecast.lo_80")),
+      { label: t("forecast.mean"), stroke: FORECAST, width: 2, dash: [6, 4], points: { show: true, size: 4, fill: FORECAST }, value },
+    ],
+    bands: [{ series: [2, 3], fill: BAND_95 }, { series: [4, 5], fill: BAND_80 }],
+    legend: { show: true, live: false },
+    axes: [
+      { ...AXIS, splits: (u) => everyNth(xs, u.bbox.width / devicePixelRatio), values: (u, ticks) => ticks.map(tick) },
+      { ...AXIS, size: 50, values: (u, ticks) => ticks.map((v) => formatNumber(v, 1)) },
+    ],
+  }, data, target), periods.length, {
+    class: "chart forecast-chart", role: "img", "aria-label": t("forecast.chart"),
+    "data-history": history.length, "data-forecast": forecast.length, "data-bands": 2, ...attrs,
+  });
+}

@@ -17,6 +17,8 @@ import { renderKpiDetail } from "./views/kpi_detail.js";
 import { renderWorkOrder } from "./views/work_order.js";
 import { renderBooking } from "./views/booking.js";
 import { renderParts } from "./views/parts.js";
+import { renderForecasts } from "./views/forecasts.js";
+import { renderAlarms } from "./views/alarms.js";
 
 const DESK = ["admin", "manager", "service_advisor"];
 const PARTS = ["admin", "manager", "parts_clerk", "service_advisor"];
@@ -26,6 +28,9 @@ const STAFF = ["admin", "manager", "service_advisor", "technician", "parts_clerk
 const ROUTES = [
   { path: "kpis", nav: "nav.kpis", roles: ["admin", "manager"], view: renderKpis },
   { path: "kpis/:code", roles: ["admin", "manager"], view: renderKpiDetail },
+  { path: "alarms", nav: "nav.alarms", roles: ["admin", "manager"], view: renderAlarms },
+  { path: "alarms/:id", roles: ["admin", "manager"], view: renderAlarms },
+  { path: "forecasts", nav: "nav.forecasts", roles: ["admin", "manager", "sales_consultant"], view: renderForecasts },
   { path: "feed", nav: "nav.feed", roles: DESK, view: renderFeed },
   { path: "alerts", nav: "nav.alerts", roles: STAFF, view: renderAlerts },
   { path: "vehicles", nav: "nav.vehicles", roles: STAFF, view: renderVehicles },

@@ -3,12 +3,14 @@
 
 import { ApiError, get, post, streamUrl } from "../api.js";
 import { badge, busy, errorBox, h, pageHeader, replace, toast } from "../dom.js";
-import { formatAgo, formatDateTime, label, pick, t } from "../i18n.js";
+import { formatAgo, formatDate, formatDateTime, label, pick, t } from "../i18n.js";
 
 export const FEED_EVENTS = [
   "alert_opened", "alert_updated", "alert_cleared", "appointment_booked",
   "proposal_created", "proposal_accepted", "proposal_withdrawn", "notification_failed",
+  "business_alarm",
 ];
+const ALARM_READERS = ["admin", "manager"]; // who may open a business alarm
 const HISTORY = 50; // events loaded when the console opens (and to fill a gap after a drop)
 const KEEP = 200; // events kept in memory
 const RETRY_MS = [2_000, 5_000, 10_000, 30_000]; // reconnect back-off after the stream closes
@@ -175,13 +177,18 @@ function card(event, context) {
     }
   }
   if (d.vin) actions.push(h("a", { class: "button secondary small", href: `#/vehicles/${encodeURIComponent(d.vin)}` }, t("feed.vehicle")));
+  if (d.alarm_id && ALARM_READERS.includes(context.user.role)) {
+    actions.push(h("a", { class: "button secondary small alarm-link", href: `#/alarms/${d.alarm_id}` }, t("alarms.view")));
+  }
   if (d.work_order_id) actions.push(h("a", { class: "button secondary small", href: "#/work-orders" }, t("feed.work_order")));
   return h("article", { class: `feed-card kind-${event.type} ${event.fresh ? "fresh" : ""}`, "data-id": event.id, "data-type": event.type, "data-vin": d.vin || null },
     h("div", { class: "feed-kind" }, badge("feed", event.type), d.severity ? badge("severity", d.severity) : null,
       h("time", { datetime: d.created_at, title: formatDateTime(d.created_at) }, formatAgo(d.created_at))),
     h("h3", {}, title),
     h("p", { class: "feed-facts" },
-      [d.plate || d.vin, d.customer_name, d.failure_mode ? label("failure", d.failure_mode) : null, context.storeName(d.store_id)]
+      [d.plate || d.vin, d.customer_name, d.failure_mode ? label("failure", d.failure_mode) : null,
+        d.metric ? label("alarm_metric", d.metric) : null, d.started_on ? t("alarms.since_day", { day: formatDate(d.started_on) }) : null,
+        context.storeName(d.store_id)]
         .filter(Boolean).join(" · ")),
     d.starts_at ? h("p", { class: "feed-when" }, t(event.type === "proposal_created" ? "feed.suggested_at" : "feed.starts_at"), " ", h("strong", {}, formatDateTime(d.starts_at))) : null,
     actions.length ? h("div", { class: "feed-actions" }, actions) : null);

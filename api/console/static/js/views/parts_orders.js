@@ -1,4 +1,5 @@
-// The reorder proposal (parts at or below their reorder point, topped up to max, by supplier),
+// The reorder proposal (parts at or below their reorder point, topped up to max or to the
+// forecast over lead time, by supplier, with each line's demand forecast),
 // turned into draft purchase orders; and the open purchase orders with the recent receipts.
 
 import { all, get, post, request } from "../api.js";
@@ -6,6 +7,7 @@ import { badge, busy, errorBox, h, panel, replace, table, toast } from "../dom.j
 import { addDays, formatDate, formatDateTime, formatMoney, formatNumber, localDate, pick, t } from "../i18n.js";
 import { loader } from "./common.js";
 import { warehousesOf } from "./parts_stock.js";
+import { forecastCell } from "./parts_forecast.js";
 
 const OPEN_ORDERS = ["draft", "sent", "confirmed", "partly_received"];
 const DUE_DAYS = 7; // an open order expected within this many days is "due"
@@ -56,8 +58,7 @@ export async function renderReorder(main) {
       { title: t("reorder.on_order"), class: "num", cell: (l) => formatNumber(l.on_order, 2) },
       { title: t("parts.reorder_point"), class: "num", cell: (l) => formatNumber(l.reorder_point, 2) },
       { title: t("parts.min_max"), class: "num", cell: (l) => `${formatNumber(l.min_qty, 0)} / ${formatNumber(l.max_qty, 0)}` },
-      // The demand forecast (to come with the proposal) fills this column.
-      { title: t("reorder.forecast"), class: "num forecast", cell: (l) => (l.forecast === undefined || l.forecast === null ? h("span", { class: "muted" }, t("reorder.forecast_soon")) : formatNumber(l.forecast, 1)) },
+      { title: t("reorder.forecast"), class: "forecast", cell: (l) => forecastCell(l, state.warehouse) },
       { title: t("reorder.quantity"), class: "num strong", cell: (l) => formatNumber(l.quantity, 2) },
       { title: t("reorder.value"), class: "num", cell: (l) => formatMoney(Number(l.quantity) * Number(l.unit_price)) },
       { title: "", cell: (l) => (l.urgent ? badge("reorder", "urgent") : null) },
