@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -24,3 +27,28 @@ def make_engine(database_url: str) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (responses are built after it)."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(database_url: str) -> Iterator[Session]:
+    """A session in a transaction of its own on the database, committed when the block ends
+    without error, its engine disposed after: for commands and seeding, not for the app."""
+    from api.models_base import load_all_models
+
+    load_all_models()
+    engine = make_engine(database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+def migrated_database() -> str:
+    """The configured (or embedded) database's URL, its schema brought up to date."""
+    from core.db.embedded import resolve_database_url
+    from core.db.migrate import upgrade
+
+    url = resolve_database_url()
+    upgrade(url)
+    return url

@@ -135,27 +135,15 @@ def seed_demo_database(
     history_days: int = 0,
 ) -> SeedReport:
     """seed_demo in a transaction of its own on the database."""
-    from api.db import make_engine, make_session_factory
-    from api.models_base import load_all_models
+    from api.db import transaction
 
-    load_all_models()
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            return seed_demo(session, vins, consenting=consenting, history_days=history_days)
-    finally:
-        engine.dispose()
+    with transaction(database_url) as session:
+        return seed_demo(session, vins, consenting=consenting, history_days=history_days)
 
 
 def refresh_kpis_database(database_url: str) -> RefreshReport:
     """refresh_kpis in a transaction of its own on the database."""
-    from api.db import make_engine, make_session_factory
-    from api.models_base import load_all_models
+    from api.db import transaction
 
-    load_all_models()
-    engine = make_engine(database_url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            return refresh_kpis(session)
-    finally:
-        engine.dispose()
+    with transaction(database_url) as session:
+        return refresh_kpis(session)

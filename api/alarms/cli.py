@@ -13,20 +13,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--today", type=date.fromisoformat, help="judge up to the day before")
     args = parser.parse_args(argv)
     from api.alarms.detection import run_alarms
-    from api.db import make_engine, make_session_factory
-    from api.models_base import load_all_models
-    from core.db.embedded import resolve_database_url
-    from core.db.migrate import upgrade
+    from api.db import migrated_database, transaction
 
-    url = resolve_database_url()
-    upgrade(url)
-    load_all_models()
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            new = run_alarms(session, today=args.today)
-    finally:
-        engine.dispose()
+    with transaction(migrated_database()) as session:
+        new = run_alarms(session, today=args.today)
     print(f"{new} new business alarm(s)")
     return 0
 

@@ -10,28 +10,18 @@ forecasts_app = typer.Typer(help="Sales, parts and churn forecasts.", no_args_is
 @forecasts_app.command("run")
 def run() -> None:
     """Forecast sales, parts demand and churn for every store (the worker does this daily)."""
-    from api.db import make_engine, make_session_factory
+    from api.db import migrated_database, transaction
     from api.forecasts.service import run_all
-    from api.models_base import load_all_models
-    from core.db.embedded import resolve_database_url
-    from core.db.migrate import upgrade
 
-    url = resolve_database_url()
-    upgrade(url)
-    load_all_models()
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            report = run_all(session)
-            for run in report.runs:
-                test = run.backtest
-                where = f"warehouse {run.warehouse_id}" if run.warehouse_id else ""
-                typer.echo(
-                    f"store {run.store_id} {run.kind} {where}: {run.method};"
-                    f" {test['error']} {_figure(test)}"
-                )
-    finally:
-        engine.dispose()
+    with transaction(migrated_database()) as session:
+        report = run_all(session)
+        for run in report.runs:
+            test = run.backtest
+            where = f"warehouse {run.warehouse_id}" if run.warehouse_id else ""
+            typer.echo(
+                f"store {run.store_id} {run.kind} {where}: {run.method};"
+                f" {test['error']} {_figure(test)}"
+            )
     for line in report.skipped:
         typer.echo(f"skipped {line}")
 

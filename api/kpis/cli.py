@@ -13,21 +13,11 @@ def refresh(
     days: int = typer.Option(3 * 366, min=1, max=20 * 366, help="Days a full build covers."),
 ) -> None:
     """Bring the KPI rollups up to date (the worker does this every few minutes)."""
-    from api.db import make_engine, make_session_factory
+    from api.db import migrated_database, transaction
     from api.kpis.rollup import refresh as run
-    from api.models_base import load_all_models
-    from core.db.embedded import resolve_database_url
-    from core.db.migrate import upgrade
 
-    url = resolve_database_url()
-    upgrade(url)
-    load_all_models()
-    engine = make_engine(url)
-    try:
-        with make_session_factory(engine).begin() as session:
-            report = run(session, full=full, days=days)
-    finally:
-        engine.dispose()
+    with transaction(migrated_database()) as session:
+        report = run(session, full=full, days=days)
     rebuilt = sum(report.store_days.values())
     typer.echo(f"rebuilt {rebuilt} store days ({report.facts} sums) in {report.seconds:.1f} s")
 
