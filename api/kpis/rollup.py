@@ -57,13 +57,14 @@ def refresh(
     first = last_day - timedelta(days=days)
     states = {s.rollup: s for s in session.query(RollupState)}
     stores = list(session.scalars(text("SELECT id FROM stores")))
+    changes: dict[tuple[str, datetime], set[tuple[int, date]]] = {}  # measures share probes
     for measure in MEASURES:
         state = None if full else states.get(measure.code)
         if state is None:
             report.store_days[measure.code] = len(stores) * (days + 1)
             report.facts += _rebuild_all(session, measure, stores, first, last_day)
         else:
-            dirty = _dirty(session, measure, state, stores, last_day)
+            dirty = _dirty(session, measure, state, stores, last_day, changes)
             report.store_days[measure.code] = len(dirty)
             report.facts += _rebuild(session, measure, dirty)
         _mark(session, states, measure.code, clock, first, rebuilt=state is None)
@@ -76,18 +77,28 @@ def refresh(
 
 
 def _dirty(
-    session: Session, measure: Measure, state: RollupState, stores: list[int], last_day: date
+    session: Session,
+    measure: Measure,
+    state: RollupState,
+    stores: list[int],
+    last_day: date,
+    changes: dict[tuple[str, datetime], set[tuple[int, date]]],
 ) -> set[tuple[int, date]]:
     found: set[tuple[int, date]] = set()
     if measure.changed is not None:
-        rows = session.execute(
-            text(
-                f"SELECT c.store_id, (c.at AT TIME ZONE s.timezone)::date FROM ({measure.changed})"
-                " c JOIN stores s ON s.id = c.store_id WHERE c.at IS NOT NULL"
-            ),
-            {"since": state.refreshed_at},
-        )
-        found = {(store, day) for store, day in rows if day >= state.built_from}
+        key = (measure.changed, state.refreshed_at)
+        if key not in changes:
+            changes[key] = set(
+                session.execute(
+                    text(
+                        "SELECT DISTINCT c.store_id, (c.at AT TIME ZONE s.timezone)::date"
+                        f" FROM ({measure.changed}) c JOIN stores s ON s.id = c.store_id"
+                        " WHERE c.at IS NOT NULL"
+                    ),
+                    {"since": state.refreshed_at},
+                ).tuples()
+            )
+        found = {(store, day) for store, day in changes[key] if day >= state.built_from}
     if measure.snapshot:
         earliest: dict[int, date] = {}
         for store, day in found:
@@ -200,7 +211,12 @@ def _customer_months(session: Session, state: RollupState | None, last_day: date
         if month >= first.replace(day=1):
             months[store].append(month)
     for store, wanted in months.items():
-        params = {"store": store, "months": wanted}
+        params = {  # the months' span, a day wider each side for the store's time zone
+            "store": store,
+            "months": wanted,
+            "start": min(wanted) - timedelta(days=1),
+            "end": max(wanted) + timedelta(days=32),
+        }
         session.execute(
             text(
                 "DELETE FROM kpi_customer_months WHERE store_id = :store"
@@ -216,6 +232,7 @@ def _customer_months(session: Session, state: RollupState | None, last_day: date
                 " LATERAL (SELECT CAST(date_trunc('month', w.checked_in_at AT TIME ZONE s.timezone)"
                 " AS date) AS month) m"
                 " WHERE w.store_id = :store AND w.status <> 'cancelled'"
+                " AND w.checked_in_at >= :start AND w.checked_in_at < :end"
                 " AND m.month = ANY(CAST(:months AS date[]))"
                 " GROUP BY w.store_id, m.month, w.customer_id"
             ),
