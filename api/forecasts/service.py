@@ -181,21 +181,3 @@ def _points(session: Session, run: ForecastRun, frame: pd.DataFrame) -> None:
         for _, row in frame.iterrows()
     ]  # fmt: skip
     session.execute(insert(ForecastPoint), rows)
-
-
-def latest_run(
-    session: Session, *, store_id: int, kind: str, warehouse_id: int | None = None
-) -> ForecastRun | None:
-    """The newest run of a kind for a store (and warehouse)."""
-    stmt = select(ForecastRun).where(ForecastRun.store_id == store_id, ForecastRun.kind == kind)
-    if warehouse_id is not None:
-        stmt = stmt.where(ForecastRun.warehouse_id == warehouse_id)
-    return session.scalar(stmt.order_by(ForecastRun.made_at.desc(), ForecastRun.id.desc()))
-
-
-def points_of(session: Session, run: ForecastRun, member: str | None = None) -> list[ForecastPoint]:
-    """A run's points, by member and period."""
-    stmt = select(ForecastPoint).where(ForecastPoint.run_id == run.id)
-    if member is not None:
-        stmt = stmt.where(ForecastPoint.member == member)
-    return list(session.scalars(stmt.order_by(ForecastPoint.member, ForecastPoint.period)))

@@ -14,7 +14,7 @@ from api.crm.models import Customer
 from api.errors import NotFound
 from api.forecasts import inputs
 from api.forecasts.models import ChurnScore, ForecastRun
-from api.forecasts.service import latest_run, points_of
+from api.forecasts.runs import latest_run, points_of
 from api.kpis.labels import names
 from api.pagination import Paged, PageParams, paginate
 from api.parts.access import access_of, get_warehouse
@@ -39,9 +39,8 @@ def parts(
     session: Session, *, actor: Scope, warehouse_id: int, part_id: int | None, language: str
 ) -> dict[str, Any]:
     """The warehouse's newest parts forecast (one part, or all), with half a year of issues."""
-    warehouse = get_warehouse(session, access_of(session, actor), warehouse_id)
-    run = latest_run(session, store_id=warehouse.store_id or 0, kind="parts",
-                     warehouse_id=warehouse_id)  # fmt: skip
+    get_warehouse(session, access_of(session, actor), warehouse_id)  # 404 unless in reach
+    run = latest_run(session, kind="parts", warehouse_id=warehouse_id)
     if run is None:
         raise NotFound(entity="forecast", id=f"parts/{warehouse_id}")
     history = inputs.parts_history(session, warehouse_id, local_today())

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from api.auth.actor import Actor
 from api.errors import InvalidInput
-from api.forecasts.demand import Demand, weekly_demand
+from api.forecasts.runs import Demand, weekly_demand
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate
 from api.parts.access import access_of, get_warehouse, warehouses_visible
