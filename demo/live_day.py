@@ -16,23 +16,24 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from api.auth.models import DealerGroup, Store, User
-from api.auth.roles import Role
+from api.auth.models import DealerGroup, Store
 from api.crm.models import Vehicle
 from api.parts.ledger import lot_balances
-from api.parts.models import Part, Reservation, StockMove, Warehouse
+from api.parts.models import Part, Reservation, StockMove
 from api.parts.states import RESERVATION
 from api.purchasing.models import PurchaseOrder, PurchaseOrderLine
 from api.work_orders.constants import PART_LINE_REFERENCE
 from api.work_orders.models import Invoice, LabourClock, LabourLine, PartLine, WorkOrder
 from api.work_orders.money_rules import pricing_of
 from api.work_orders.states import WORK_ORDER
-from api.workshop.models import Appointment, Bay, LabourOperation, Technician
+from api.workshop.models import Appointment
 from api.workshop.states import APPOINTMENT
 from demo.bulk import Audit, insert_rows, take_ids
 from demo.live_bookings import appointment_row, half_hour_floor, open_orders, upcoming_visits
-from demo.parts import STORE_WAREHOUSES
+from demo.parts import STORE_WAREHOUSES, take_fefo
 from demo.service_jobs import JOBS, PartPicker
+from demo.work_orders import PATH
+from demo.workshop import desk_of
 
 SEED = 99
 # The board of a store this morning: the state of each job, in order.
@@ -47,16 +48,6 @@ BOARD = (
     "waiting_parts",
     "waiting_parts",
     "customer_approved",
-    "quality_check",
-    "settled",
-)
-WAY = (
-    "booked",
-    "checked_in",
-    "diagnosis",
-    "estimate_sent",
-    "customer_approved",
-    "in_repair",
     "quality_check",
     "settled",
 )
@@ -100,27 +91,7 @@ def seed_live_day(
 
 def _store(session, rng, audit, rows, group, code, store, now, picker, fleet_vins) -> None:
     add = rows.setdefault
-    advisor = session.scalar(
-        select(User.id)
-        .join(User.stores)
-        .where(Store.id == store.id, User.role == Role.service_advisor.value)
-        .order_by(User.id)
-    )
-    techs = session.scalars(
-        select(Technician).where(Technician.store_id == store.id).order_by(Technician.id)
-    ).all()
-    bays = session.scalars(select(Bay).where(Bay.store_id == store.id).order_by(Bay.id)).all()
-    ops = {
-        o.code: o
-        for o in session.scalars(
-            select(LabourOperation).where(LabourOperation.dealer_group_id == group.id)
-        )
-    }
-    warehouse = session.scalar(
-        select(Warehouse).where(
-            Warehouse.dealer_group_id == group.id, Warehouse.code == STORE_WAREHOUSES[code][0]
-        )
-    )
+    advisor, techs, bays, ops, warehouse = desk_of(session, group, code, store)
     cars = session.scalars(
         select(Vehicle)
         .where(Vehicle.store_id == store.id, Vehicle.owner_id.is_not(None))
@@ -310,7 +281,7 @@ def _store(session, rng, audit, rows, group, code, store, now, picker, fleet_vin
 def _steps(state: str, start: datetime, now: datetime) -> list[tuple[str, datetime]]:
     """The job's way to `state` today, from its booking, spread between check-in and now."""
     origin = WAITS[state][0] if state in WAITS else state
-    path = list(WAY[: WAY.index(origin) + 1]) + ([state] if state in WAITS else [])
+    path = list(PATH[: PATH.index(origin) + 1]) + ([state] if state in WAITS else [])
     span = max(timedelta(minutes=len(path) * 2), now - timedelta(minutes=5) - start)
     times = [start - timedelta(days=1)] + [
         start + span * n / max(1, len(path) - 2) for n in range(len(path) - 1)
@@ -322,14 +293,7 @@ def _take(lots: list[list], wanted: Decimal) -> list[tuple[Any, Decimal]] | None
     """Take `wanted` from the lots (first expiring first), or None when they hold too little."""
     if sum((q for _, q in lots), Decimal(0)) < wanted:
         return None
-    taken = []
-    for entry in lots:
-        quantity = min(wanted, entry[1])
-        if quantity > 0:
-            taken.append((entry[0], quantity))
-            entry[1] -= quantity
-            wanted -= quantity
-    return taken
+    return take_fefo(lots, wanted)
 
 
 def _invoice(rows, invoice_id, wo_id, store, car, labour, rate, now) -> None:

@@ -17,10 +17,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store, User
-from api.auth.roles import Role
 from api.crm.models import Interaction
 from api.feedback.models import Complaint, Survey
-from api.parts.models import Part, Reservation, Warehouse
+from api.parts.models import Part, Reservation
 from api.proactive.models import Proposal
 from api.purchasing.models import Supplier
 from api.work_orders.models import (
@@ -32,17 +31,17 @@ from api.work_orders.models import (
     WorkOrder,
 )
 from api.work_orders.money_rules import pricing_of
-from api.workshop.models import Appointment, Bay, ClosedDay, LabourOperation, Technician
+from api.workshop.models import Appointment, ClosedDay
 from core.clock import local_today
 from demo.bulk import Audit, insert_rows
 from demo.history_customers import plan_pool, write_customers
-from demo.parts import STORE_WAREHOUSES
 from demo.parts_catalogue import catalogue
 from demo.parts_history import Ledger
 from demo.seasons import workshop_closed
 from demo.service_history import ServiceHistory, Workshop
 from demo.service_jobs import PartPicker
 from demo.service_rows import ServiceRows
+from demo.workshop import desk_of
 
 SEED = 2024
 DAILY_JOBS = {"SH-PD": 9.0, "SH-MH": 6.5}  # an ordinary weekday's jobs at the trend origin
@@ -127,27 +126,7 @@ def seed_history(
 
 
 def _workshop(session, rng, group, code, store, last_day, actor) -> Workshop:
-    technicians = session.scalars(
-        select(Technician).where(Technician.store_id == store.id).order_by(Technician.id)
-    ).all()
-    bays = session.scalars(select(Bay).where(Bay.store_id == store.id).order_by(Bay.id)).all()
-    operations = {
-        op.code: op
-        for op in session.scalars(
-            select(LabourOperation).where(LabourOperation.dealer_group_id == group.id)
-        )
-    }
-    advisor = session.scalar(
-        select(User.id)
-        .join(User.stores)
-        .where(Store.id == store.id, User.role == Role.service_advisor.value)
-        .order_by(User.id)
-    )
-    warehouse = session.scalar(
-        select(Warehouse).where(
-            Warehouse.dealer_group_id == group.id, Warehouse.code == STORE_WAREHOUSES[code][0]
-        )
-    )
+    desk = desk_of(session, group, code, store)
     parts = session.scalars(
         select(Part).where(Part.dealer_group_id == group.id).order_by(Part.id)
     ).all()
@@ -159,15 +138,15 @@ def _workshop(session, rng, group, code, store, last_day, actor) -> Workshop:
         ).all()
     )
     ledger = Ledger(
-        session, rng, warehouse, {p.id: p for p in parts}, dict(weekly), lead, last_day, actor
+        session, rng, desk.warehouse, {p.id: p for p in parts}, dict(weekly), lead, last_day, actor
     )
     return Workshop(
         store_id=store.id,
         code=code,
-        advisor_id=advisor,
-        technicians=list(technicians),
-        bays=list(bays),
-        operations=operations,
+        advisor_id=desk.advisor_id,
+        technicians=desk.technicians,
+        bays=desk.bays,
+        operations=desk.operations,
         rate=pricing_of(session, store.id).labour_rate,
         ledger=ledger,
         picker=PartPicker(list(parts), weekly),

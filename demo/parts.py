@@ -29,6 +29,7 @@ from api.parts.schemas import StockPolicy
 from api.parts.states import RESERVATION
 from api.purchasing import reports
 from api.purchasing.models import Supplier
+from demo.draws import poisson
 from demo.history import walk
 from demo.parts_catalogue import SeedPart, catalogue
 from demo.purchasing import WEEKS_COVERED, at, purchase_history, seed_suppliers
@@ -183,15 +184,6 @@ def _warehouses(
     return hq, by_store
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1
-
-
 def _consumption(
     session: Session,
     access: Access,
@@ -217,10 +209,10 @@ def _consumption(
     for bucket in range(CONSUMPTION_WEEKS * 7 // BUCKET_DAYS):
         days_ago = CONSUMPTION_WEEKS * 7 - bucket * BUCKET_DAYS - rng.randint(1, BUCKET_DAYS - 1)
         for part in parts:
-            used = _poisson(rng, spec[part.part_number].weekly * BUCKET_DAYS / 7)
+            used = poisson(rng, spec[part.part_number].weekly * BUCKET_DAYS / 7)
             if used == 0:
                 continue
-            taken = _take_fefo(lots.get(part.id, []), Decimal(used))
+            taken = take_fefo(lots.get(part.id, []), Decimal(used))
             if not taken:
                 continue
             quantity = sum((q for _, q in taken), Decimal(0))
@@ -262,7 +254,7 @@ def _consumption(
     session.flush()
 
 
-def _take_fefo(lots: list[list], wanted: Decimal) -> list[tuple[Lot, Decimal]]:
+def take_fefo(lots: list[list], wanted: Decimal) -> list[tuple[Lot, Decimal]]:
     """Take up to `wanted` from the lots (already in FEFO order), updating what they hold."""
     taken = []
     for entry in lots:

@@ -26,9 +26,10 @@ from api.sales.states import LEAD_FLOW, STOCK_FLOW
 from api.sales.stock import years_later
 from core.vin import with_check_digit
 from demo.bulk import Audit, insert_rows, take_ids
+from demo.draws import poisson
 from demo.history_customers import local_moment
 from demo.people import GIVEN, SURNAMES
-from demo.sales_data import CANCEL_REASONS, LOST_REASONS, OPTIONS, PAINT_COLOURS, SOURCES
+from demo.sales_data import CANCEL_REASONS, LOST_REASONS, OPTIONS, PAINT_COLOURS, PATH, SOURCES
 from demo.seasons import sales_factor
 
 DAILY_DELIVERIES = {"SH-PD": 1.3, "SH-MH": 1.0}  # an ordinary weekday at the trend origin
@@ -43,7 +44,6 @@ OPEN_STAGES = (
     ("allocated", 10),
     ("pdi", 5),
 )
-PATH = ("lead", "opportunity", "quote", "order", "allocated", "pdi", "delivered")
 
 
 def seed_sales_history(
@@ -75,9 +75,9 @@ def seed_sales_history(
         day = first_day
         while day <= last_day:
             mean = DAILY_DELIVERIES[code] * sales_factor(day) * math.exp(rng.gauss(0, 0.15))
-            for _ in range(_poisson(rng, mean)):
+            for _ in range(poisson(rng, mean)):
                 plans.append((store, sellers, day, "delivered"))
-            for _ in range(_poisson(rng, mean * LEADS_PER_DELIVERY)):
+            for _ in range(poisson(rng, mean * LEADS_PER_DELIVERY)):
                 recent = (last_day - day).days < PIPELINE_DAYS
                 plans.append((store, sellers, day, _open_stage(rng) if recent else _lost(rng)))
             day += timedelta(days=1)
@@ -298,12 +298,3 @@ def _open_stage(rng: random.Random) -> str:
 
 def _lost(rng: random.Random) -> str:
     return rng.choices(("lost", "cancelled", "opportunity", "quote"), (86, 6, 4, 4))[0]
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1

@@ -5,15 +5,8 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-# Chinese New Year's Day (正月初一) of the years the history can span.
-NEW_YEAR = {
-    2023: date(2023, 1, 22),
-    2024: date(2024, 2, 10),
-    2025: date(2025, 1, 29),
-    2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6),
-    2028: date(2028, 1, 26),
-}
+from analytics.calendar import NEW_YEAR  # Chinese New Year's Day (正月初一) by year
+
 TREND_PER_YEAR = 0.08  # business grows about 8% a year
 TREND_ORIGIN = date(2025, 1, 1)
 # Monday first. Saturday is the busy day; the workshop is quiet on Wednesdays.

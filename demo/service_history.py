@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from core.clock import zone
+from demo.draws import poisson
 from demo.history_customers import Car, Pool, interval, local_moment
 from demo.history_proposals import add_proposal, failure_mode, flag_comeback, source_ref
 from demo.parts_history import Ledger
@@ -92,7 +93,7 @@ class ServiceHistory:
         comebacks = self.comebacks.pop((shop.store_id, day), [])
         if factor == 0:
             return
-        wanted = _poisson(self.rng, shop.daily * factor * math.exp(self.rng.gauss(0, 0.12)))
+        wanted = poisson(self.rng, shop.daily * factor * math.exp(self.rng.gauss(0, 0.12)))
         cars = self.pool.cars[shop.store_id]
         visits = list(comebacks)
         deferred = []
@@ -326,14 +327,3 @@ def _half_hour(at: datetime) -> datetime:
 
 def _m(minutes: float) -> timedelta:
     return timedelta(minutes=minutes)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
-    limit, k, p = math.exp(-mean), 0, 1.0
-    while True:
-        p *= rng.random()
-        if p <= limit:
-            return k
-        k += 1

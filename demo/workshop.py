@@ -9,13 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, time
 from decimal import Decimal
+from typing import NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store, User
 from api.auth.roles import Role
+from api.parts.models import Warehouse
 from api.workshop.models import Bay, ClosedDay, LabourOperation, OpeningHours, Technician
+from demo.parts import STORE_WAREHOUSES
 from demo.people import demo_password_hash
 
 # code, Chinese, English, flat-rate hours, skill, minimum level, bay kind (None: any bay)
@@ -174,3 +177,40 @@ def _workshop(session: Session, store: Store, report: WorkshopSeedReport) -> Non
             ClosedDay(store_id=store.id, day=day, reason=reason) for day, reason in CLOSED_DAYS
         )
     session.flush()
+
+
+class Desk(NamedTuple):
+    """A store's service desk as the seeded history and the live day book with it."""
+
+    advisor_id: int | None
+    technicians: list[Technician]
+    bays: list[Bay]
+    operations: dict[str, LabourOperation]
+    warehouse: Warehouse | None
+
+
+def desk_of(session: Session, group: DealerGroup, code: str, store: Store) -> Desk:
+    """The store's first advisor, its technicians and bays, the group's labour operations by
+    code, and the store's parts warehouse."""
+    advisor = session.scalar(
+        select(User.id)
+        .join(User.stores)
+        .where(Store.id == store.id, User.role == Role.service_advisor.value)
+        .order_by(User.id)
+    )
+    technicians = session.scalars(
+        select(Technician).where(Technician.store_id == store.id).order_by(Technician.id)
+    ).all()
+    bays = session.scalars(select(Bay).where(Bay.store_id == store.id).order_by(Bay.id)).all()
+    operations = {
+        op.code: op
+        for op in session.scalars(
+            select(LabourOperation).where(LabourOperation.dealer_group_id == group.id)
+        )
+    }
+    warehouse = session.scalar(
+        select(Warehouse).where(
+            Warehouse.dealer_group_id == group.id, Warehouse.code == STORE_WAREHOUSES[code][0]
+        )
+    )
+    return Desk(advisor, list(technicians), list(bays), operations, warehouse)
