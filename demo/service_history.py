@@ -87,6 +87,8 @@ class ServiceHistory:
                     shop.ledger.review(day)
                 self._day(shop, heaps[shop.store_id], day)
             day += timedelta(days=1)
+        for shop in shops:  # parts the last day's jobs ordered arrive that day, after its jobs
+            shop.ledger.receive_due(self.last_day)
 
     def _day(self, shop: Workshop, heap: list, day: date) -> None:
         factor = workshop_factor(day)

@@ -88,16 +88,15 @@ def _dirty(
     if measure.changed is not None:
         key = (measure.changed, state.refreshed_at)
         if key not in changes:
-            changes[key] = set(
-                session.execute(
-                    text(
-                        "SELECT DISTINCT c.store_id, (c.at AT TIME ZONE s.timezone)::date"
-                        f" FROM ({measure.changed}) c JOIN stores s ON s.id = c.store_id"
-                        " WHERE c.at IS NOT NULL"
-                    ),
-                    {"since": state.refreshed_at},
-                ).tuples()
+            rows = session.execute(
+                text(
+                    "SELECT DISTINCT c.store_id, (c.at AT TIME ZONE s.timezone)::date"
+                    f" FROM ({measure.changed}) c JOIN stores s ON s.id = c.store_id"
+                    " WHERE c.at IS NOT NULL"
+                ),
+                {"since": state.refreshed_at},
             )
+            changes[key] = {(store, day) for store, day in rows}
         found = {(store, day) for store, day in changes[key] if day >= state.built_from}
     if measure.snapshot:
         earliest: dict[int, date] = {}
