@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Annotated, Any, get_args
 
 from fastapi import Path, Query
-from pydantic import AfterValidator, AwareDatetime, Field, WithJsonSchema
+from pydantic import AfterValidator, AwareDatetime, Field, StringConstraints, WithJsonSchema
 
 MAX_ID = 2**63 - 1  # BIGINT: a larger id could never exist, and must be a 422, not a 500
 
@@ -14,6 +14,10 @@ DbId = Annotated[int, Field(ge=1, le=MAX_ID, examples=[1])]
 IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]
 Search = Annotated[str | None, Query(max_length=100, description="Text to search for")]
+Email = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
+]
 
 # Every date a request may carry lies in these years: outside them it means nothing to a
 # dealer, and near year 1 or 9999 time-zone arithmetic would overflow.

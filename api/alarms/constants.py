@@ -11,6 +11,12 @@ ALARM_STATES = values_of(AlarmState)
 # The detector's metrics (analytics.alarms.METRICS; a test keeps the two lists equal).
 Metric = Literal["service_volume", "complaints", "margin", "response_time"]
 METRICS = values_of(Metric)
+# A notice's email: pending until sent; failed attempts retry with backoff up to
+# EMAIL_MAX_ATTEMPTS; a manager without an address is no_address (the feed still tells them).
+EmailState = Literal["pending", "sent", "failed", "no_address"]
+EMAIL_STATES = values_of(EmailState)
+EMAIL_MAX_ATTEMPTS = 5
+EMAIL_RETRY_S = 15 * 60  # the first retry's wait; each further one waits twice as long
 Direction = Literal["drop", "rise"]
 DIRECTIONS = values_of(Direction)
 UNITS: dict[str, str] = {

@@ -127,17 +127,18 @@ def _announce(session: Session, alarm: BusinessAlarm) -> None:
         title_en=f"{feed.TITLES['business_alarm'][0]}: {spec.en} {way_en}",
         title_zh=f"{feed.TITLES['business_alarm'][1]}:{spec.zh}{way_zh}",
     )
-    for user_id in managers_of(session, alarm.store_id):
-        session.add(AlarmNotice(alarm_id=alarm.id, user_id=user_id))
+    for user_id, email in managers_of(session, alarm.store_id):
+        state = "pending" if email else "no_address"
+        session.add(AlarmNotice(alarm_id=alarm.id, user_id=user_id, email_state=state))
 
 
-def managers_of(session: Session, store_id: int) -> list[int]:
-    """Active managers assigned to the store, and the active admins of its group."""
+def managers_of(session: Session, store_id: int) -> list[tuple[int, str | None]]:
+    """Active managers assigned to the store, and the active admins of its group: (id, email)."""
     group = select(Store.dealer_group_id).where(Store.id == store_id).scalar_subquery()
     assigned = select(user_stores.c.user_id).where(user_stores.c.store_id == store_id)
     return list(
-        session.scalars(
-            select(User.id)
+        session.execute(
+            select(User.id, User.email)
             .where(
                 User.is_active,
                 or_(
@@ -147,7 +148,7 @@ def managers_of(session: Session, store_id: int) -> list[int]:
             )
             .order_by(User.id)
         )
-    )
+    )  # type: ignore[arg-type]  # Rows unpack as (id, email)
 
 
 def close_settled(session: Session, *, store_id: int, today: date) -> int:

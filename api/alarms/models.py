@@ -11,13 +11,15 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from api.alarms.constants import ALARM_STATES, DIRECTIONS, METRICS
+from api.alarms.constants import ALARM_STATES, DIRECTIONS, EMAIL_STATES, METRICS
 from api.models_base import Entity, StoreEntity, sql_in
 
 
@@ -50,10 +52,14 @@ class BusinessAlarm(StoreEntity):
 
 
 class AlarmNotice(Entity):
-    """One manager told of one alarm (in the console: the feed card and the alarms list)."""
+    """One manager told of one alarm: in the console (the feed card, the alarms list) and by
+    email when they have an address."""
 
     __tablename__ = "business_alarm_notices"
-    __table_args__ = (UniqueConstraint("alarm_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("alarm_id", "user_id"),
+        CheckConstraint(sql_in("email_state", EMAIL_STATES), name="email_state"),
+    )
 
     alarm_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("business_alarms.id", ondelete="CASCADE"), index=True
@@ -61,3 +67,11 @@ class AlarmNotice(Entity):
     user_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("users.id", ondelete="CASCADE"), index=True
     )
+    email_state: Mapped[str] = mapped_column(String(10), default="pending")
+    email_to: Mapped[str | None] = mapped_column(String(200), comment="The address it went to")
+    email_attempts: Mapped[int] = mapped_column(SmallInteger, server_default=text("0"))
+    email_next_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), comment="No attempt before this (backoff after a failure)"
+    )
+    email_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    email_error: Mapped[str | None] = mapped_column(Text)

@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.alarms.constants import AlarmState, Direction, Metric
+from api.alarms.constants import AlarmState, Direction, EmailState, Metric
 from api.pagination import Page
 
 
@@ -44,6 +44,9 @@ class AlarmNoticeRead(BaseModel):
 
     user_id: int
     created_at: datetime
+    email_state: EmailState = Field(description="pending, sent, failed or no_address")
+    email_sent_at: datetime | None
+    email_error: str | None = Field(description="Why the last attempt failed")
 
 
 class AlarmDetail(AlarmRead):

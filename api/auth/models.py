@@ -64,6 +64,8 @@ class User(Entity):
     __table_args__ = (
         CheckConstraint("role IN (" + ", ".join(f"'{r.value}'" for r in Role) + ")", name="role"),
         CheckConstraint("(role = 'customer') = (customer_id IS NOT NULL)", name="customer_link"),
+        # A customer's address is on their customer record (with its consents), not here.
+        CheckConstraint("role <> 'customer' OR email IS NULL", name="staff_email"),
     )
 
     dealer_group_id: Mapped[int] = mapped_column(
@@ -71,6 +73,9 @@ class User(Entity):
     )
     username: Mapped[str] = mapped_column(String(60), unique=True)
     full_name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(
+        String(200), comment="Staff only: where business alarms and other staff mail go"
+    )
     role: Mapped[str] = mapped_column(String(20))
     hashed_password: Mapped[str] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -9,10 +9,20 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import service
 from api.auth.roles import Role
-from api.auth.schemas import RefreshRequest, StoreRead, TokenPair, UserCreate, UserPage, UserRead
+from api.auth.schemas import (
+    ProfileUpdate,
+    RefreshRequest,
+    StoreRead,
+    TokenPair,
+    UserCreate,
+    UserPage,
+    UserRead,
+    UserUpdate,
+)
 from api.deps import AdminUser, CurrentUser, SessionDep, SettingsDep
 from api.errors import ErrorBody
 from api.pagination import PageParamsDep
+from api.types import IdPath
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 THROTTLED: dict[int | str, dict[str, Any]] = {
@@ -54,6 +64,12 @@ def me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user.user)
 
 
+@router.patch("/me", response_model=UserRead)
+def update_me(session: SessionDep, user: CurrentUser, body: ProfileUpdate) -> UserRead:
+    """Change your own email (staff), where business alarms reach you."""
+    return UserRead.model_validate(service.update_profile(session, user=user.user, data=body))
+
+
 @router.get("/stores", response_model=list[StoreRead])
 def stores(session: SessionDep, user: CurrentUser) -> list[StoreRead]:
     """The stores you work in."""
@@ -77,3 +93,13 @@ def list_users(
 def create_user(session: SessionDep, user: AdminUser, body: UserCreate) -> UserRead:
     """Create a user (admins). Staff get stores; a customer account links to its customer."""
     return UserRead.model_validate(service.create_user(session, actor=user.scope, data=body))
+
+
+@router.patch("/users/{user_id}", response_model=UserRead)
+def update_user(
+    session: SessionDep, user: AdminUser, user_id: IdPath, body: UserUpdate
+) -> UserRead:
+    """Change a user's name or email (admins)."""
+    return UserRead.model_validate(
+        service.update_user(session, actor=user.scope, user_id=user_id, data=body)
+    )

@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth.roles import Role
 from api.pagination import Page
-from api.types import DbId
+from api.types import DbId, Email
 
 
 class TokenPair(BaseModel):
@@ -51,6 +51,11 @@ class UserBase(BaseModel):
     )
     full_name: str = Field(min_length=1, max_length=100, examples=["王建国"])
     role: Role
+    email: Email | None = Field(
+        default=None,
+        examples=["wang.jianguo@example.cn"],
+        description="Staff only: where business alarms are mailed (customers: on their record)",
+    )
 
 
 class UserCreate(UserBase):
@@ -77,3 +82,19 @@ class UserRead(UserBase):
 
 
 UserPage = Page[UserRead]
+
+
+class ProfileUpdate(BaseModel):
+    """What staff change of their own account."""
+
+    email: Email | None = Field(
+        examples=["wang.jianguo@example.cn"],
+        description="Where business alarms reach you; null: none",
+    )
+
+
+class UserUpdate(BaseModel):
+    """What an admin changes of a user; absent fields stay as they are."""
+
+    full_name: str | None = Field(default=None, min_length=1, max_length=100, examples=["王建国"])
+    email: Email | None = Field(default=None, examples=["wang.jianguo@example.cn"])

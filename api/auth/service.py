@@ -9,13 +9,15 @@ from sqlalchemy.orm import Session
 from api.auth import throttle, tokens
 from api.auth.models import Store, User
 from api.auth.roles import Role
-from api.auth.schemas import TokenPair, UserCreate
+from api.auth.schemas import ProfileUpdate, TokenPair, UserCreate, UserUpdate
 from api.auth.scope import Scope
 from api.auth.security import decode_token, dummy_hash, hash_password, verify_password
 from api.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from api.i18n import Text
 from api.pagination import Paged, PageParams, paginate, search_clause
 from core.settings import Settings
+
+CUSTOMER_EMAIL = "a customer's email is on their customer record (CRM), with their consents"
 
 
 def authenticate(
@@ -146,10 +148,13 @@ def create_user(session: Session, *, actor: Scope, data: UserCreate) -> User:
         for store_id in data.store_ids:
             actor.ensure_store(store_id)
         stores = list(session.scalars(select(Store).where(Store.id.in_(data.store_ids))))
+    if data.role is Role.customer and data.email is not None:
+        raise InvalidInput(field="email", problem=CUSTOMER_EMAIL)
     user = User(
         dealer_group_id=actor.dealer_group_id,
         username=username,
         full_name=data.full_name,
+        email=data.email,
         role=data.role.value,
         hashed_password=hash_password(data.password),
         customer_id=data.customer_id,
@@ -160,6 +165,29 @@ def create_user(session: Session, *, actor: Scope, data: UserCreate) -> User:
     session.add(user)
     session.flush()
     _audit_role_grant(session, actor=actor, user=user)
+    return user
+
+
+def update_profile(session: Session, *, user: User, data: ProfileUpdate) -> User:
+    """Change the caller's own contact details."""
+    if user.role == Role.customer.value:
+        raise InvalidInput(field="email", problem=CUSTOMER_EMAIL)
+    user.email = data.email
+    session.flush()
+    return user
+
+
+def update_user(session: Session, *, actor: Scope, user_id: int, data: UserUpdate) -> User:
+    """Change a user's name or email (admins of their group)."""
+    user = get_user(session, actor=actor, user_id=user_id)
+    changes = data.model_dump(exclude_unset=True)
+    if "full_name" in changes and changes["full_name"] is None:
+        raise InvalidInput(field="full_name", problem="a user needs a name; give one or omit it")
+    if changes.get("email") is not None and user.role == Role.customer.value:
+        raise InvalidInput(field="email", problem=CUSTOMER_EMAIL)
+    for field, value in changes.items():
+        setattr(user, field, value)
+    session.flush()
     return user
 
 

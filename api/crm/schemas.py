@@ -20,7 +20,7 @@ from api.crm.constants import (
     Weekday,
 )
 from api.pagination import Page
-from api.types import Day, DbId, LocalMoment
+from api.types import Day, DbId, Email, LocalMoment
 from core.vin import InvalidVin, validate_vin
 
 
@@ -34,10 +34,6 @@ def _vin(value: str) -> str:
 Vin = Annotated[str, StringConstraints(max_length=40), AfterValidator(_vin)]
 Phone = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,24}$")
-]
-Email = Annotated[
-    str,
-    StringConstraints(strip_whitespace=True, max_length=200, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$"),
 ]
 Tag = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TAG_LENGTH)

@@ -24,6 +24,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from api.alarms.detection import run_alarms
+from api.alarms.mail import send_alarm_emails
 from api.db import make_engine, make_session_factory
 from api.kpis import rollup
 from api.models_base import load_all_models
@@ -242,6 +243,7 @@ class Worker:
     def _alarms(self) -> None:
         with self.session_factory() as session, session.begin():
             run_alarms(session)
+        send_alarm_emails(self.session_factory, settings=self.settings)
 
     def _forecast(self) -> None:
         from api.forecasts.service import run_all  # pandas and statsforecast: loaded when due

@@ -388,6 +388,7 @@ def _records(session: Session, app: FastAPI) -> Records:
             "reservation_id": reservation.id,
             "supplier_id": supplier.id,
             "technician_id": technician.id,
+            "user_id": technician.user_id,
             "store_id": store.id,
             "appointment_id": live["appointment"].id,
             "work_order_id": job.id,
