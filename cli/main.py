@@ -17,6 +17,7 @@ from bench.cli import bench_app
 from cli.api import api
 from cli.cars import cars_app
 from cli.dashboards import dashboards_app
+from cli.db import db_app
 from cli.demo import demo
 from cli.edge import edge
 from diagnostics.cli import diagnostics_app
@@ -24,7 +25,6 @@ from ingest.cli import ingest
 from simulators.cli import simulate
 
 app = typer.Typer(help="Pitstop: connected-car after-sales platform.", no_args_is_help=True)
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(bench_app, name="bench", no_args_is_help=True)
 app.add_typer(diagnostics_app, name="diagnostics")
@@ -47,23 +47,3 @@ def main(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug 
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-@db_app.command("upgrade")
-def db_upgrade(revision: str = typer.Argument("heads", help="Alembic revision")) -> None:
-    """Apply migrations up to REVISION (default: the newest)."""
-    from core.db.embedded import resolve_database_url
-    from core.db.migrate import upgrade
-
-    upgrade(resolve_database_url(), revision)
-    typer.echo(f"database upgraded to {revision}")
-
-
-@db_app.command("downgrade")
-def db_downgrade(revision: str = typer.Argument(..., help="Alembic revision, or 'base'")) -> None:
-    """Revert migrations down to REVISION."""
-    from core.db.embedded import resolve_database_url
-    from core.db.migrate import downgrade
-
-    downgrade(resolve_database_url(), revision)
-    typer.echo(f"database downgraded to {revision}")

@@ -6,6 +6,7 @@ a listener on NOTIFY 'pitstop_alerts' wakes them at once, and a poll catches wha
 NOTIFY would have. A housekeeping thread sends due notifications, closes delivered jobs
 (comeback watch, training labels), writes service reminders, refreshes the KPI rollups, looks
 for business alarms in them, and makes the day's forecasts (in a thread of their own).
+A storage thread runs the telemetry storage jobs that fell behind (core.storage).
 SIGTERM stops the loops after the event in hand.
 """
 
@@ -30,6 +31,7 @@ from api.kpis import rollup
 from api.models_base import load_all_models
 from api.notifications.dispatch import dispatch_due
 from api.proactive import closing, feed, flows, reminders
+from core import storage
 from core.settings import Settings
 from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
 
@@ -42,6 +44,7 @@ REMINDERS_S = 3600.0  # service reminders are computed this often
 KPI_ROLLUP_S = 300.0  # the KPI rollups catch up this often (the day's figures within minutes)
 ALARMS_S = 3600.0  # business alarms are looked for this often, on the refreshed rollups
 FORECASTS_S = 86_400.0  # sales, parts and churn forecasts are made again this often
+STORAGE_S = 60.0  # storage jobs are checked this often; one behind is run here (core.storage)
 RETRIES = 5  # a deadlock between racing bookings is retried this often
 OVERLAP_IDS = 10_000  # a diagnostics transaction committing late may hold lower event ids
 MAX_OUTCOME = 200
@@ -75,6 +78,7 @@ class WorkerConfig:
     kpi_rollup_s: float = KPI_ROLLUP_S
     alarms_s: float = ALARMS_S
     forecasts_s: float | None = FORECASTS_S  # None: this worker makes no forecasts
+    storage_s: float | None = STORAGE_S  # None: this worker leaves storage jobs alone
 
 
 def handle_next(
@@ -160,6 +164,8 @@ class Worker:
         if self.config.forecasts_s is not None:
             forecasting = threading.Thread(target=self._forecasting, name="forecasts", daemon=True)
             threads.append(forecasting)
+        if self.config.storage_s is not None:  # a REFRESH may take minutes, like forecasting
+            threads.append(threading.Thread(target=self._storage, name="storage", daemon=True))
         for thread in threads:
             thread.start()
         try:
@@ -210,6 +216,9 @@ class Worker:
     def _forecasting(self) -> None:
         self._every([(self.config.forecasts_s or FORECASTS_S, self._forecast)])
 
+    def _storage(self) -> None:
+        self._every([(self.config.storage_s or STORAGE_S, self._maintain_storage)])
+
     def _every(self, jobs: list[tuple[float, Callable[[], None]]]) -> None:
         """Run each job at start, then every `every` seconds, until stop is set."""
         last = [-math.inf] * len(jobs)
@@ -244,6 +253,9 @@ class Worker:
         with self.session_factory() as session, session.begin():
             run_alarms(session)
         send_alarm_emails(self.session_factory, settings=self.settings)
+
+    def _maintain_storage(self) -> None:
+        storage.run_needed(self.settings.database_url or "", runner="worker")
 
     def _forecast(self) -> None:
         from api.forecasts.service import run_all  # pandas and statsforecast: loaded when due
