@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from api.auth import policy
@@ -46,9 +47,23 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+def get_read_session(request: Request) -> Iterator[Session]:
+    """A read-only session on the read replica (the primary when none is configured): a
+    route that only reads telemetry or rollups takes its load off the primary."""
+    session: Session = request.app.state.read_session_factory()
+    try:
+        session.execute(text("SET TRANSACTION READ ONLY"))
+        yield session
+    finally:
+        session.rollback()
+        session.close()
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 # scope="function": commit before the response is sent, so that a failed commit is answered.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+# Reads that may lag the primary by the replica's delay: telemetry, KPI rollups, forecasts.
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 def get_language(accept_language: Annotated[str | None, Header()] = None) -> str:

@@ -33,12 +33,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
     load_all_models()
     engine = make_engine(settings.database_url)
+    read_engine = make_engine(settings.database_read_url) if settings.database_read_url else engine
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         yield
         await close_hubs(app)
         engine.dispose()
+        read_engine.dispose()
 
     app = FastAPI(
         title="Pitstop API",
@@ -49,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = make_session_factory(engine)
+    app.state.read_session_factory = make_session_factory(read_engine)
     install_error_handlers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     for router in routers():

@@ -34,6 +34,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="postgresql:// URL; unset starts embedded PostgreSQL"
     )
+    database_read_url: str | None = Field(
+        default=None,
+        description="postgresql:// URL of a read replica for the API's read-heavy routes "
+        "(telemetry, KPIs, forecasts); unset: they read the primary",
+    )
     mqtt_url: str | None = Field(
         default=None,
         description="mqtt://[user:pass@]host:port, or mqtts://…:8883?ca=/path/ca.pem for TLS; "

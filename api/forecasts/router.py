@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import LanguageDep, ManagerUser, SessionDep, StaffUser
+from api.deps import LanguageDep, ManagerUser, ReadSessionDep, StaffUser
 from api.forecasts import views
 from api.forecasts.schemas import ChurnPage, ForecastRead
 from api.pagination import PageParamsDep
@@ -21,7 +21,7 @@ WarehouseQuery = Annotated[int, Query(ge=1, le=2**63 - 1, description="The wareh
 
 @router.get("/sales", response_model=ForecastRead)
 def sales(
-    session: SessionDep, user: StaffUser, language: LanguageDep, store_id: StoreQuery
+    session: ReadSessionDep, user: StaffUser, language: LanguageDep, store_id: StoreQuery
 ) -> ForecastRead:
     """Cars delivered per model and month: two years of history and the next six months."""
     found = views.sales(session, actor=user.scope, store_id=store_id, language=language)
@@ -30,7 +30,7 @@ def sales(
 
 @router.get("/parts", response_model=ForecastRead)
 def parts(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: StaffUser,
     language: LanguageDep,
     warehouse_id: WarehouseQuery,
@@ -45,7 +45,7 @@ def parts(
 
 @router.get("/churn", response_model=ChurnPage)
 def churn(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: ManagerUser,
     page: PageParamsDep,
     store_id: StoreQuery,

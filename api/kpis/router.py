@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import LanguageDep, ManagerUser, SessionDep, StaffUser
+from api.deps import LanguageDep, ManagerUser, ReadSessionDep, SessionDep, StaffUser
 from api.kpis import records as ledger_rows
 from api.kpis import service
 from api.kpis.definitions import DIMENSIONS, KPIS
@@ -44,7 +44,7 @@ def definitions(user: StaffUser) -> list[KpiDefinition]:
 
 @router.get("/summary", response_model=list[KpiTile])
 def summary(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: ManagerUser,
     store_id: IdQuery = None,
     date_from: Day | None = None,
@@ -60,7 +60,7 @@ def summary(
 
 @router.get("/{kpi}", response_model=KpiDetail)
 def detail(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: ManagerUser,
     language: LanguageDep,
     kpi: Code,
@@ -81,7 +81,7 @@ def detail(
 
 @router.get("/{kpi}/records", response_model=KpiRecordPage)
 def records(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: ManagerUser,
     page: PageParamsDep,
     kpi: Code,

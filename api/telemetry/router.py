@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api.crm.schemas import Vin
-from api.deps import CurrentUser, SessionDep
+from api.deps import CurrentUser, ReadSessionDep
 from api.errors import InvalidInput
 from api.pagination import PageParamsDep
 from api.telemetry import service
@@ -30,7 +30,7 @@ DEFAULT_WINDOW = timedelta(hours=24)
 
 @router.get("/latest", response_model=LatestPage)
 def fleet_latest(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: CurrentUser,
     page: PageParamsDep,
     online: bool | None = None,
@@ -44,14 +44,14 @@ def fleet_latest(
 
 
 @router.get("/vehicles/{vin}/latest", response_model=LatestRead)
-def latest(session: SessionDep, user: CurrentUser, vin: VinPath) -> LatestRead:
+def latest(session: ReadSessionDep, user: CurrentUser, vin: VinPath) -> LatestRead:
     """The newest state of one car."""
     return LatestRead.model_validate(service.latest(session, actor=user.scope, vin=vin))
 
 
 @router.get("/vehicles/{vin}/series", response_model=Series)
 def series(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: CurrentUser,
     vin: VinPath,
     signal: Annotated[str, Query(max_length=40, examples=["COOLANT_TEMP"])],
@@ -90,7 +90,7 @@ def _aware(moment: datetime) -> datetime:
 
 @router.get("/vehicles/{vin}/dtcs", response_model=DtcEventPage)
 def dtcs(
-    session: SessionDep,
+    session: ReadSessionDep,
     user: CurrentUser,
     vin: VinPath,
     page: PageParamsDep,
