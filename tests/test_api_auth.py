@@ -12,6 +12,7 @@ from tests.factories import (
     TEST_PASSWORD,
     auth_headers,
     login,
+    make_customer,
     make_group,
     make_store,
     make_user,
@@ -179,3 +180,12 @@ def test_stores_lists_only_own_stores(app, client, world):
     ]
     admin = auth_headers(client, world["users"][Role.admin])
     assert len(client.get("/auth/stores", headers=admin).json()) == 2
+    with app.state.session_factory.begin() as session:
+        buyer = make_customer(session, world["store"])
+        account = make_user(session, world["group"], Role.customer, customer=buyer)
+    customer = auth_headers(client, account)
+    names = [s["name_zh"] for s in client.get("/auth/stores", headers=customer).json()]
+    assert len(names) == 2, "a customer sees the group's storefronts"
+    with app.state.session_factory.begin() as session:
+        make_store(session, make_group(session), name="别家集团的店")
+    assert len(client.get("/auth/stores", headers=customer).json()) == 2, "not another group's"

@@ -13,7 +13,7 @@ pytest_plugins = ("tests.console_support",)
 
 def test_customer_sees_only_their_own_vehicles(page, console_world, sign_in, api_as):
     sign_in("customer")
-    expect(page.locator("nav.nav .nav-link")).to_have_count(4)  # no staff pages
+    expect(page.locator("nav.nav .nav-link")).to_have_count(5)  # no staff pages
     own = {v["vin"] for v in api_as("customer").get("/crm/vehicles").json()["items"]}
     cards = page.locator("#my-vehicles .vehicle-card")
     expect(cards).to_have_count(len(own))

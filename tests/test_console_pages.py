@@ -36,6 +36,7 @@ PAGES = [
     ("customer", "#/my/book", "#book-form"),
     ("customer", "#/my/appointments", "#my-appointments .appointment-card"),
     ("customer", "#/my/notifications", "#my-notifications"),
+    ("customer", "#/my/documents", "#my-invoices, #my-invoices-empty"),
 ]
 ROLES = ["admin", "manager", "advisor", "technician", "parts", "sales", "customer"]
 LAPTOP = {"width": 1366, "height": 768}

@@ -97,10 +97,13 @@ def scope_of(session: Session, *, user: User) -> Scope:
 
 
 def list_stores(session: Session, *, actor: Scope) -> list[Store]:
-    """The stores the user works in (a customer: none)."""
-    return list(
-        session.scalars(select(Store).where(Store.id.in_(actor.store_ids)).order_by(Store.id))
-    )
+    """The stores the user works in; a customer, the group's stores (their storefronts: names,
+    city and time zone, which the customer's documents and bookings name)."""
+    if actor.role is Role.customer:
+        mine = Store.dealer_group_id == actor.dealer_group_id
+    else:
+        mine = Store.id.in_(actor.store_ids)
+    return list(session.scalars(select(Store).where(mine).order_by(Store.id)))
 
 
 def get_user(session: Session, *, actor: Scope, user_id: int) -> User:

@@ -5,8 +5,9 @@ import { TEXTS as BASE } from "./texts.js";
 import { MANAGER_TEXTS } from "./texts_manager.js";
 import { SERVICE_TEXTS } from "./texts_service.js";
 import { FORECAST_TEXTS } from "./texts_forecast.js";
+import { DOCUMENT_TEXTS } from "./texts_documents.js";
 
-const TEXTS = { ...BASE, ...MANAGER_TEXTS, ...SERVICE_TEXTS, ...FORECAST_TEXTS };
+const TEXTS = { ...BASE, ...MANAGER_TEXTS, ...SERVICE_TEXTS, ...FORECAST_TEXTS, ...DOCUMENT_TEXTS };
 
 const STORAGE_KEY = "pitstop.language";
 export const LANGUAGES = ["zh-CN", "en"];

@@ -16,6 +16,7 @@ import { renderKpis } from "./views/kpis.js";
 import { renderKpiDetail } from "./views/kpi_detail.js";
 import { renderWorkOrder } from "./views/work_order.js";
 import { renderBooking } from "./views/booking.js";
+import { renderEstimate, renderInvoice, renderMyDocuments } from "./views/documents.js";
 import { renderParts } from "./views/parts.js";
 import { renderForecasts } from "./views/forecasts.js";
 import { renderAlarms } from "./views/alarms.js";
@@ -46,6 +47,9 @@ const ROUTES = [
   { path: "my/book", nav: "nav.my_book", roles: ["customer"], view: renderBooking },
   { path: "my/appointments", nav: "nav.my_appointments", roles: ["customer"], view: renderMyAppointments },
   { path: "my/notifications", nav: "nav.my_notifications", roles: ["customer"], view: renderMyNotifications },
+  { path: "my/documents", nav: "nav.my_documents", roles: ["customer"], view: renderMyDocuments },
+  { path: "my/documents/invoice/:id", roles: ["customer"], view: renderInvoice },
+  { path: "my/documents/estimate/:id", roles: ["customer"], view: renderEstimate },
 ];
 
 const root = document.getElementById("app");
@@ -87,7 +91,6 @@ async function loadContext() {
 
 function storeName(stores, id) {
   const store = stores.find((s) => s.id === id);
-  // Customers are not told the stores' list; their pages leave the store out.
   return store ? pick(store.name_zh, store.name_en) : null;
 }
 

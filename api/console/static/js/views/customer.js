@@ -1,9 +1,11 @@
-// The customer's own pages: my vehicles, my appointments (confirm, reschedule), my messages.
+// The customer's own pages: my vehicles, my appointments (confirm, reschedule), my messages
+// (with the Web Push switch).
 
 import { all, get, post } from "../api.js";
 import { badge, busy, errorBox, h, loading, pageHeader, replace, toast } from "../dom.js";
 import { addDays, formatAgo, formatDateTime, formatNumber, formatTime, label, localDate, localMoment, t } from "../i18n.js";
 import { fact, loader, pager } from "./common.js";
+import { pushSwitch } from "./push.js";
 import { describe, vehicleById } from "./vehicle_cache.js";
 
 const SLOT_DAYS = 7; // a reschedule looks this many days from the chosen date
@@ -147,7 +149,7 @@ function linkButton(name, href, after) {
 export async function renderMyNotifications(main) {
   const list = h("div", { class: "notification-list", id: "my-notifications" });
   const readAll = h("button", { class: "secondary", id: "read-all" }, t("my.mark_all_read"));
-  replace(main, pageHeader(t("nav.my_notifications"), readAll), list);
+  replace(main, pageHeader(t("nav.my_notifications"), readAll), pushSwitch(), list);
   let offset = 0;
   readAll.addEventListener("click", () => busy(readAll, async () => {
     await post("/notifications/inbox/read-all");
