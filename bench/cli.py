@@ -104,3 +104,15 @@ def bench_kpi(
     with _scratch_refusal_as_usage_error():
         kpi.run(cars=cars, work_orders=work_orders, telemetry_cars=telemetry_cars,
                 repeats=repeats)  # fmt: skip
+
+
+@bench_app.command("storage")
+def bench_storage(
+    cars: int = typer.Option(20, min=1, help="Simulated cars"),
+    days: int = typer.Option(14, min=1, help="Days each car is driven"),
+) -> None:
+    """Measure telemetry's disk per car per year on the active storage path, against the wire."""
+    from bench import storage
+
+    with _scratch_refusal_as_usage_error():
+        storage.run(cars=cars, days=days)
