@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from core import storage
@@ -41,6 +42,7 @@ class Figures:
     table_bytes: int
     hourly_bytes: int
     compressed_bytes: int | None
+    peak_share: float  # the largest share of the cars with the ignition on in any minute
     seconds: float
 
     @property
@@ -89,9 +91,15 @@ def run(*, cars: int, days: int) -> Figures:
         hourly = _bytes(conn, "telemetry_hourly", path)
         compressed = _compress(conn) if path == storage.TIMESCALEDB else None
     figures = Figures(path, cars, days, len(rows), wire, table, hourly, compressed,
-                      time.perf_counter() - started)  # fmt: skip
+                      peak_share(rows, cars), time.perf_counter() - started)  # fmt: skip
     report(figures)
     return figures
+
+
+def peak_share(rows: list[tuple], cars: int) -> float:
+    """The busiest minute's rows over the rows of every car driving all that minute."""
+    per_minute = Counter(row[1].replace(second=0, microsecond=0) for row in rows)
+    return max(per_minute.values()) / (60 * cars)
 
 
 def _bytes(conn, relation: str, path: str) -> int:
@@ -121,7 +129,8 @@ def report(f: Figures) -> None:
     mib = 1024 * 1024
     per_row = f.table_bytes / f.rows
     print(f"storage path: {f.path}; {f.cars} cars × {f.days} days, {f.rows:,} rows "
-          f"({f.rows_per_car_day:,.0f} rows per car-day, one per ignition-on second)")  # fmt: skip
+          f"({f.rows_per_car_day:,.0f} rows per car-day, one per ignition-on second); "
+          f"at the busiest minute {f.peak_share:.1%} of the cars drove")  # fmt: skip
     print(f"wire (ceiling): {f.wire_bytes / f.rows:,.0f} B per row, "
           f"{f.per_car_year(f.wire_bytes) / mib:,.0f} MiB per car-year")  # fmt: skip
     print(f"telemetry with indexes: {per_row:,.0f} B per row ({f.table_bytes / f.wire_bytes:.2f}× "
