@@ -37,15 +37,25 @@ def bench_ingest(
     ingests: int = typer.Option(
         1, min=1, max=16, help="pitstop ingest processes sharing the subscriptions"
     ),
+    source: str = typer.Option(
+        "mqtt",
+        help="mqtt: the single-machine path; jetstream: also a 3-node NATS cluster with "
+        "1, 2 and 4 ingest workers, in the same run",
+    ),
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
     from bench import ingest
 
+    if source not in ("mqtt", "jetstream"):
+        raise typer.BadParameter(f"unknown source {source!r}; use mqtt or jetstream")
+    also = None
+    if source == "jetstream":
+        from bench.ingest_cluster import run_cluster as also
     with _scratch_refusal_as_usage_error():
         ingest.run(
             vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
             message_samples=message_samples, publishers=publishers, rate=rate,
-            paced_seconds=paced_seconds, ingests=ingests,
+            paced_seconds=paced_seconds, ingests=ingests, also=also,
         )  # fmt: skip
 
 

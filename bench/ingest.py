@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,9 @@ PHASE_TIMEOUT_S = 300  # a phase that takes longer than this is reported as fail
 POLL_S = 0.05
 SCRAPE_S = 0.25  # scraping /metrics costs the ingest CPU; its commit time keeps the timing exact
 console = Console()
+# More measurements on the same fleet: (db_url, fleet, publishers, workdir, progress) → a
+# report taking the COPY and pipeline figures, printed after the main report.
+Also = Callable[[str, Fleet, int, Path, Progress], Callable[[float, float], None]]
 
 
 @dataclass
@@ -87,8 +91,10 @@ def run(
     rate: float,
     paced_seconds: float,
     ingests: int = 1,
+    also: Also | None = None,
 ) -> None:
-    """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
+    """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline; then `also`
+    (the cluster runs) on the same fleet and database."""
     figures = Figures(ingests=ingests)
     with scratch_database() as db_url:
         with console.status("generating the fleet's data"):
@@ -119,7 +125,10 @@ def run(
                 signals=signals,
                 ingests=ingests,
             )
+            also_report = also(db_url, fleet, publishers, Path(workdir), progress) if also else None
     report(figures, rate)
+    if also_report:
+        also_report(figures.copy_dps, figures.pipeline_dps)
 
 
 def _progress() -> Progress:
@@ -205,7 +214,7 @@ def broker_ceiling(url: str, fleet: Fleet, publishers: int, progress: Progress) 
 class IngestProcess:
     """`pitstop ingest` as a child process, observed through its /metrics."""
 
-    def __init__(self, db_url: str, mqtt_url: str):
+    def __init__(self, db_url: str, mqtt_url: str, extra_env: dict[str, str] | None = None):
         self.port = free_port()
         env = {
             **os.environ,
@@ -213,6 +222,7 @@ class IngestProcess:
             "PITSTOP_MQTT_URL": mqtt_url,
             "PITSTOP_INGEST_METRICS_PORT": str(self.port),
             "PITSTOP_INGEST_CLIENT_ID": f"bench-ingest-{uuid.uuid4().hex[:8]}",
+            **(extra_env or {}),
         }
         code = "from cli.main import app; app(['ingest'])"
         self.proc = subprocess.Popen(
@@ -258,10 +268,13 @@ class IngestProcess:
 
 
 class IngestGroup:
-    """Several `pitstop ingest` processes sharing the subscriptions ($share, MQTT 5)."""
+    """Several `pitstop ingest` processes sharing the subscriptions ($share, MQTT 5), or one
+    JetStream consumer (extra_env)."""
 
-    def __init__(self, db_url: str, mqtt_url: str, processes: int):
-        self.members = [IngestProcess(db_url, mqtt_url) for _ in range(processes)]
+    def __init__(
+        self, db_url: str, mqtt_url: str, processes: int, extra_env: dict[str, str] | None = None
+    ):
+        self.members = [IngestProcess(db_url, mqtt_url, extra_env) for _ in range(processes)]
 
     def progress(self) -> tuple[int, float]:
         """Rows committed by all members, and the latest commit time among them."""
@@ -369,7 +382,8 @@ def pipeline(
 
         before = ingest.latency_buckets()
         base = ingest.rows()
-        messages = int(paced_seconds * rate / (per_message * signals))
+        # As publish_paced counts them: each publisher sends its own whole number of messages.
+        messages = publishers * int(paced_seconds / (per_message * signals / (rate / publishers)))
         target = messages * per_message
         task = progress.add_task(f"(d) pipeline at {rate:,.0f} dp/s", total=target, info="")
         share = [

@@ -97,6 +97,7 @@ class Message:
     qos: int
     epoch: int  # connection generation; an ack from an older connection must not be sent
     received_ms: int | None = None  # when it arrived, if not now (a replayed capture)
+    handle: object = None  # what the source needs to acknowledge it (a JetStream message)
 
     def arrival_ms(self) -> int:
         """The time against which its timestamps are judged."""
@@ -150,6 +151,8 @@ class Batch:
 
     def dead_letter(self, topic: str, payload: bytes | bytearray, reason: str) -> None:
         """Keep a rejected payload (capped) with the reason it was rejected."""
+        # A reason quotes the payload, and PostgreSQL text cannot hold a NUL character.
+        reason = reason.replace("\x00", "\\x00")
         self.dead_letters.append((topic, payload[:DEAD_LETTER_PAYLOAD_CAP], len(payload), reason))
 
     def _add_telemetry(self, vin: str, message: Message) -> None:

@@ -11,6 +11,7 @@ import typer
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
+SOURCES = ("mqtt", "jetstream")
 
 
 def ingest(
@@ -20,28 +21,48 @@ def ingest(
     metrics_port: int = typer.Option(
         None, help="Port for /metrics, 0 = off; default PITSTOP_INGEST_METRICS_PORT"
     ),
+    source: str = typer.Option(
+        None,
+        help="mqtt (shared subscriptions) or jetstream (a NATS cluster's durable consumer); "
+        "default PITSTOP_INGEST_SOURCE",
+    ),
+    leave_on_stop: bool = typer.Option(
+        False,
+        help="MQTT: on SIGTERM leave the shared group and end the session, so a scale-down "
+        "strands nothing; keep it off on the group's first member, which must keep its session",
+    ),
 ) -> None:
     """Subscribe to the cars' telemetry, DTC and status messages and write them to PostgreSQL."""
     from core.db.embedded import resolve_database_url
     from ingest.service import Ingest, IngestConfig
 
     settings = get_settings()
-    if not settings.mqtt_url:
+    source = source or settings.ingest_source
+    if source not in SOURCES:
+        raise typer.BadParameter(
+            f"unknown source {source!r}; use one of {', '.join(SOURCES)}", param_hint="--source"
+        )
+    if source == "mqtt" and not settings.mqtt_url:
         raise typer.BadParameter(
             "no broker configured: set PITSTOP_MQTT_URL (e.g. mqtt://127.0.0.1:1883) or "
             "mqtt_url in pitstop.toml; `pitstop demo` starts a local broker for you",
             param_hint="PITSTOP_MQTT_URL",
         )
+    if source == "jetstream" and not settings.nats_urls:
+        raise typer.BadParameter(
+            "no NATS cluster configured: set PITSTOP_NATS_URLS to its nodes' URLs, e.g. "
+            "nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222",
+            param_hint="PITSTOP_NATS_URLS",
+        )
     config = IngestConfig.from_settings(
-        settings, database_url=resolve_database_url(), mqtt_url=settings.mqtt_url
+        settings, database_url=resolve_database_url(), mqtt_url=settings.mqtt_url or ""
     )
-    overrides: dict[str, str | int] = {}
+    overrides: dict[str, str | int | bool] = {"source": source, "leave_on_stop": leave_on_stop}
     if client_id:
         overrides["client_id"] = client_id
     if metrics_port is not None:
         overrides["metrics_port"] = metrics_port
-    if overrides:
-        config = IngestConfig(**{**config.__dict__, **overrides})
+    config = IngestConfig(**{**config.__dict__, **overrides})
     service = Ingest(config)
 
     def stop(signum: int, frame: FrameType | None) -> None:

@@ -1,4 +1,15 @@
-"""The ingest's MQTT session: persistent, manually acknowledged, MQTT 5 with a 3.1.1 fallback."""
+"""The ingest's MQTT session: persistent, manually acknowledged, MQTT 5 with a 3.1.1 fallback.
+
+Scaling down: the broker keeps routing a share of the group's messages to a member's
+persistent session while it is offline, so a stopped member would strand them for up to
+SESSION_EXPIRY_S. A member started with leave_on_stop (`pitstop ingest --leave-on-stop`)
+therefore leaves the group when it stops cleanly: it unsubscribes, commits what the broker
+had already sent it, then disconnects with a session expiry of 0, and the others get
+everything after. Without it (the default, and the group's first member) a clean stop keeps
+the session, so that a restart loses nothing even when it is the only member: with no member
+left, nothing would hold the messages. A member that crashes always keeps its session; what
+was sent to it is redelivered when it restarts under the same client id.
+"""
 
 from __future__ import annotations
 
@@ -16,10 +27,14 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from core.broker import MqttUrl
 from core.wire import TOPIC_ROOT, UPLINK_KINDS
+from ingest.batch import Message
 
 log = logging.getLogger(__name__)
 
-SESSION_EXPIRY_S = 7 * 24 * 3600  # the broker keeps our messages through a week of downtime
+# A crashed process's messages wait a week for it; a clean stop ends its session at once.
+SESSION_EXPIRY_S = 7 * 24 * 3600
+LEFT_SESSION_EXPIRY_S = 0
+UNSUBACK_TIMEOUT_S = 10.0
 KEEPALIVE_S = 30
 CONNACK_TIMEOUT_S = 5.0  # amqtt never answers an MQTT 5 CONNECT; give up on v5 after this
 RECEIVE_MAXIMUM_CAP = 65535  # the largest value MQTT 5 allows
@@ -69,12 +84,14 @@ def open_session(
     on_message: mqtt.CallbackOnMessage,
     on_connect: Callable[[], None],
     stop: threading.Event,
+    left: threading.Event | None = None,
 ) -> Session:
-    """Connect (MQTT 5, else 3.1.1), subscribe on every (re)connect, run the network thread."""
+    """Connect (MQTT 5, else 3.1.1), subscribe on every (re)connect until left, run the
+    network thread."""
     target = MqttUrl.parse(url)
     for mqtt5 in (True, False):
         client = _client(target, client_id, mqtt5)
-        state = _attach(client, mqtt5, group, on_message, on_connect)
+        state = _attach(client, mqtt5, group, on_message, on_connect, left or threading.Event())
         _tcp_connect(client, target, mqtt5, max_batch_rows, stop)
         client.loop_start()
         state["ready"].wait(CONNACK_TIMEOUT_S)
@@ -125,6 +142,7 @@ def _attach(
     group: str,
     on_message: mqtt.CallbackOnMessage,
     on_connect: Callable[[], None],
+    left: threading.Event,
 ) -> _ConnectState:
     state: _ConnectState = {"ready": threading.Event(), "ok": False, "reason": None}
 
@@ -140,7 +158,8 @@ def _attach(
             state["ready"].set()
             return
         on_connect()
-        client.subscribe([(f, 1) for f in topic_filters(group, shared=mqtt5)])
+        if not left.is_set():
+            client.subscribe([(f, 1) for f in topic_filters(group, shared=mqtt5)])
         state["ok"] = True
         state["ready"].set()
 
@@ -190,3 +209,81 @@ def _tcp_connect(
             log.warning("broker %s not reachable (%s); retrying in %s s", target, exc, delay)
             stop.wait(delay)
             delay = min(delay * 2, CONNECT_RETRY_MAX_S)
+
+
+class MqttSource:
+    """The ingest's source on MQTT: shared subscriptions of the group, acks after commit."""
+
+    def __init__(
+        self, url: str, *, client_id: str, group: str, max_batch_rows: int, leave_on_stop: bool
+    ):
+        self.url, self.client_id, self.group = url, client_id, group
+        self.max_batch_rows, self.leave_on_stop = max_batch_rows, leave_on_stop
+        self.session: Session | None = None
+        self.left = threading.Event()
+        self._epoch = 0
+        self._deliver: Callable[[Message], None] | None = None
+
+    def open(self, deliver: Callable[[Message], None], stop: threading.Event) -> None:
+        """Connect and subscribe; deliver is called on paho's network thread."""
+        self._deliver = deliver
+        self.session = open_session(
+            self.url,
+            client_id=self.client_id,
+            group=self.group,
+            max_batch_rows=self.max_batch_rows,
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+            stop=stop,
+            left=self.left,
+        )
+
+    def is_connected(self) -> bool:
+        """Whether the session is connected right now."""
+        return self.session is not None and self.session.client.is_connected()
+
+    def _on_connect(self) -> None:
+        # Messages of an older connection are redelivered on this one; never ack them here.
+        self._epoch += 1
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        assert self._deliver is not None  # set before the client connects
+        self._deliver(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+
+    def ack(self, messages: list[Message]) -> None:
+        """PUBACK each QoS 1 message received on the current connection."""
+        assert self.session is not None  # batches are only written once open() has connected
+        client, epoch = self.session.client, self._epoch
+        for m in messages:
+            if m.qos and m.epoch == epoch:
+                client.ack(m.mid, m.qos)
+
+    def leave(self) -> bool:
+        """With leave_on_stop, unsubscribe from the shared group (MQTT 5); True once the broker
+        confirmed it."""
+        if not self.leave_on_stop or self.session is None or not self.session.mqtt5:
+            return False
+        if not self.is_connected():
+            return False
+        done = threading.Event()
+        self.session.client.on_unsubscribe = lambda *args: done.set()
+        self.left.set()
+        self.session.client.unsubscribe(topic_filters(self.group, shared=True))
+        if not done.wait(UNSUBACK_TIMEOUT_S):
+            log.warning("no UNSUBACK within %.0f s; keeping the session", UNSUBACK_TIMEOUT_S)
+            return False
+        return True
+
+    def close(self, *, drained: bool) -> None:
+        """Disconnect; after a drain, end the session so the broker queues nothing for it."""
+        if self.session is None:
+            return
+        client = self.session.client
+        if drained and self.session.mqtt5:
+            props = Properties(PacketTypes.DISCONNECT)  # type: ignore[no-untyped-call]
+            props.SessionExpiryInterval = LEFT_SESSION_EXPIRY_S
+            client.disconnect(properties=props)
+            log.info("left the group %s and ended the session %s", self.group, self.client_id)
+        else:
+            client.disconnect()
+        client.loop_stop()

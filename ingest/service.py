@@ -1,29 +1,56 @@
-"""The ingest loop: receive on the MQTT thread, write batches on this one, ack after commit."""
+"""The ingest loop: a source delivers messages, this thread writes batches, then acks them.
+
+The source is MQTT (a persistent session with shared subscriptions) or a JetStream durable
+consumer; both feed the same batch, store and dead-letter path.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Literal, Protocol
 
-import paho.mqtt.client as mqtt
 import psycopg
 
 from core.settings import Settings
+from core.storage import StorageCollector
 from core.wire import UPLINK_KINDS
 from ingest.batch import Batch, Message, reason_class
 from ingest.metrics import Metrics
-from ingest.mqtt import Session, open_session
+from ingest.mqtt import MqttSource, Session
 from ingest.store import Store, Written
 
 log = logging.getLogger(__name__)
 
-PARTITION_DAYS_AHEAD = 14  # partitions exist two weeks ahead, so a normal day never waits
 STOP_POLL_S = 0.2  # how often an idle loop notices a stop request
 RETRY_MIN_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the database is unreachable
+# After a clean stop leaves the group, messages already sent to this process still arrive;
+# they are committed until none came for DRAIN_QUIET_S, giving up (and keeping the session)
+# after DRAIN_MAX_S.
+DRAIN_QUIET_S, DRAIN_MAX_S = 1.0, 30.0
+SourceName = Literal["mqtt", "jetstream"]
+
+
+class Source(Protocol):
+    """Where messages come from, and where their acknowledgements go."""
+
+    def open(self, deliver: Callable[[Message], None], stop: threading.Event) -> None:
+        """Connect and start calling deliver(message) from the source's own thread."""
+
+    def is_connected(self) -> bool:
+        """Whether the source is connected right now."""
+
+    def ack(self, messages: list[Message]) -> None:
+        """Acknowledge messages whose batch has committed."""
+
+    def leave(self) -> bool:
+        """Stop taking new messages from the group; True if the rest should be drained."""
+
+    def close(self, *, drained: bool) -> None:
+        """Disconnect; drained says every message this process was sent is committed."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +64,9 @@ class IngestConfig:
     max_batch_rows: int
     max_batch_age_ms: int
     metrics_port: int = 0
+    source: SourceName = "mqtt"
+    nats_urls: str = ""  # comma-separated nats:// URLs of the cluster (source "jetstream")
+    leave_on_stop: bool = False  # MQTT: a clean stop leaves the shared group (scale-down)
 
     @classmethod
     def from_settings(cls, settings: Settings, *, database_url: str, mqtt_url: str) -> IngestConfig:
@@ -49,67 +79,83 @@ class IngestConfig:
             max_batch_rows=settings.ingest_max_batch_rows,
             max_batch_age_ms=settings.ingest_max_batch_age_ms,
             metrics_port=settings.ingest_metrics_port,
+            source=settings.ingest_source,
+            nats_urls=settings.nats_urls,
         )
+
+
+def make_source(config: IngestConfig) -> Source:
+    """The configured source: MQTT shared subscriptions or a JetStream durable consumer."""
+    if config.source == "jetstream":
+        from ingest.jetstream import JetStreamSource
+
+        return JetStreamSource(
+            config.nats_urls, group=config.group, client_id=config.client_id,
+            max_batch_rows=config.max_batch_rows,
+        )  # fmt: skip
+    return MqttSource(
+        config.mqtt_url, client_id=config.client_id, group=config.group,
+        max_batch_rows=config.max_batch_rows, leave_on_stop=config.leave_on_stop,
+    )  # fmt: skip
 
 
 class Ingest:
     """One ingest process: call run() until stop() (or a signal handler) ends it."""
 
-    def __init__(self, config: IngestConfig, metrics: Metrics | None = None):
+    def __init__(
+        self, config: IngestConfig, metrics: Metrics | None = None, source: Source | None = None
+    ):
         self.config = config
         self.metrics = metrics or Metrics()
         self.store = Store(config.database_url)
+        self.source = source or make_source(config)
         self.stopping = threading.Event()
-        self.session: Session | None = None
+        self.opened = threading.Event()
+        self.committed_batches = 0
         self._cond = threading.Condition()
         self._batch = Batch()
         self._writing: Batch | None = None
-        self._epoch = 0
-        self._partition_day: dt.date | None = None
         self.metrics.watch_oldest(self._oldest_uncommitted_s)
 
+    @property
+    def session(self) -> Session | None:
+        """The MQTT session, when the source is MQTT and connected."""
+        return self.source.session if isinstance(self.source, MqttSource) else None
+
     def stop(self) -> None:
-        """Ask run() to flush, acknowledge, disconnect and return."""
+        """Ask run() to flush, acknowledge, leave the group, disconnect and return."""
         self.stopping.set()
 
     def run(self) -> None:
         """Connect, then write batches until stopped; the last batch is flushed on the way out."""
+        self.metrics.registry.register(StorageCollector(self.config.database_url))
         self.metrics.serve(self.config.metrics_port)
-        self._daily_partitions()
-        self.session = open_session(
-            self.config.mqtt_url,
-            client_id=self.config.client_id,
-            group=self.config.group,
-            max_batch_rows=self.config.max_batch_rows,
-            on_message=self._on_message,
-            on_connect=self._on_connect,
-            stop=self.stopping,
-        )
+        self.source.open(self._receive, self.stopping)
+        self.opened.set()
+        drained = committed = False
         try:
             while True:
                 batch = self._next_batch()
                 if batch is None:
+                    committed = True
                     break
-                if batch.messages:
-                    self._commit(batch)
+                if batch.messages and not self._commit(batch):
+                    break
                 if self.stopping.is_set():
-                    break  # later messages stay unacknowledged; the broker redelivers them
-                self._daily_partitions()
+                    committed = True
+                    break
+            if committed:
+                drained = self.source.leave() and self._drain()
         finally:
-            self.session.client.disconnect()
-            self.session.client.loop_stop()
+            # Without a drain, later messages stay unacknowledged and are redelivered.
+            self.source.close(drained=drained)
             self.store.close()
             log.info("ingest stopped")
 
-    # -- MQTT thread ---------------------------------------------------------------------
+    # -- source thread -------------------------------------------------------------------
 
-    def _on_connect(self) -> None:
-        with self._cond:
-            # Messages of an older connection are redelivered on this one; never ack them here.
-            self._epoch += 1
-
-    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
-        kind = msg.topic.rsplit("/", 1)[-1]
+    def _receive(self, message: Message) -> None:
+        kind = message.topic.rsplit("/", 1)[-1]
         self.metrics.messages.labels(kind if kind in UPLINK_KINDS else "other").inc()
         with self._cond:
             # A full batch waits for the writer: reading no further lets the broker hold the
@@ -117,10 +163,12 @@ class Ingest:
             while self._batch.size >= self.config.max_batch_rows and not self.stopping.is_set():
                 self._cond.wait(STOP_POLL_S)
             try:
-                self._batch.add(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+                self._batch.add(message)
             except Exception as exc:  # one message must never stop the loop
-                log.exception("could not parse a message on %s", msg.topic)
-                self._batch.dead_letter(msg.topic, msg.payload, f"ingest failed to parse: {exc}")
+                log.exception("could not parse a message on %s", message.topic)
+                self._batch.dead_letter(
+                    message.topic, message.payload, f"ingest failed to parse: {exc}"
+                )
             if self._batch.size >= self.config.max_batch_rows:
                 self._cond.notify()
 
@@ -143,8 +191,23 @@ class Ingest:
             return None
         return batch
 
-    def _commit(self, batch: Batch) -> None:
-        """Write the batch until it commits, then acknowledge its messages."""
+    def _drain(self) -> bool:
+        """Commit what the source still delivers after leaving; True once it went quiet."""
+        deadline = time.monotonic() + DRAIN_MAX_S
+        while time.monotonic() < deadline:
+            time.sleep(DRAIN_QUIET_S)
+            with self._cond:
+                batch, self._batch = self._batch, Batch()
+                self._writing = batch
+            if not batch.messages:
+                return True
+            if not self._commit(batch):
+                return False
+        log.warning("messages kept arriving for %.0f s after leaving the group", DRAIN_MAX_S)
+        return False
+
+    def _commit(self, batch: Batch) -> bool:
+        """Write the batch until it commits, then acknowledge its messages; False if given up."""
         delay = RETRY_MIN_S
         while True:
             started = time.perf_counter()
@@ -161,15 +224,17 @@ class Ingest:
                         exc,
                         len(batch.messages),
                     )
-                    return
+                    return False
                 log.warning("database write failed (%s); retrying in %.1f s", exc, delay)
                 self.stopping.wait(delay)
                 delay = min(delay * 2, RETRY_MAX_S)
         elapsed = time.perf_counter() - started
-        self._ack(batch)
+        self.source.ack(batch.messages)
+        self.committed_batches += 1
         self._observe(batch, written, elapsed)
         with self._cond:
             self._writing = None
+        return True
 
     def _write(self, batch: Batch) -> Written:
         try:
@@ -198,14 +263,6 @@ class Ingest:
                 setattr(total, name, getattr(total, name) + getattr(written, name))
         return total
 
-    def _ack(self, batch: Batch) -> None:
-        assert self.session is not None  # batches are only written once run() has connected
-        client = self.session.client
-        epoch = self._epoch
-        for m in batch.messages:
-            if m.qos and m.epoch == epoch:
-                client.ack(m.mid, m.qos)
-
     def _observe(self, batch: Batch, written: Written, elapsed: float) -> None:
         m = self.metrics
         m.rows.labels("telemetry").inc(written.telemetry)
@@ -224,14 +281,3 @@ class Ingest:
     def _oldest_uncommitted_s(self) -> float:
         oldest = [b.oldest_ts for b in (self._batch, self._writing) if b and b.oldest_ts]
         return max(0.0, time.time() - min(oldest) / 1000) if oldest else 0.0
-
-    def _daily_partitions(self) -> None:
-        today = dt.datetime.now(dt.UTC).date()
-        if self._partition_day == today:
-            return
-        try:
-            self.store.ensure_partitions(today, today + dt.timedelta(days=PARTITION_DAYS_AHEAD))
-            self._partition_day = today
-        except psycopg.Error as exc:
-            self.store.close()
-            log.warning("could not create partitions ahead (%s); will retry", exc)

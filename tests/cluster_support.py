@@ -1,0 +1,227 @@
+"""Cars that fail over between brokers, `pitstop ingest` worker processes, and counting."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nats
+import nats.js.errors
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from core.broker import MqttUrl, free_port
+from core.cluster import NatsCluster
+from core.wire import topic
+from ingest.jetstream import UPLINK_STREAM
+from tests.ingest_support import good_samples, scalar
+
+PUBACK_TIMEOUT_S = 3.0  # no PUBACK by then: the car assumes the node is gone and moves on
+STOP_TIMEOUT_S = 40.0  # a clean stop drains for at least a second
+
+
+class FailoverCar:
+    """A car's uplink: QoS 1, one message at a time, resent on the next broker until acked.
+
+    Like the edge agent's disk buffer, a message leaves the car only once a broker has
+    acknowledged it; a resend after a lost PUBACK may duplicate it, which ingest absorbs.
+    """
+
+    def __init__(self, urls: list[str]):
+        self.urls = urls
+        self.node = 0
+        self.failovers = 0
+        self.client = self._connect()
+
+    def _connect(self) -> mqtt.Client:
+        while True:
+            target = MqttUrl.parse(self.urls[self.node % len(self.urls)])
+            client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"car-{uuid.uuid4().hex}")
+            try:
+                client.connect(target.host, target.port, keepalive=10)
+            except OSError:
+                self.node += 1
+                continue
+            client.loop_start()
+            return client
+
+    def publish(self, name: str, payload: bytes) -> None:
+        """Publish until some broker acknowledged the message."""
+        while True:
+            info = self.client.publish(name, payload, qos=1)
+            try:
+                info.wait_for_publish(PUBACK_TIMEOUT_S)
+                if info.is_published():
+                    return
+            except (RuntimeError, ValueError):
+                pass  # not connected: move on
+            self.close()
+            self.node += 1
+            self.failovers += 1
+            self.client = self._connect()
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+class Stream:
+    """Cars publishing messages of samples on threads; the expected rows are known."""
+
+    def __init__(
+        self, urls: list[str], vins: list[str], messages: int, samples: int, start: int,
+        pause: float = 0.0,
+    ):  # fmt: skip
+        self.urls, self.vins, self.pause = urls, vins, pause
+        self.messages, self.samples, self.start_ms = messages, samples, start
+        self.cars: list[FailoverCar] = []
+        self.threads = [threading.Thread(target=self._drive, args=(v,)) for v in vins]
+
+    @property
+    def expected(self) -> int:
+        return len(self.vins) * self.messages * self.samples
+
+    def _drive(self, vin: str) -> None:
+        car = FailoverCar(self.urls)
+        self.cars.append(car)
+        try:
+            for i in range(self.messages):
+                first = self.start_ms + i * self.samples * 1000
+                car.publish(
+                    topic(vin, "telemetry"), good_samples(self.samples, first, i * self.samples)
+                )
+                time.sleep(self.pause)
+        finally:
+            car.close()
+
+    def start(self) -> Stream:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def join(self, timeout: float = 120) -> None:
+        for thread in self.threads:
+            thread.join(timeout)
+            assert not thread.is_alive(), "a car did not finish publishing"
+
+
+class Worker:
+    """`pitstop ingest` as a child process, with its /metrics on a port of its own."""
+
+    def __init__(
+        self, db_url: str, log: Path, *, source: str, group: str, args: tuple = (), **env: str
+    ):
+        self.port = free_port()
+        self.client_id = f"ingest-{uuid.uuid4().hex[:8]}"
+        settings = {
+            "PITSTOP_DATABASE_URL": db_url,
+            "PITSTOP_INGEST_METRICS_PORT": str(self.port),
+            "PITSTOP_INGEST_CLIENT_ID": self.client_id,
+            "PITSTOP_INGEST_GROUP": group,
+            "PITSTOP_INGEST_MAX_BATCH_ROWS": "200",
+            "PITSTOP_CONFIG": os.devnull,
+        }
+        settings.update({f"PITSTOP_{k.upper()}": v for k, v in env.items()})
+        code = f"from cli.main import app; app({['ingest', '--source', source, *args]!r})"
+        self.log = log
+        with log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", code], env={**os.environ, **settings}, stderr=out
+            )
+
+    def rows(self) -> int:
+        """Telemetry rows this worker committed (0 until its /metrics answers)."""
+        url = f"http://127.0.0.1:{self.port}/metrics"
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                text = response.read().decode()
+        except OSError:
+            return 0
+        found = re.search(r'pitstop_ingest_rows_written_total\{table="telemetry"\} (\S+)', text)
+        return int(float(found.group(1))) if found else 0
+
+    def kill(self) -> None:
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> int:
+        """SIGTERM and wait; the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+        return self.proc.returncode
+
+
+def jetstream_workers(db_url: str, cluster: NatsCluster, log: Path, group: str, n: int, **env):
+    """n jetstream ingest workers sharing the durable consumer named group."""
+    return [
+        Worker(db_url, log, source="jetstream", group=group, nats_urls=cluster.nats_urls, **env)
+        for _ in range(n)
+    ]
+
+
+def stored(db_url: str, vins: list[str]) -> int:
+    return scalar(db_url, "SELECT count(*) FROM telemetry WHERE vin = ANY(%s)", vins)
+
+
+def assert_each_sample_once(db_url: str, stream: Stream) -> None:
+    """Every car's sequence numbers, each exactly once ((vin, ts) is the table's key)."""
+    assert stored(db_url, stream.vins) == stream.expected
+    for vin in stream.vins:
+        seqs = scalar(db_url, "SELECT array_agg(seq ORDER BY seq) FROM telemetry WHERE vin=%s", vin)
+        assert seqs == list(range(stream.messages * stream.samples)), vin
+
+
+def reset_stream(cluster: NatsCluster) -> None:
+    """Delete the uplink stream, so that a test starts from an empty one (workers recreate it)."""
+
+    async def delete() -> None:
+        nc = await nats.connect(servers=cluster.urls)
+        try:
+            await nc.jetstream().delete_stream(UPLINK_STREAM)
+        except nats.js.errors.NotFoundError:
+            pass
+        finally:
+            await nc.close()
+
+    asyncio.run(delete())
+
+
+def consumer_deliveries(cluster: NatsCluster, durable: str) -> tuple[int, int]:
+    """(deliveries including redeliveries, last stream sequence delivered) of a consumer."""
+
+    async def info() -> tuple[int, int]:
+        nc = await nats.connect(servers=cluster.urls)
+        try:
+            found = await nc.jetstream().consumer_info(UPLINK_STREAM, durable)
+            assert found.delivered is not None
+            return found.delivered.consumer_seq or 0, found.delivered.stream_seq or 0
+        finally:
+            await nc.close()
+
+    return asyncio.run(info())
+
+
+def metrics_up(worker: Worker) -> bool:
+    """Whether the worker's /metrics answers (it serves before it connects)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{worker.port}/metrics", timeout=2):
+            return True
+    except urllib.error.HTTPError:
+        return True  # it answered
+    except OSError:
+        return False

@@ -1,0 +1,205 @@
+"""Ingest on a real 3-node NATS JetStream cluster, and scale-down on MQTT shared subscriptions.
+
+Cars publish MQTT to the cluster's nodes; `pitstop ingest --source jetstream` workers share one
+durable consumer. Every test counts what the cars produced against what the database holds.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from core.cluster import NatsCluster
+from core.wire import now_ms
+from tests.cluster_support import (
+    Stream,
+    Worker,
+    assert_each_sample_once,
+    consumer_deliveries,
+    jetstream_workers,
+    metrics_up,
+    reset_stream,
+    stored,
+)
+from tests.ingest_support import make_vin, wait_for
+
+SAMPLES = 10  # per message
+HOUR_MS = 3_600_000
+PAUSE_S = 0.01  # between a car's messages, so that a kill lands mid-stream
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory) -> Iterator[NatsCluster]:
+    with NatsCluster(tmp_path_factory.mktemp("nats")) as started:
+        yield started
+
+
+@pytest.fixture
+def log(tmp_path):
+    return tmp_path / "workers.log"
+
+
+def start_ms() -> int:
+    """A start time for fresh samples, an hour back, unique per call."""
+    return now_ms() - HOUR_MS + uuid.uuid4().int % 1000
+
+
+def wait_serving(db_url: str, urls: list[str], workers: list[Worker]) -> None:
+    """Wait until every worker serves and a probe sample went all the way to the database."""
+    wait_for(lambda: all(metrics_up(w) for w in workers), timeout=30, what="workers to start")
+    probe, first = make_vin(), start_ms()
+
+    def probe_stored() -> bool:
+        nonlocal first
+        for w in workers:
+            assert w.proc.poll() is None, f"a worker exited; see {w.log}"
+        if not stored(db_url, [probe]):
+            first += 1000  # a new sample each time: until the stream exists, they are dropped
+            Stream(urls, [probe], 1, 1, first).start().join()
+        return bool(stored(db_url, [probe]))
+
+    wait_for(probe_stored, timeout=60, what="a probe sample to be stored")
+
+
+def stop_all(workers: list[Worker]) -> None:
+    codes = [w.stop() for w in workers]
+    assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"
+
+
+@pytest.mark.timeout(90)
+def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, log):
+    reset_stream(cluster)
+    group = f"g{uuid.uuid4().hex[:8]}"
+    workers = jetstream_workers(db_url, cluster, log, group, 2)
+    try:
+        wait_serving(db_url, cluster.mqtt_urls, workers)
+        # Every car starts on the first node, the one that is killed.
+        vins = [make_vin() for _ in range(4)]
+        stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
+        stream.start()
+        wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
+        cluster.kill(0)
+        at_kill = stored(db_url, stream.vins)
+        stream.join()
+        assert at_kill < stream.expected, "the kill came too late to test anything"
+        assert all(car.failovers for car in stream.cars), "a car never moved to another node"
+        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+        assert_each_sample_once(db_url, stream)
+    finally:
+        stop_all(workers)
+        if not cluster.nodes[0].running:
+            cluster.restart(0)
+
+
+@pytest.mark.timeout(90)
+def test_a_worker_killed_mid_batch_has_its_messages_redelivered_to_the_others(db_url, cluster, log):
+    reset_stream(cluster)
+    group = f"g{uuid.uuid4().hex[:8]}"
+    # Slow batches keep messages fetched but unacknowledged when the kill lands.
+    workers = jetstream_workers(db_url, cluster, log, group, 3, ingest_max_batch_age_ms="400")
+    try:
+        wait_serving(db_url, cluster.mqtt_urls, workers)
+        vins = [make_vin() for _ in range(4)]
+        stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
+        stream.start()
+        wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
+        workers[0].kill()
+        at_kill = stored(db_url, stream.vins)
+        stream.join()
+        assert at_kill < stream.expected, "the kill came too late to test anything"
+        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+        assert_each_sample_once(db_url, stream)
+        deliveries, last_stream_seq = consumer_deliveries(cluster, group)
+        assert deliveries > last_stream_seq, "nothing was redelivered after the kill"
+    finally:
+        stop_all(workers[1:])
+
+
+@pytest.mark.timeout(120)
+@pytest.mark.parametrize("count", [1, 2, 4])
+def test_one_durable_consumer_shared_by_workers(db_url, cluster, log, count):
+    reset_stream(cluster)
+    group = f"g{uuid.uuid4().hex[:8]}"
+    workers = jetstream_workers(db_url, cluster, log, group, count)
+    try:
+        wait_serving(db_url, cluster.mqtt_urls, workers)
+        time.sleep(1)  # every worker has a pull request waiting
+        stream = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 80, SAMPLES, start_ms())
+        stream.start().join()
+        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+        assert_each_sample_once(db_url, stream)
+        shares = [w.rows() for w in workers]
+        assert all(shares), f"a worker did none of the work: {shares}"
+    finally:
+        stop_all(workers)
+
+
+@pytest.mark.timeout(120)
+def test_scaling_down_from_four_workers_to_one_on_jetstream_loses_nothing(db_url, cluster, log):
+    reset_stream(cluster)
+    group = f"g{uuid.uuid4().hex[:8]}"
+    workers = jetstream_workers(db_url, cluster, log, group, 4)
+    try:
+        wait_serving(db_url, cluster.mqtt_urls, workers)
+        before = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
+        before.start().join()
+        stop_all(workers[1:])
+        after = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
+        after.start().join()
+        for stream in (before, after):
+            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=40)
+            assert_each_sample_once(db_url, stream)
+    finally:
+        stop_all(workers[:1])
+
+
+@pytest.mark.timeout(120)
+def test_scaling_down_from_four_workers_to_one_on_mqtt_shared_subscriptions(db_url, mqtt_url, log):
+    group = f"g{uuid.uuid4().hex[:8]}"
+    # The first member keeps its session when stopped; the others leave the group.
+    workers = [
+        Worker(db_url, log, source="mqtt", group=group, args=args, mqtt_url=mqtt_url)
+        for args in [(), *[("--leave-on-stop",)] * 3]
+    ]
+    try:
+        wait_serving(db_url, [mqtt_url], workers)
+        before = Stream([mqtt_url], [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
+        before.start().join()
+        stop_all(workers[1:])
+        # The stopped members left the group: the broker queues nothing for their sessions.
+        after = Stream([mqtt_url], [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
+        after.start().join()
+        for stream in (before, after):
+            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=30)
+            assert_each_sample_once(db_url, stream)
+    finally:
+        stop_all(workers[:1])
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "says"),
+    [
+        (["--source", "kafka"], {}, "unknown source 'kafka'"),
+        (["--source", "jetstream"], {"PITSTOP_NATS_URLS": ""}, "PITSTOP_NATS_URLS"),
+    ],
+)
+def test_ingest_says_what_is_missing_for_a_source(db_url, args, env, says):
+    code = f"from cli.main import app; app({['ingest', *args]!r})"
+    settings = {
+        "PITSTOP_DATABASE_URL": db_url,
+        "PITSTOP_CONFIG": os.devnull,
+        "COLUMNS": "200",
+        **env,
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env={**os.environ, **settings}, capture_output=True,
+        text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode != 0
+    assert says in done.stderr
