@@ -1,5 +1,6 @@
 """Server-Sent Event streams: single-use tickets instead of tokens in URLs, a cap on streams per
-user, and one shared database LISTEN connection that wakes every stream of the process."""
+user, and one shared database LISTEN connection that wakes every stream of the process (or, with
+events_source=jetstream, one subscription to the events stream on the NATS cluster)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from api import event_stream
 from api.auth.models import StreamTicket, User
 from api.auth.security import ALGORITHM, ISSUER
 from api.errors import NotAuthenticated, TooManyRequests
@@ -110,12 +112,21 @@ def still_valid(
 
 
 class StreamHub:
-    """One LISTEN connection per process; streams wait on it, and are capped per user."""
+    """One LISTEN connection (or NATS subscription) per process; streams wait on it, and are
+    capped per user."""
 
-    def __init__(self, database_url: str, channel: str, *, max_per_user: int) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        channel: str,
+        *,
+        max_per_user: int,
+        nats_servers: list[str] | None = None,
+    ) -> None:
         self.database_url = database_url
         self.channel = channel
         self.max_per_user = max_per_user
+        self.nats_servers = nats_servers  # set: wake on the events stream instead of LISTEN
         self.open = Counter[int]()
         self.waiters: set[asyncio.Event] = set()
         self.task: asyncio.Task[None] | None = None
@@ -138,7 +149,7 @@ class StreamHub:
         return release
 
     async def wait(self, timeout: float) -> bool:
-        """True when a NOTIFY arrived within timeout."""
+        """True when a NOTIFY (or a message on the events stream) arrived within timeout."""
         if self.task is None or self.task.done():
             self.task = asyncio.create_task(self._listen())
         event = asyncio.Event()
@@ -152,6 +163,12 @@ class StreamHub:
             self.waiters.discard(event)
 
     async def _listen(self) -> None:
+        if self.nats_servers is not None:
+            kind = event_stream.KIND_OF_CHANNEL[self.channel]
+            await event_stream.watch(
+                self.nats_servers, event_stream.subject_filter(kind), self._wake
+            )
+            return
         while True:
             try:
                 self.connections += 1
@@ -184,8 +201,14 @@ def hub_of(app: Any, channel: str) -> StreamHub:
     hubs: dict[str, StreamHub] = app.state.__dict__.setdefault("stream_hubs", {})
     if channel not in hubs:
         settings = app.state.settings
+        servers = None
+        if settings.events_source == "jetstream":
+            servers = event_stream.nats_servers(settings)
         hubs[channel] = StreamHub(
-            settings.database_url, channel, max_per_user=settings.stream_max_per_user
+            settings.database_url,
+            channel,
+            max_per_user=settings.stream_max_per_user,
+            nats_servers=servers,
         )
     return hubs[channel]
 

@@ -3,15 +3,19 @@
 Reactor threads take unhandled alert events one at a time (FOR UPDATE SKIP LOCKED over
 alert_events, so any number of threads or processes share the work and nothing is missed);
 a listener on NOTIFY 'pitstop_alerts' wakes them at once, and a poll catches what a missed
-NOTIFY would have. A housekeeping thread sends due notifications, closes delivered jobs
-(comeback watch, training labels), writes service reminders, refreshes the KPI rollups, looks
-for business alarms in them, and makes the day's forecasts (in a thread of their own).
+NOTIFY would have. With events_source=jetstream the listener subscribes to the events stream
+instead, and a relay thread here fills that stream (api.event_stream). A housekeeping thread
+sends due notifications, closes delivered jobs (comeback watch, training labels), writes service
+reminders, refreshes the KPI rollups, looks for business alarms in them, and makes the day's
+forecasts (in a thread of their own).
 A storage thread runs the telemetry storage jobs that fell behind (core.storage).
 SIGTERM stops the loops after the event in hand.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import math
 import threading
@@ -24,6 +28,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from api import event_stream
 from api.alarms.detection import run_alarms
 from api.alarms.mail import send_alarm_emails
 from api.db import make_engine, make_session_factory
@@ -46,6 +51,7 @@ ALARMS_S = 3600.0  # business alarms are looked for this often, on the refreshed
 FORECASTS_S = 86_400.0  # sales, parts and churn forecasts are made again this often
 STORAGE_S = 60.0  # storage jobs are checked this often; one behind is run here (core.storage)
 RETRIES = 5  # a deadlock between racing bookings is retried this often
+STOP_CHECK_S = 0.5  # the stream listener notices stop this soon
 OVERLAP_IDS = 10_000  # a diagnostics transaction committing late may hold lower event ids
 MAX_OUTCOME = 200
 REACTED_KINDS = ("created", "severity_raised", "cleared")
@@ -151,10 +157,19 @@ class Worker:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.floor = 0
+        self.relay: event_stream.EventRelay | None = None
+        if settings.events_source == "jetstream":
+            servers = event_stream.nats_servers(settings)
+            self.relay = event_stream.EventRelay(settings.database_url, servers)
 
     def run(self) -> None:
         """Run the listener, reactors and housekeeping until stop is set, then clean up."""
         threads = [threading.Thread(target=self._listen, name="listen", daemon=True)]
+        if self.relay is not None:
+            relay = threading.Thread(
+                target=self.relay.run, args=(self.stop,), name="relay", daemon=True
+            )
+            threads.append(relay)
         threads += [
             threading.Thread(target=self._react_loop, name=f"react-{i}", daemon=True)
             for i in range(self.config.threads)
@@ -178,6 +193,9 @@ class Worker:
             self.engine.dispose()
 
     def _listen(self) -> None:
+        if self.settings.events_source == "jetstream":
+            asyncio.run(self._watch_stream())
+            return
         while not self.stop.is_set():
             try:
                 with psycopg.connect(self.settings.database_url, autocommit=True) as conn:
@@ -189,6 +207,16 @@ class Worker:
             except psycopg.Error:
                 log.warning("alert listener lost its connection; reconnecting", exc_info=True)
                 self.stop.wait(self.config.poll_s)
+
+    async def _watch_stream(self) -> None:
+        servers = event_stream.nats_servers(self.settings)
+        subject = event_stream.subject_filter("alert")
+        watching = asyncio.create_task(event_stream.watch(servers, subject, self.wake.set))
+        while not self.stop.is_set() and not watching.done():
+            await asyncio.sleep(STOP_CHECK_S)
+        watching.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watching
 
     def _react_loop(self) -> None:
         while not self.stop.is_set():

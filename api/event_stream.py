@@ -1,0 +1,284 @@
+"""Internal events at cluster scale: the JetStream stream EVENTS_STREAM, the relay that copies
+alert_events and feed_events rows into it, and the subscription that wakes a process on it.
+
+The database stays the record; the stream is the signal. Each row becomes one message on
+pitstop.events.<kind>.<store id> with Nats-Msg-Id "<kind>-<id>", so a restarted relay, or two
+relays racing, store it once. The relay's cursor is the Pitstop-Cursor header of the stream's
+last message of the kind. A transaction that commits late holds an id below the cursor: the
+relay re-reads such gaps for OVERLAP_S, and after a restart the rows of the last OVERLAP_S.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import nats
+import nats.errors
+import nats.js.errors
+import psycopg
+from nats.aio.client import Client as NatsClient
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import StorageType, StreamConfig
+from psycopg.rows import dict_row
+
+from api.proactive.constants import FEED_CHANNEL
+from core.db import psycopg_url
+from core.settings import Settings
+from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
+
+log = logging.getLogger(__name__)
+
+EVENTS_STREAM = "PITSTOP_EVENTS"
+SUBJECT_ROOT = "pitstop.events"
+CURSOR_HEADER = "Pitstop-Cursor"  # the relay's highest id of the kind when it sent the message
+NO_STORE = "none"  # subject token of an alert for a car no store knows
+MAX_REPLICAS = 3  # survives the loss of one node; fewer on a smaller cluster
+MAX_AGE_S = 7 * 86_400  # the database is the record; the stream keeps a week for late readers
+OVERLAP_S = 120.0  # a transaction committing this late still has its row relayed
+DUPLICATE_WINDOW_S = 300.0  # must exceed OVERLAP_S: a re-publish inside it is dropped
+OVERLAP_IDS = 10_000  # at most this many ids below the cursor are watched as gaps
+RELAY_POLL_S = 0.5  # the relay re-reads the tables this often without a NOTIFY
+RELAY_BATCH = 500
+CALL_TIMEOUT_S = 5.0
+RETRY_S = 1.0
+PLACEMENT_WAIT_S = 30.0  # a cluster that just formed needs a moment to know its peers
+NO_SUITABLE_PEERS = 10005  # JetStream's error code while it cannot place the replicas
+
+
+@dataclass(frozen=True)
+class EventTable:
+    """One table of events: its subject token, its trigger's NOTIFY channel, how to read it."""
+
+    kind: str
+    channel: str
+    table: str
+    rows: str  # rows with id > %(after)s or id = ANY(%(ids)s): id, store, and the message
+
+
+TABLES = (
+    EventTable(
+        "alert",
+        ALERT_CHANNEL,
+        "alert_events",
+        """SELECT e.id, v.store_id AS store, e.alert_id, e.vin, e.failure_mode, e.kind,
+        e.severity, e.created_at FROM alert_events e LEFT JOIN vehicles v ON v.vin = e.vin
+        WHERE e.id > %(after)s OR e.id = ANY(%(ids)s) ORDER BY e.id LIMIT %(limit)s""",
+    ),
+    EventTable(
+        "feed",
+        FEED_CHANNEL,
+        "feed_events",
+        """SELECT id, store_id AS store, kind, vin, created_at FROM feed_events
+        WHERE id > %(after)s OR id = ANY(%(ids)s) ORDER BY id LIMIT %(limit)s""",
+    ),
+)
+KIND_OF_CHANNEL = {t.channel: t.kind for t in TABLES}
+
+
+def subject_filter(kind: str) -> str:
+    """The subjects of every store's events of a kind."""
+    return f"{SUBJECT_ROOT}.{kind}.>"
+
+
+def nats_servers(settings: Settings) -> list[str]:
+    """The cluster's nats:// URLs from settings; ValueError says what is missing."""
+    servers = [u.strip() for u in settings.nats_urls.split(",") if u.strip()]
+    if not servers:
+        raise ValueError(
+            "events_source is jetstream but no NATS URLs are set: set PITSTOP_NATS_URLS, "
+            "e.g. nats://10.0.0.1:4222,nats://10.0.0.2:4222"
+        )
+    return servers
+
+
+async def connect(servers: list[str], name: str, on_reconnect: Callable[[], None]) -> NatsClient:
+    """A client that reconnects to any node for ever, calling on_reconnect each time."""
+
+    async def reconnected() -> None:
+        on_reconnect()
+
+    async def error(exc: Exception) -> None:
+        log.warning("NATS (%s): %s", name, exc)
+
+    return await nats.connect(
+        servers=servers,
+        name=name,
+        connect_timeout=CALL_TIMEOUT_S,
+        reconnect_time_wait=RETRY_S,
+        max_reconnect_attempts=-1,
+        reconnected_cb=reconnected,
+        error_cb=error,
+    )
+
+
+async def watch(servers: list[str], subject: str, wake: Callable[[], None]) -> None:
+    """Call wake on every message on subject, and on every (re)connect, until cancelled."""
+    while True:
+        try:
+            nc = await connect(servers, f"watch {subject}", wake)
+        except (nats.errors.Error, OSError, TimeoutError) as exc:
+            log.warning("cannot reach NATS for %s (%s); retrying", subject, exc)
+            await asyncio.sleep(RETRY_S)
+            continue
+        try:
+
+            async def on_message(_: Msg) -> None:
+                wake()
+
+            await nc.subscribe(subject, cb=on_message)
+            wake()  # catch up on what arrived while not subscribed
+            await asyncio.Future()  # until cancelled
+        finally:
+            await nc.close()
+
+
+async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
+    """Create the events stream unless it exists (relays racing agree on its config)."""
+    try:
+        await js.stream_info(EVENTS_STREAM)
+        return
+    except nats.js.errors.NotFoundError:
+        pass
+    config = StreamConfig(
+        name=EVENTS_STREAM,
+        subjects=[f"{SUBJECT_ROOT}.>"],
+        storage=StorageType.FILE,
+        num_replicas=replicas,
+        max_age=MAX_AGE_S,
+        duplicate_window=DUPLICATE_WINDOW_S,
+    )
+    deadline = time.monotonic() + PLACEMENT_WAIT_S
+    while True:
+        try:
+            await js.add_stream(config)
+            log.info("created the JetStream stream %s with %d replicas", EVENTS_STREAM, replicas)
+            return
+        except nats.js.errors.BadRequestError as exc:
+            if exc.err_code != NO_SUITABLE_PEERS or time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(RETRY_S)
+
+
+@dataclass
+class Cursor:
+    """Where the relay is in one table: its highest id sent and the ids below it not seen yet."""
+
+    high: int
+    gaps: dict[int, float] = field(default_factory=dict)  # id -> when it was first missed
+
+    def sent(self, event_id: int) -> None:
+        """Record an id as published; the ids it skipped become gaps to re-read."""
+        if event_id > self.high:
+            now = time.monotonic()
+            for missing in range(max(self.high + 1, event_id - OVERLAP_IDS), event_id):
+                self.gaps[missing] = now
+            self.high = event_id
+        else:
+            self.gaps.pop(event_id, None)
+
+    def open_gaps(self) -> list[int]:
+        """The gaps still worth re-reading (a rolled-back id never commits: it expires)."""
+        too_old = time.monotonic() - OVERLAP_S
+        self.gaps = {i: t for i, t in self.gaps.items() if t > too_old}
+        return list(self.gaps)
+
+
+class EventRelay:
+    """Copies new rows of TABLES into the stream; run() until stop is set."""
+
+    def __init__(self, database_url: str, servers: list[str], *, poll_s: float = RELAY_POLL_S):
+        self.database_url = psycopg_url(database_url)
+        self.servers = servers
+        self.poll_s = poll_s
+        self.published = 0  # messages the stream stored from this relay (not duplicates)
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay until stop is set, reconnecting after any failure (a thread's target)."""
+        while not stop.is_set():
+            try:
+                asyncio.run(self._relay(stop))
+            except (psycopg.Error, nats.errors.Error, OSError, TimeoutError):
+                log.warning("event relay lost PostgreSQL or NATS; starting again", exc_info=True)
+                stop.wait(RETRY_S)
+            except Exception:  # a bug must not end the relay thread silently
+                log.exception("event relay failed; starting again")
+                stop.wait(RETRY_S)
+
+    async def _relay(self, stop: threading.Event) -> None:
+        nc = await connect(self.servers, "pitstop event relay", lambda: None)
+        try:
+            js = nc.jetstream(timeout=CALL_TIMEOUT_S)
+            await ensure_stream(js, min(MAX_REPLICAS, len(nc.servers)))
+            conn = await psycopg.AsyncConnection.connect(
+                self.database_url, autocommit=True, row_factory=dict_row
+            )
+            async with conn:
+                for table in TABLES:
+                    await conn.execute(f"LISTEN {table.channel}")
+                cursors = {t.kind: await self._start(js, conn, t) for t in TABLES}
+                while not stop.is_set():
+                    for table in TABLES:
+                        await self._publish_new(js, conn, table, cursors[table.kind])
+                    async for _ in conn.notifies(timeout=self.poll_s, stop_after=1):
+                        pass
+        finally:
+            await nc.close()
+
+    async def _start(
+        self, js: JetStreamContext, conn: psycopg.AsyncConnection[Any], table: EventTable
+    ) -> Cursor:
+        """The cursor from the stream's last message of the kind (or the table's newest id:
+        history is not news), with the ids of the last OVERLAP_S below it to re-read."""
+        try:
+            last = await js.get_last_msg(EVENTS_STREAM, subject_filter(table.kind))
+            high = int((last.headers or {}).get(CURSOR_HEADER, "0"))
+        except nats.js.errors.NotFoundError:
+            found = await conn.execute(f"SELECT max(id) AS id FROM {table.table}")
+            high = int((await found.fetchone() or {}).get("id") or 0)
+        old = await conn.execute(
+            f"SELECT id FROM {table.table} WHERE id <= %s "
+            "AND created_at <= now() - make_interval(secs => %s) ORDER BY id DESC LIMIT 1",
+            (high, OVERLAP_S),
+        )
+        floor = int((await old.fetchone() or {}).get("id") or 0)
+        # Every id since then may be unsent or still uncommitted: re-read them all as gaps.
+        cursor = Cursor(high)
+        now = time.monotonic()
+        cursor.gaps = {i: now for i in range(max(floor, high - OVERLAP_IDS) + 1, high + 1)}
+        return cursor
+
+    async def _publish_new(
+        self,
+        js: JetStreamContext,
+        conn: psycopg.AsyncConnection[Any],
+        table: EventTable,
+        cursor: Cursor,
+    ) -> None:
+        while True:
+            found = await conn.execute(
+                table.rows, {"after": cursor.high, "ids": cursor.open_gaps(), "limit": RELAY_BATCH}
+            )
+            rows = await found.fetchall()
+            for row in rows:
+                await self._publish(js, table.kind, row, max(cursor.high, row["id"]))
+                cursor.sent(row["id"])
+            if len(rows) < RELAY_BATCH:
+                return
+
+    async def _publish(
+        self, js: JetStreamContext, kind: str, row: dict[str, Any], high: int
+    ) -> None:
+        store = NO_STORE if row["store"] is None else str(row["store"])
+        body = json.dumps(row, default=str).encode()
+        headers = {"Nats-Msg-Id": f"{kind}-{row['id']}", CURSOR_HEADER: str(high)}
+        ack = await js.publish(f"{SUBJECT_ROOT}.{kind}.{store}", body, headers=headers)
+        if not ack.duplicate:
+            self.published += 1
