@@ -20,6 +20,7 @@ PAGES = [
     ("advisor", "#/vehicles", "tr[data-vin]"),
     ("advisor", "#/work-orders", "#board .wo-card"),
     ("advisor", "#/appointments", "#day-grid"),
+    ("advisor", "#/account", "#account-form"),
     ("manager", "#/kpis", ".kpi-tile"),
     ("manager", "#/kpis/gross_margin", "#kpi-facts"),
     ("manager", "#/sales", "#pipeline .board-column"),
@@ -27,6 +28,7 @@ PAGES = [
     ("manager", "#/parts", "td.num"),
     ("manager", "#/forecasts", FORECAST_SHOWN),
     ("manager", "#/alarms", "#alarm-list table"),
+    ("manager", "#/account", "#account-form"),
     ("sales", "#/sales", "tr.stock-row"),
     ("sales", "#/forecasts", FORECAST_SHOWN),
     ("parts", "#/parts/reservations", "tr[data-reservation]"),
@@ -84,8 +86,11 @@ def test_phone_layout_keeps_navigation_and_content_in_view(page, console_world, 
 
 
 def _every_route(page, console_world, user: str) -> list[str]:
-    """The role's pages: its navigation, and the detail pages they lead to."""
+    """The role's pages: its navigation, the detail pages they lead to, and My account (staff
+    open it from their name in the header)."""
     routes = page.locator("nav.nav a.nav-link").evaluate_all("links => links.map(a => a.hash)")
+    if user != "customer":
+        routes.append("#/account")
     details = {
         "#/kpis": ["#/kpis/hours_per_repair_order"],
         "#/parts": ["#/parts/reservations", "#/parts/lots", "#/parts/reorder", "#/parts/orders"],

@@ -6,8 +6,9 @@ import { MANAGER_TEXTS } from "./texts_manager.js";
 import { SERVICE_TEXTS } from "./texts_service.js";
 import { FORECAST_TEXTS } from "./texts_forecast.js";
 import { DOCUMENT_TEXTS } from "./texts_documents.js";
+import { ACCOUNT_TEXTS } from "./texts_account.js";
 
-const TEXTS = { ...BASE, ...MANAGER_TEXTS, ...SERVICE_TEXTS, ...FORECAST_TEXTS, ...DOCUMENT_TEXTS };
+const TEXTS = { ...BASE, ...MANAGER_TEXTS, ...SERVICE_TEXTS, ...FORECAST_TEXTS, ...DOCUMENT_TEXTS, ...ACCOUNT_TEXTS };
 
 const STORAGE_KEY = "pitstop.language";
 export const LANGUAGES = ["zh-CN", "en"];

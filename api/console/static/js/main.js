@@ -20,6 +20,7 @@ import { renderEstimate, renderInvoice, renderMyDocuments } from "./views/docume
 import { renderParts } from "./views/parts.js";
 import { renderForecasts } from "./views/forecasts.js";
 import { renderAlarms } from "./views/alarms.js";
+import { renderAccount } from "./views/account.js";
 
 const DESK = ["admin", "manager", "service_advisor"];
 const PARTS = ["admin", "manager", "parts_clerk", "service_advisor"];
@@ -43,6 +44,7 @@ const ROUTES = [
   { path: "sales-board", nav: "nav.sales_board", roles: ["admin", "manager", "sales_consultant"], view: renderSalesBoard },
   { path: "parts", nav: "nav.parts", roles: PARTS, view: renderParts },
   { path: "parts/:tab", roles: PARTS, view: renderParts },
+  { path: "account", roles: STAFF, view: renderAccount },
   { path: "my/vehicles", nav: "nav.my_vehicles", roles: ["customer"], view: renderMyVehicles },
   { path: "my/book", nav: "nav.my_book", roles: ["customer"], view: renderBooking },
   { path: "my/appointments", nav: "nav.my_appointments", roles: ["customer"], view: renderMyAppointments },
@@ -100,6 +102,15 @@ function languageToggle() {
     next === "en" ? "EN" : "中文");
 }
 
+// Staff open My account from their name; a customer's account is not theirs to change here.
+function userBadge(user) {
+  const text = [user.full_name, " · ", label("role", user.role)];
+  if (!STAFF.includes(user.role)) return h("span", { class: "user", id: "current-user" }, text);
+  const here = location.hash === "#/account";
+  return h("a", { class: "user", id: "current-user", href: "#/account", title: t("account.open"),
+    "aria-current": here ? "page" : null }, text);
+}
+
 function shell(main) {
   const { user, stores } = context;
   const nav = h("nav", { class: "nav", "aria-label": t("shell.navigation") },
@@ -112,7 +123,7 @@ function shell(main) {
       h("span", {}, "Pitstop"), h("small", {}, t("shell.product"))),
     h("div", { class: "who" },
       h("span", { class: "stores" }, storeText),
-      h("span", { class: "user", id: "current-user" }, user.full_name, " · ", label("role", user.role)),
+      userBadge(user),
       languageToggle(),
       h("button", { class: "secondary small", id: "logout", onclick: () => logout() }, t("shell.logout"))));
   return h("div", { class: "shell" }, header, h("div", { class: "body" }, nav, main));

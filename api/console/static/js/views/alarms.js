@@ -1,10 +1,12 @@
 // Business alarms (经营预警): lasting changes of a store's daily figures in the bad direction,
 // with expected against observed and the reason in the reader's language; a manager
-// acknowledges an open one. #/alarms/:id shows the list with that alarm picked out.
+// acknowledges an open one. #/alarms/:id shows the list with that alarm picked out, and who
+// it reached (alarm_notices.js).
 
 import { ApiError, get, post } from "../api.js";
 import { badge, h, pageHeader, replace, table, toast, toastError } from "../dom.js";
 import { formatDate, formatDateTime, formatNumber, formatPercent, label, t } from "../i18n.js";
+import { noticesPanel } from "./alarm_notices.js";
 import { loader, pager } from "./common.js";
 
 const PAGE = 25;
@@ -61,6 +63,7 @@ export async function renderAlarms(main, context, params = {}) {
   stateSelect.addEventListener("change", change);
   storeSelect.addEventListener("change", change);
   replace(main, pageHeader(t("nav.alarms")), h("p", { class: "lead" }, t("alarms.intro")),
+    focus ? noticesPanel(focus, context) : null,
     h("div", { class: "toolbar" }, stateSelect, storeSelect), body);
   const load = loader(body,
     () => get("/alarms", { state: filters.state, store_id: filters.store, limit: PAGE, offset: state.offset }),
