@@ -30,6 +30,7 @@ from nats.js.api import StorageType, StreamConfig
 from psycopg.rows import dict_row
 
 from api.proactive.constants import FEED_CHANNEL
+from core import jetstream
 from core.db import psycopg_url
 from core.settings import Settings
 from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
@@ -50,7 +51,6 @@ RELAY_BATCH = 500
 CALL_TIMEOUT_S = 5.0
 RETRY_S = 1.0
 PLACEMENT_WAIT_S = 30.0  # a cluster that just formed needs a moment to know its peers
-NO_SUITABLE_PEERS = 10005  # JetStream's error code while it cannot place the replicas
 
 
 @dataclass(frozen=True)
@@ -90,13 +90,7 @@ def subject_filter(kind: str) -> str:
 
 def nats_servers(settings: Settings) -> list[str]:
     """The cluster's nats:// URLs from settings; ValueError says what is missing."""
-    servers = [u.strip() for u in settings.nats_urls.split(",") if u.strip()]
-    if not servers:
-        raise ValueError(
-            "events_source is jetstream but no NATS URLs are set: set PITSTOP_NATS_URLS, "
-            "e.g. nats://10.0.0.1:4222,nats://10.0.0.2:4222"
-        )
-    return servers
+    return jetstream.parse_urls(settings.nats_urls)
 
 
 async def connect(servers: list[str], name: str, on_reconnect: Callable[[], None]) -> NatsClient:
@@ -142,11 +136,6 @@ async def watch(servers: list[str], subject: str, wake: Callable[[], None]) -> N
 
 async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
     """Create the events stream unless it exists (relays racing agree on its config)."""
-    try:
-        await js.stream_info(EVENTS_STREAM)
-        return
-    except nats.js.errors.NotFoundError:
-        pass
     config = StreamConfig(
         name=EVENTS_STREAM,
         subjects=[f"{SUBJECT_ROOT}.>"],
@@ -155,16 +144,7 @@ async def ensure_stream(js: JetStreamContext, replicas: int) -> None:
         max_age=MAX_AGE_S,
         duplicate_window=DUPLICATE_WINDOW_S,
     )
-    deadline = time.monotonic() + PLACEMENT_WAIT_S
-    while True:
-        try:
-            await js.add_stream(config)
-            log.info("created the JetStream stream %s with %d replicas", EVENTS_STREAM, replicas)
-            return
-        except nats.js.errors.BadRequestError as exc:
-            if exc.err_code != NO_SUITABLE_PEERS or time.monotonic() > deadline:
-                raise
-            await asyncio.sleep(RETRY_S)
+    await jetstream.ensure_stream(js, config, wait_s=PLACEMENT_WAIT_S)
 
 
 @dataclass

@@ -24,6 +24,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType, StreamConfig
 
+from core import jetstream
 from core.wire import TOPIC_ROOT, UPLINK_KINDS
 from ingest.batch import Message
 
@@ -48,7 +49,6 @@ RETRY_S = 1.0  # pause after a failed fetch (a node going away)
 # A cluster that just started, or just lost a node, may take a while to answer JetStream
 # requests or to place replicas; set-up retries for this long.
 SETUP_WAIT_S = 60.0
-NO_SUITABLE_PEERS = 10005  # JetStream's error code when it cannot place the replicas yet
 NOT_UNIQUE_ON_WORK_QUEUE = 10099  # a second consumer on a work-queue stream's subjects
 
 
@@ -63,25 +63,9 @@ def topic_of(subject: str) -> str:
     return subject.replace(".", "/")
 
 
-def parse_urls(urls: str) -> list[str]:
-    """The comma-separated nats:// URLs; ValueError says what is wrong."""
-    servers = [u.strip() for u in urls.split(",") if u.strip()]
-    if not servers:
-        raise ValueError("no NATS URLs: set PITSTOP_NATS_URLS, e.g. nats://127.0.0.1:4222")
-    for url in servers:
-        if not url.startswith(("nats://", "tls://")):
-            raise ValueError(f"NATS URL {url!r} must start with nats:// or tls://")
-    return servers
-
-
-async def ensure_stream(js: JetStreamContext) -> None:
-    """Create the uplink stream unless it exists (several workers may race; all agree)."""
-    try:
-        await js.stream_info(UPLINK_STREAM)
-        return
-    except nats.js.errors.NotFoundError:
-        pass
-    config = StreamConfig(
+def uplink_stream() -> StreamConfig:
+    """The uplink stream: every car's uplink topics, a work queue on STREAM_REPLICAS nodes."""
+    return StreamConfig(
         name=UPLINK_STREAM,
         subjects=subjects(),
         storage=StorageType.FILE,
@@ -89,20 +73,11 @@ async def ensure_stream(js: JetStreamContext) -> None:
         num_replicas=STREAM_REPLICAS,
         max_age=MAX_AGE_S,
     )
-    deadline = asyncio.get_running_loop().time() + SETUP_WAIT_S
-    while True:
-        try:
-            await js.add_stream(config)
-            break
-        except nats.js.errors.BadRequestError as exc:
-            if exc.err_code == NO_SUITABLE_PEERS and asyncio.get_running_loop().time() < deadline:
-                await asyncio.sleep(RETRY_S)  # a cluster that just formed knows no peers yet
-                continue
-            if "replicas" not in str(exc).lower():
-                raise
-            log.warning("one NATS server: the stream %s has one replica (%s)", UPLINK_STREAM, exc)
-            config.num_replicas = 1
-    log.info("created the JetStream stream %s on %s", UPLINK_STREAM, ", ".join(subjects()))
+
+
+async def ensure_stream(js: JetStreamContext) -> None:
+    """Create the uplink stream unless it exists (several workers may race; all agree)."""
+    await jetstream.ensure_stream(js, uplink_stream(), wait_s=SETUP_WAIT_S)
 
 
 async def ensure_consumer(js: JetStreamContext, durable: str) -> None:
@@ -135,7 +110,7 @@ class JetStreamSource:
     """Fetches from the durable consumer on a thread of its own, with its own asyncio loop."""
 
     def __init__(self, urls: str, *, group: str, client_id: str, max_batch_rows: int):
-        self.servers = parse_urls(urls)
+        self.servers = jetstream.parse_urls(urls)
         self.group, self.client_id = group, client_id
         self.fetch_messages = max(FETCH_MIN, min(max_batch_rows // ROWS_PER_MESSAGE, FETCH_MAX))
         self.loop = asyncio.new_event_loop()
