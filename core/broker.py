@@ -70,6 +70,15 @@ class MqttUrl:
         return f"{'mqtts' if self.tls else 'mqtt'}://{self.host}:{self.port}"
 
 
+def parse_brokers(text: str) -> list[MqttUrl]:
+    """One broker URL, or several separated by commas (the nodes of a cluster, tried in turn
+    when one stops answering); ValueError says what is wrong."""
+    urls = [part.strip() for part in text.split(",") if part.strip()]
+    if not urls:
+        raise ValueError("no MQTT URL given; e.g. mqtt://broker.example.com:1883")
+    return [MqttUrl.parse(url) for url in urls]
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as s:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Literal, cast
 
 from core import wire
-from core.broker import MqttUrl
+from core.broker import parse_brokers
 from core.signals import out_of_range
 from edge_agent import config as cfg
 from edge_agent.buffer import MAX_ENTRIES, SAMPLE, Buffer, leading_samples
@@ -62,7 +62,7 @@ class Agent:
         buffer_max_entries: int = MAX_ENTRIES,
     ):
         self.link = link
-        self.mqtt_url = MqttUrl.parse(mqtt_url)
+        self.brokers = parse_brokers(mqtt_url)  # a cluster's nodes: the next when one fails
         self.buffer_path = Path(buffer_path)
         self.configured_vin = vin
         self.config = config or cfg.default_config()
@@ -101,7 +101,7 @@ class Agent:
         self.buffer = Buffer(self.buffer_path, max_entries=self.buffer_max_entries)
         self.schedule.restart(self.clock())
         self.uplink = Uplink(
-            self.mqtt_url,
+            self.brokers,
             client_id=self.client_id or f"pitstop-edge-{self.vin}",
             will_topic=wire.topic(self.vin, "status"),
             will=lambda: wire.encode(self._status("offline", "connection lost")),
@@ -194,7 +194,7 @@ class Agent:
                 self.buffer.drop_kind("status")  # the birth message supersedes them
                 self._publish(wire.topic(self.vin, "status"), self._status_payload(), 0, 0, True)
                 self.schedule.status_sent(self.clock())
-                log.info("connected to %s", self.mqtt_url)
+                log.info("connected to %s", self.uplink.url if self.uplink else "the broker")
             elif kind == "disconnected":
                 if self._connected:
                     log.warning("broker connection lost (%s); buffering on disk", value)

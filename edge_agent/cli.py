@@ -22,7 +22,8 @@ VIN_HELP = "The car's VIN, used when the car reports none or an invalid one"
 BUFFER_HELP = "The on-disk outbox; default <PITSTOP_HOME>/edge/outbox.sqlite"
 NO_BROKER = (
     "no broker configured: the edge agent publishes to an MQTT broker; set PITSTOP_MQTT_URL "
-    "(e.g. mqtt://broker.example.com:1883) or mqtt_url in pitstop.toml"
+    "(e.g. mqtt://broker.example.com:1883, or a cluster's nodes separated by commas) or "
+    "mqtt_url in pitstop.toml"
 )
 
 

@@ -1,5 +1,9 @@
 """The agent's MQTT session: connect in the background, MQTT 5 first, and report what happens.
 
+Given a cluster's nodes, a lost or refused connection moves the session to the next node,
+after a backoff that doubles while no node answers; the on-disk outbox resends what was in
+flight, and ingest stores a resent sample once.
+
 paho's network thread only queues what it hears (acknowledgements, connects, disconnects,
 config messages); events() hands them to the agent's driving thread, which alone touches the
 outbox. A broker that refuses MQTT 5, or stays silent CONNACK_TIMEOUT_S after an MQTT 5
@@ -39,18 +43,22 @@ Event = tuple[str, object]
 
 
 class Uplink:
-    """One MQTT session toward the broker, with a will, and one subscription."""
+    """One MQTT session toward the broker (or one of a cluster's nodes), with a will, and one
+    subscription."""
 
     def __init__(
         self,
-        url: MqttUrl,
+        urls: MqttUrl | list[MqttUrl],
         *,
         client_id: str,
         will_topic: str,
         will: Callable[[], bytes],
         subscribe: str,
     ):
-        self.url = url
+        self.urls = urls if isinstance(urls, list) else [urls]
+        self.url = self.urls[0]
+        self._switch_at: float | None = None  # monotonic; when to try the next node
+        self._switch_backoff = float(MQTT_BACKOFF_MIN_S)
         self.client_id = client_id
         self.will_topic = will_topic
         self.will = will  # asked at each (re)creation of the client, so it is current
@@ -81,7 +89,14 @@ class Uplink:
                 if self.protocol == mqtt.MQTTv5:
                     self._fall_back_to_mqtt3()
                 continue
+            if kind == "connected":
+                self._switch_at, self._switch_backoff = None, float(MQTT_BACKOFF_MIN_S)
+            elif kind == "disconnected" and len(self.urls) > 1 and self._switch_at is None:
+                self._switch_at = time.monotonic() + self._switch_backoff
+                self._switch_backoff = min(2 * self._switch_backoff, MQTT_BACKOFF_MAX_S)
             yield kind, value
+        if self._switch_at is not None and time.monotonic() >= self._switch_at:
+            self._next_node()
         since = self._connecting_since
         if self.protocol == mqtt.MQTTv5 and since and time.monotonic() - since > CONNACK_TIMEOUT_S:
             self._fall_back_to_mqtt3()
@@ -105,6 +120,18 @@ class Uplink:
         self.client.disconnect()
         self.client.loop_stop()
         self.client = None
+
+    def _next_node(self) -> None:
+        """Move the session to the cluster's next node (MQTT 5 first again)."""
+        self._switch_at = None
+        if self.client is not None:
+            self.client.disconnect()
+            self.client.loop_stop()
+        self.url = self.urls[(self.urls.index(self.url) + 1) % len(self.urls)]
+        log.warning("broker node lost; trying %s", self.url)
+        self.protocol = mqtt.MQTTv5
+        self._connecting_since = None
+        self.connect()
 
     def _fall_back_to_mqtt3(self) -> None:
         log.warning("the broker at %s does not take MQTT 5; using MQTT 3.1.1, which cannot "

@@ -9,7 +9,7 @@ import threading
 import pytest
 
 from core import wire
-from core.broker import LocalBroker
+from core.broker import LocalBroker, MqttUrl
 from core.vin import with_check_digit
 from edge_agent.agent import Agent, NoValidVin
 from edge_agent.link import AdapterInfo, LinkError
@@ -231,3 +231,30 @@ def test_a_broker_without_mqtt_5_gets_mqtt_3(tmp_path, unique_prefix, caplog):
             sub.close()
     assert "does not take MQTT 5; using MQTT 3.1.1" in caplog.text
     assert [s.seq for s in sub.samples()][:5] == list(range(5))
+
+
+def test_a_cluster_node_lost_moves_the_car_to_the_next_and_loses_nothing(
+    tmp_path, unique_prefix
+):
+    """Given a cluster's nodes, the agent moves to the next when its node dies, and what it
+    buffered meanwhile arrives there. (Two separate Mosquittos stand in for two nodes.)"""
+    vin = make_vin(unique_prefix)
+    with LocalBroker(tmp_path / "b1") as first, LocalBroker(tmp_path / "b2") as second:
+        on_first, on_second = Subscriber(first.url, vin), Subscriber(second.url, vin)
+        agent = _agent(FakeCar(vin), f"{first.url},{second.url}", tmp_path)
+        agent.start()
+        try:
+            run_until(agent, lambda: len(on_first.samples()) >= 10)
+            assert agent.uplink.url.port == MqttUrl.parse(first.url).port
+            first.stop()
+            run_until(agent, lambda: len(on_second.samples()) >= 10, timeout=30)
+            assert agent.uplink.url.port == MqttUrl.parse(second.url).port
+            assert agent.flush(20)
+            produced = agent.buffer.next_seq
+        finally:
+            agent.stop()
+            on_first.close()
+            on_second.close()
+    seen = {s.seq for s in on_first.samples()} | {s.seq for s in on_second.samples()}
+    assert seen >= set(range(produced)), "samples taken while the node was down were lost"
+    assert any(s.state == "online" for s in on_second.of("status"))
