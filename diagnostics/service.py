@@ -29,6 +29,7 @@ import json
 import logging
 import multiprocessing as mp
 import os
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ OVERLAP_S = 5.0  # reread this much before the cursor: ingest commits can land o
 PERSIST_S = 30.0  # save features and cursors this often
 SWEEP_S = 30.0  # look for stale cars this often
 STOP_POLL_S = 0.5  # how soon the service notices a stop request
+ORPHAN_CHECK_S = 1.0  # how soon a shard notices that its service was killed
 FETCH_ROWS = 20_000  # rows per round trip while streaming new telemetry
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -350,7 +352,19 @@ def _values(row: tuple) -> dict[str, float]:
 
 def _worker(config: ServiceConfig, shard: int, shards: int, stop) -> None:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    parent = os.getppid()
+    threading.Thread(target=_stop_when_orphaned, args=(parent, stop), daemon=True).start()
     Scorer(config, shard, shards).run(stop)
+
+
+def _stop_when_orphaned(parent: int, stop) -> None:
+    """Stop the shard once the service that started it is gone (killed with SIGKILL): else it
+    would score on beside the shard a restarted service starts."""
+    while not stop.wait(ORPHAN_CHECK_S):
+        if os.getppid() != parent:
+            log.warning("the diagnostics service (pid %d) is gone; this shard stops", parent)
+            stop.set()
+            return
 
 
 class DiagnosticsService:

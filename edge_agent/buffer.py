@@ -2,12 +2,15 @@
 
 SQLite in WAL mode: a committed entry survives a broker outage and a kill -9 of the agent.
 An entry leaves the outbox only when the broker has acknowledged it (PUBACK). When the
-outbox is full, the oldest telemetry samples are dropped first; DTC and status messages go
-only when no sample is left. Drops are counted on disk, so they survive restarts too.
+outbox is full, or the disk under it is nearly full, the oldest telemetry samples are dropped
+first; DTC and status messages go only when no sample is left. Drops are counted on disk, so
+they survive restarts too.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import sqlite3
 import threading
 from pathlib import Path
@@ -18,8 +21,14 @@ import msgspec
 
 from core.wire import BufferInfo, Sample, encode
 
+log = logging.getLogger(__name__)
+
 # About 200 bytes a sample: 200,000 samples are ~40 MB, two days of one sample a second.
 MAX_ENTRIES = 200_000
+# The outbox stops growing while less than this is free on its disk: the WAL alone grows to
+# about 4 MB (SQLite's 1,000-page autocheckpoint) before it is reused, and a write into a full
+# disk fails outright, losing the newest data instead of the oldest.
+DISK_RESERVE_BYTES = 8 * 1024 * 1024
 
 SAMPLE = "sample"
 EVENT_KINDS = ("dtc", "status")
@@ -61,6 +70,7 @@ class Buffer:
         self._db.executescript(_SCHEMA)
         self._meta: dict[str, int] = dict(self._db.execute("SELECT key, value FROM meta"))
         self._depth: int = self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0]
+        self._disk_low = False
 
     @property
     def depth(self) -> int:
@@ -135,8 +145,10 @@ class Buffer:
 
     def _make_room(self, kind: str) -> bool:
         """Drop to stay under the cap; False when the new entry itself must be dropped."""
-        if self._depth < self.max_entries:
+        if self._depth < self.max_entries and not self._disk_nearly_full():
             return True
+        if self._depth == 0:
+            return True  # nothing of ours to drop; try to write
         oldest = self._db.execute(
             "SELECT MIN(id) FROM outbox WHERE kind = ?", (SAMPLE,)
         ).fetchone()[0]
@@ -149,6 +161,19 @@ class Buffer:
         oldest = self._db.execute("SELECT MIN(id) FROM outbox").fetchone()[0]
         self._delete_one(oldest, "dropped_events")
         return True
+
+    def _disk_nearly_full(self) -> bool:
+        free = shutil.disk_usage(self.path.parent).free
+        low = free < DISK_RESERVE_BYTES
+        if low and not self._disk_low:
+            log.warning(
+                "only %.1f MB free under %s: dropping the oldest telemetry to keep the newest "
+                "and the trouble codes (dropped so far: %d samples, %d events)",
+                free / 1e6, self.path.parent, self._meta.get("dropped_telemetry", 0),
+                self._meta.get("dropped_events", 0),
+            )  # fmt: skip
+        self._disk_low = low
+        return low
 
     def _delete_one(self, entry_id: int, counter: str) -> None:
         self._depth -= self._db.execute("DELETE FROM outbox WHERE id = ?", (entry_id,)).rowcount
@@ -189,10 +214,19 @@ class _Transaction:
         tb: TracebackType | None,
     ) -> None:
         if exc_type is None:
-            self.buffer._db.execute("COMMIT")
-        else:
+            try:
+                self.buffer._db.execute("COMMIT")
+                return
+            except sqlite3.Error:
+                self._rollback()
+                raise
+        self._rollback()
+
+    def _rollback(self) -> None:
+        """Undo the transaction and the cached counters it changed (a failed COMMIT too)."""
+        if self.buffer._db.in_transaction:
             self.buffer._db.execute("ROLLBACK")
-            self.buffer._meta, self.buffer._depth = self.saved
+        self.buffer._meta, self.buffer._depth = self.saved
 
 
 def decode_sample(payload: bytes) -> Sample:

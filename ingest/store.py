@@ -8,6 +8,7 @@ into a staging table and inserted with ON CONFLICT DO NOTHING, which skips the r
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -57,9 +58,11 @@ SELECT r.vin, {_ts("r.ts")}, r.state, r.reason, r.agent, r.buffer
 FROM jsonb_to_recordset(%s::jsonb)
     AS r(vin text, ts bigint, state text, reason text, agent jsonb, buffer jsonb)
 ON CONFLICT DO NOTHING"""
+# A message redelivered after a crash (committed, not yet acknowledged) has the same key.
 _INSERT_DEAD = """
-INSERT INTO dead_letters (topic, payload, payload_size, reason)
-SELECT * FROM unnest(%s::text[], %s::bytea[], %s::int[], %s::text[])"""
+INSERT INTO dead_letters (topic, payload, payload_size, reason, message_key)
+SELECT * FROM unnest(%s::text[], %s::bytea[], %s::int[], %s::text[], %s::bytea[])
+ON CONFLICT (message_key) DO NOTHING"""
 # One statement per batch. A late (buffered) sample never moves sample_ts backwards, and its
 # values only fill signals the newer state does not have yet. A Last Will "offline" carries no
 # agent or buffer details, so the last known ones are kept.
@@ -169,9 +172,8 @@ class Store:
                     cur.execute(_INSERT_STATUS, (_json(batch.status_rows),))
                     written.status = cur.rowcount
                 if batch.dead_letters:
-                    cur.execute(
-                        _INSERT_DEAD, [list(c) for c in zip(*batch.dead_letters, strict=True)]
-                    )
+                    columns = [list(c) for c in zip(*batch.dead_letters, strict=True)]
+                    cur.execute(_INSERT_DEAD, [*columns, _dead_letter_keys(batch)])
                     written.dead_letters = cur.rowcount
                 if batch.latest:
                     cur.execute(_UPSERT_LATEST, (_json(list(batch.latest.values())),))
@@ -201,6 +203,14 @@ def _copy_telemetry(cur: psycopg.Cursor[Any], rows: list[tuple[Any, ...]]) -> in
         return cur.rowcount
     cur.execute("RELEASE SAVEPOINT direct_copy")
     return len(rows)
+
+
+def _dead_letter_keys(batch: Batch) -> list[bytes]:
+    """Each dead letter's key: a digest of its topic, (capped) payload and original size."""
+    return [
+        hashlib.sha256(f"{topic}\0{size}\0".encode() + bytes(payload)).digest()
+        for topic, payload, size, _reason in batch.dead_letters
+    ]
 
 
 def _json(value: object) -> str:
