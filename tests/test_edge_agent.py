@@ -233,9 +233,7 @@ def test_a_broker_without_mqtt_5_gets_mqtt_3(tmp_path, unique_prefix, caplog):
     assert [s.seq for s in sub.samples()][:5] == list(range(5))
 
 
-def test_a_cluster_node_lost_moves_the_car_to_the_next_and_loses_nothing(
-    tmp_path, unique_prefix
-):
+def test_a_cluster_node_lost_moves_the_car_to_the_next_and_loses_nothing(tmp_path, unique_prefix):
     """Given a cluster's nodes, the agent moves to the next when its node dies, and what it
     buffered meanwhile arrives there. (Two separate Mosquittos stand in for two nodes.)"""
     vin = make_vin(unique_prefix)
