@@ -126,3 +126,25 @@ def bench_storage(
 
     with _scratch_refusal_as_usage_error():
         storage.run(cars=cars, days=days)
+
+
+@bench_app.command("brokers")
+def bench_brokers(
+    vehicles: int = typer.Option(1000, min=1, help="Simulated cars"),
+    seconds: float = typer.Option(60.0, min=1, help="Seconds of driving per car in the data set"),
+    hz: float = typer.Option(10.0, min=0.1, help="Samples per second per car"),
+    signals: int = typer.Option(
+        len(COLUMNS), min=1, max=len(COLUMNS), help="Signals (datapoints) per sample"
+    ),
+    message_samples: int = typer.Option(50, min=1, help="Samples per MQTT message"),
+    publishers: int = typer.Option(
+        3, min=1, max=16, help="Publisher processes, one per node in turn"
+    ),
+) -> None:
+    """Measure RabbitMQ's MQTT plugin (quorum queues) against NATS JetStream, 3 nodes each."""
+    from bench import brokers
+
+    brokers.run(
+        vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,
+        message_samples=message_samples, publishers=publishers,
+    )  # fmt: skip
