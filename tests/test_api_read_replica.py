@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +17,7 @@ from sqlalchemy.exc import InternalError
 from api.db import make_engine, make_session_factory
 from api.deps import get_read_session
 from api.models_base import load_all_models
-from core.db import connect
+from core.db import connect, with_database
 from tests.conftest import drop_database
 from tests.factories import auth_headers, two_store_world
 
@@ -37,10 +38,11 @@ def world_ids(db_url):
 
 @pytest.fixture(scope="module")
 def replica_url(server_url, db_url, world_ids):
-    name = db_url.rsplit("/", 1)[1] + "_ro"
+    primary = urlsplit(db_url).path.lstrip("/")  # the URL may carry ?host=/a/socket/dir
+    name = f"{primary}_ro"
     with connect(server_url, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{db_url.rsplit("/", 1)[1]}"')
-    url = db_url.rsplit("/", 1)[0] + "/" + name
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{primary}"')
+    url = with_database(server_url, name)
     yield url
     drop_database(server_url, url)
 
