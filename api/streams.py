@@ -19,7 +19,6 @@ from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
-from api import event_stream
 from api.auth.models import StreamTicket, User
 from api.auth.security import ALGORITHM, ISSUER
 from api.errors import NotAuthenticated, TooManyRequests
@@ -164,6 +163,8 @@ class StreamHub:
 
     async def _listen(self) -> None:
         if self.nats_servers is not None:
+            from api import event_stream  # nats-py: only on the clustered path
+
             kind = event_stream.KIND_OF_CHANNEL[self.channel]
             await event_stream.watch(
                 self.nats_servers, event_stream.subject_filter(kind), self._wake
@@ -203,6 +204,8 @@ def hub_of(app: Any, channel: str) -> StreamHub:
         settings = app.state.settings
         servers = None
         if settings.events_source == "jetstream":
+            from api import event_stream
+
             servers = event_stream.nats_servers(settings)
         hubs[channel] = StreamHub(
             settings.database_url,

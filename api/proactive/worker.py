@@ -22,13 +22,13 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import psycopg
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from api import event_stream
 from api.alarms.detection import run_alarms
 from api.alarms.mail import send_alarm_emails
 from api.db import make_engine, make_session_factory
@@ -39,6 +39,9 @@ from api.proactive import closing, feed, flows, reminders
 from core import storage
 from core.settings import Settings
 from diagnostics.alerts import CHANNEL as ALERT_CHANNEL
+
+if TYPE_CHECKING:
+    from api.event_stream import EventRelay
 
 log = logging.getLogger(__name__)
 
@@ -157,8 +160,10 @@ class Worker:
         self.stop = threading.Event()
         self.wake = threading.Event()
         self.floor = 0
-        self.relay: event_stream.EventRelay | None = None
+        self.relay: EventRelay | None = None
         if settings.events_source == "jetstream":
+            from api import event_stream  # nats-py: only on the clustered path
+
             servers = event_stream.nats_servers(settings)
             self.relay = event_stream.EventRelay(settings.database_url, servers)
 
@@ -209,6 +214,8 @@ class Worker:
                 self.stop.wait(self.config.poll_s)
 
     async def _watch_stream(self) -> None:
+        from api import event_stream
+
         servers = event_stream.nats_servers(self.settings)
         subject = event_stream.subject_filter("alert")
         watching = asyncio.create_task(event_stream.watch(servers, subject, self.wake.set))
