@@ -21,17 +21,14 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-import paho.mqtt.client as mqtt
 import psutil
-from paho.mqtt.enums import CallbackAPIVersion
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import Progress
 
-from bench.ingest import PHASE_TIMEOUT_S, POLL_S, _start
-from bench.ingest_load import Fleet, _publisher, make_fleet, publish_all
+from bench.ingest import PHASE_TIMEOUT_S, POLL_S, _start, progress_bars
+from bench.ingest_load import BareSubscriber, Fleet, _publisher, make_fleet, publish_all
 from bench.rabbitmq import RabbitCluster
-from core.broker import MqttUrl
 from core.cluster import NatsCluster
 from core.wire import TOPIC_ROOT
 from ingest.batch import Message
@@ -41,7 +38,6 @@ CLUSTER_SIZE = 3
 RABBITMQ_PATH = "RabbitMQ MQTT → quorum queue"
 TELEMETRY_FILTER = f"{TOPIC_ROOT}/+/telemetry"
 WARM_UP_TOPIC = "pitstop/bench/warm-up"  # outside the subscriber's filter
-SUBSCRIBE_TIMEOUT_S = 30.0
 STREAM_BATCH_ROWS = 10_000  # the ingest default: fetches of up to 500 messages
 console = Console()
 
@@ -56,39 +52,6 @@ class EngineRun:
     dps: float
     broker_cpu_us: float  # CPU µs per datapoint, all broker processes together
     received: int
-
-
-class SessionSubscriber:
-    """A paho MQTT 3.1.1 subscriber with a persistent session that only counts (QoS 1)."""
-
-    def __init__(self, url: str):
-        target = MqttUrl.parse(url)
-        self.count = 0
-        self.last = 0.0
-        self.subscribed = threading.Event()
-        self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2,
-            client_id=f"bench-session-{uuid.uuid4().hex[:12]}",
-            clean_session=False,
-            protocol=mqtt.MQTTv311,
-        )
-        self.client.on_message = self._on_message
-        self.client.on_subscribe = lambda *a: self.subscribed.set()
-        self.client.connect(target.host, target.port)
-        self.client.loop_start()
-        self.client.subscribe(TELEMETRY_FILTER, qos=1)
-        if not self.subscribed.wait(SUBSCRIBE_TIMEOUT_S):
-            self.close()
-            raise RuntimeError(f"no SUBACK from {url} within {SUBSCRIBE_TIMEOUT_S:.0f} s")
-
-    def _on_message(self, client, userdata, msg) -> None:
-        self.count += 1
-        self.last = time.time()
-
-    def close(self) -> None:
-        """Disconnect (the session and its queue stay until the cluster goes)."""
-        self.client.disconnect()
-        self.client.loop_stop()
 
 
 class StreamConsumer:
@@ -152,7 +115,7 @@ def through(
     engine: str,
     urls: list[str],
     broker_pids: Callable[[], list[int]],
-    subscribe: Callable[[], SessionSubscriber | StreamConsumer],
+    subscribe: Callable[[], BareSubscriber | StreamConsumer],
     fleet: Fleet,
     publishers: int,
     progress: Progress,
@@ -200,10 +163,10 @@ def run_rabbitmq(fleet: Fleet, publishers: int, workdir: Path, progress: Progres
             return [pid for node in cluster.nodes for pid in node.beam_pids()]
 
         urls = cluster.mqtt_urls
+        subscribe = partial(BareSubscriber, urls[0], TELEMETRY_FILTER, persistent=True)
         dps, broker_us, got = through(
-            RABBITMQ_PATH,
-            urls, pids, partial(SessionSubscriber, urls[0]), fleet, publishers, progress,
-        )  # fmt: skip
+            RABBITMQ_PATH, urls, pids, subscribe, fleet, publishers, progress
+        )
         queue = cluster.subscription_queues()
     finally:
         with console.status("stopping RabbitMQ"):
@@ -222,7 +185,7 @@ def run_nats(
             return [n.process.pid for n in cluster.nodes if n.process]
 
         urls = cluster.mqtt_urls
-        subscribe: Callable[[], SessionSubscriber | StreamConsumer]
+        subscribe: Callable[[], BareSubscriber | StreamConsumer]
         if uplink:
             label, queue = "NATS MQTT → uplink stream R3", f"stream {UPLINK_STREAM}"
             queue += f" ({STREAM_REPLICAS} replicas) + ingest's pull consumer, batched acks"
@@ -230,7 +193,7 @@ def run_nats(
         else:
             label, queue = "NATS MQTT → session consumer", "stream $MQTT_msgs + durable MQTT"
             queue += f" session consumer ({CLUSTER_SIZE} replicas), one PUBACK per message"
-            subscribe = partial(SessionSubscriber, urls[0])
+            subscribe = partial(BareSubscriber, urls[0], TELEMETRY_FILTER, persistent=True)
         dps, broker_us, got = through(label, urls, pids, subscribe, fleet, publishers, progress)
     return EngineRun(label, CLUSTER_SIZE, queue, dps, broker_us, got)
 
@@ -252,13 +215,7 @@ def run(
         f"{len(fleet.messages):,} messages (~{len(fleet.messages[0][1]) // 1024} KiB each), "
         f"{publishers} publisher process(es), {CLUSTER_SIZE}-node clusters"
     )
-    progress = Progress(
-        TextColumn("{task.description:<32}"),
-        BarColumn(),
-        TextColumn("{task.fields[info]}"),
-        TimeElapsedColumn(),
-        console=console,
-    )
+    progress = progress_bars(console, width=32)
     with tempfile.TemporaryDirectory(prefix="pitstop-brokers-") as workdir, progress:
         nats_runs = [
             run_nats(fleet, publishers, Path(workdir), progress, uplink=True),

@@ -107,7 +107,7 @@ def run(
         with (
             tempfile.TemporaryDirectory() as workdir,
             LocalBroker(Path(workdir)) as broker,
-            _progress() as progress,
+            progress_bars() as progress,
         ):
             figures.copy_dps = copy_ceiling(db_url, fleet, progress)
             figures.broker_dps = broker_ceiling(broker.url, fleet, publishers, progress)
@@ -131,13 +131,14 @@ def run(
         also_report(figures.copy_dps, figures.pipeline_dps)
 
 
-def _progress() -> Progress:
+def progress_bars(on: Console = console, width: int = 28) -> Progress:
+    """One bar per phase, its description padded to width, on the console given."""
     return Progress(
-        TextColumn("{task.description:<28}"),
+        TextColumn(f"{{task.description:<{width}}}"),
         BarColumn(),
         TextColumn("{task.fields[info]}"),
         TimeElapsedColumn(),
-        console=console,
+        console=on,
     )
 
 

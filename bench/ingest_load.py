@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from core.broker import MqttUrl
 from core.signals import SIGNALS
@@ -19,6 +21,7 @@ from core.wire import Sample, Telemetry, encode, now_ms, topic
 
 PUBLISH_INFLIGHT = 1000  # unacknowledged QoS 1 publishes per publisher; paho's default is 20
 SUBSCRIBER_RECEIVE_MAXIMUM = 65535
+SUBSCRIBE_TIMEOUT_S = 30.0
 
 
 @dataclass
@@ -120,34 +123,40 @@ def publish_paced(
 
 
 class BareSubscriber:
-    """A paho subscriber that only counts: the broker ceiling."""
+    """A paho subscriber that only counts: the broker ceiling. persistent: an MQTT 3.1.1
+    session the broker keeps (RabbitMQ 3.10 speaks no MQTT 5), whose queue holds its
+    messages; otherwise MQTT 5 with the largest receive maximum."""
 
-    def __init__(self, url: str, filter_: str):
+    def __init__(self, url: str, filter_: str, *, persistent: bool = False):
         target = MqttUrl.parse(url)
         self.count = 0
         self.last = 0.0
         self.subscribed = threading.Event()
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
-            client_id=f"bench-sub-{uuid.uuid4().hex}",
-            protocol=mqtt.MQTTv5,
+            client_id=f"bench-{'session' if persistent else 'sub'}-{uuid.uuid4().hex[:12]}",
+            clean_session=False if persistent else None,
+            protocol=mqtt.MQTTv311 if persistent else mqtt.MQTTv5,
         )
         self.client.on_message = self._on_message
         self.client.on_subscribe = lambda *a: self.subscribed.set()
-        from paho.mqtt.packettypes import PacketTypes
-        from paho.mqtt.properties import Properties
-
-        props = Properties(PacketTypes.CONNECT)
-        props.ReceiveMaximum = SUBSCRIBER_RECEIVE_MAXIMUM
-        self.client.connect(target.host, target.port, properties=props)
+        if persistent:
+            self.client.connect(target.host, target.port)
+        else:
+            props = Properties(PacketTypes.CONNECT)
+            props.ReceiveMaximum = SUBSCRIBER_RECEIVE_MAXIMUM
+            self.client.connect(target.host, target.port, properties=props)
         self.client.loop_start()
         self.client.subscribe(filter_, qos=1)
-        self.subscribed.wait(10)
+        if not self.subscribed.wait(SUBSCRIBE_TIMEOUT_S):
+            self.close()
+            raise RuntimeError(f"no SUBACK from {url} within {SUBSCRIBE_TIMEOUT_S:.0f} s")
 
     def _on_message(self, client, userdata, msg) -> None:
         self.count += 1
         self.last = time.time()
 
     def close(self) -> None:
+        """Disconnect (a persistent session and its queue stay until the broker goes)."""
         self.client.disconnect()
         self.client.loop_stop()
