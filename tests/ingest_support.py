@@ -94,8 +94,14 @@ def running(cfg: IngestConfig) -> Iterator[Ingest]:
         assert not thread.is_alive(), "ingest did not stop within 20 s"
 
 
-def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "condition"):
-    """Poll check() until it returns something truthy; fail the test after timeout."""
+def wait_for(
+    check: Callable[[], object],
+    timeout: float = 20.0,
+    what: str = "condition",
+    every: float = 0.05,
+):
+    """Poll check() every `every` seconds until it returns something truthy; fail the test
+    after timeout."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()
@@ -103,7 +109,7 @@ def wait_for(check: Callable[[], object], timeout: float = 20.0, what: str = "co
             return result
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(every)
 
 
 def scalar(db_url: str, sql: str, *params):

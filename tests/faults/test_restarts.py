@@ -18,7 +18,7 @@ from tests.faults.processes import (
     scalar,
     start_ingest,
     stop_gently,
-    wait_until,
+    wait_for,
 )
 
 CARS = 6
@@ -77,7 +77,7 @@ def test_postgres_restart_under_load_loses_and_doubles_nothing(own_postgres, own
     ingest = start_ingest(db_url, own_broker.url, uuid.uuid4().hex[:8], tmp_path / "ingest.log")
     try:
         driver, result = _drive(_fleet(own_broker.url, tmp_path, seed=22))
-        wait_until(lambda: _rows(db_url), 30, "the first rows")
+        wait_for(lambda: _rows(db_url), 30, "the first rows")
         time.sleep(FAULT_AT_S)
         before = _rows(db_url)
         cluster.restart()

@@ -29,7 +29,7 @@ from tests.faults.processes import (
     scalar,
     start_ingest,
     stop_gently,
-    wait_until,
+    wait_for,
 )
 
 
@@ -130,7 +130,7 @@ def test_soak_keeps_every_sample_once_and_memory_flat(
         # Memory is measured from when the services are up: their start-up is no trend.
         for name, ready in READY.items():
             log = tmp_path / name
-            wait_until(lambda log=log, r=ready: r in log.read_text(), 120, f"{ready!r} in {name}")
+            wait_for(lambda log=log, r=ready: r in log.read_text(), 120, f"{ready!r} in {name}")
         per_fleet = [plan.cars // plan.fleets + (i < plan.cars % plan.fleets)
                      for i in range(plan.fleets)]  # fmt: skip
         fleets = [_fleet(i, n, plan, own_broker.url, db_url, tmp_path)
@@ -153,8 +153,8 @@ def test_soak_keeps_every_sample_once_and_memory_flat(
         assert_exactly_once(db_url, produced, timeout=120)
         reacted = "SELECT count(*) FROM alert_events WHERE kind IN ('created', 'cleared')"
         handled = "SELECT count(*) FROM proactive_handled_events WHERE outcome <> 'handling'"
-        wait_until(lambda: scalar(db_url, reacted), 60, "an alert from diagnostics")
-        wait_until(lambda: (scalar(db_url, handled) or 0) >= (scalar(db_url, reacted) or 1), 60,
+        wait_for(lambda: scalar(db_url, reacted), 60, "an alert from diagnostics")
+        wait_for(lambda: (scalar(db_url, handled) or 0) >= (scalar(db_url, reacted) or 1), 60,
                    "the worker to react to every alert event")  # fmt: skip
     finally:
         sampler.stop.set()

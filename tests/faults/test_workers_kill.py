@@ -15,7 +15,7 @@ from api.models_base import load_all_models
 from core import wire
 from ingest.batch import Batch, Message
 from ingest.store import Store
-from tests.faults.processes import kill_9, pitstop, product_env, scalar, stop_gently, wait_until
+from tests.faults.processes import kill_9, pitstop, product_env, scalar, stop_gently, wait_for
 from tests.ingest_support import make_vin
 from tests.proactive_support import make_car, make_dealer, raise_alerts
 
@@ -52,16 +52,16 @@ def _kill_and_restart(start, ready: str, count, expected: int, what: str) -> Non
     try:
         for i, share in enumerate((*KILLS, None)):
             process, log = start(i)
-            wait_until(lambda log=log: ready in log.read_text(), 60, f"{ready!r} in {log.name}")
+            wait_for(lambda log=log: ready in log.read_text(), 60, f"{ready!r} in {log.name}")
             if share is None:
                 break
-            wait_until(lambda s=share: (count() or 0) >= s * expected, 120, f"{share:.0%} {what}")
+            wait_for(lambda s=share: (count() or 0) >= s * expected, 120, f"{share:.0%} {what}")
             children = psutil.Process(process.pid).children(recursive=True)
             kill_9(process)
             # What the killed process started must not work on beside its successor.
             _, alive = psutil.wait_procs(children, timeout=ORPHANS_GONE_S)
             assert not alive, f"orphans of the killed {what} process live on: {alive}"
-        wait_until(lambda: (count() or 0) >= expected, 180, f"every {what}", every=0.5)
+        wait_for(lambda: (count() or 0) >= expected, 180, f"every {what}", every=0.5)
         time.sleep(2)  # anything doubled by a late repeat would land now
     finally:
         if process is not None:
