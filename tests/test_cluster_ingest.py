@@ -67,6 +67,24 @@ def wait_serving(db_url: str, urls: list[str], workers: list[Worker]) -> None:
     wait_for(probe_stored, timeout=60, what="a probe sample to be stored")
 
 
+def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream:
+    """Four cars stream; with a quarter of their samples stored, fault() breaks something.
+    Returns the stream once every sample is stored, each exactly once."""
+    wait_serving(db_url, cluster.mqtt_urls, workers)
+    # Every car starts on the first node.
+    vins = [make_vin() for _ in range(4)]
+    stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
+    stream.start()
+    wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
+    fault()
+    at_fault = stored(db_url, stream.vins)
+    stream.join()
+    assert at_fault < stream.expected, "the fault came too late to test anything"
+    wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+    assert_each_sample_once(db_url, stream)
+    return stream
+
+
 def stop_all(workers: list[Worker]) -> None:
     codes = [w.stop() for w in workers]
     assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"
@@ -78,19 +96,8 @@ def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, lo
     group = f"g{uuid.uuid4().hex[:8]}"
     workers = jetstream_workers(db_url, cluster, log, group, 2)
     try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        # Every car starts on the first node, the one that is killed.
-        vins = [make_vin() for _ in range(4)]
-        stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
-        stream.start()
-        wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
-        cluster.kill(0)
-        at_kill = stored(db_url, stream.vins)
-        stream.join()
-        assert at_kill < stream.expected, "the kill came too late to test anything"
+        stream = stream_through(db_url, cluster, workers, lambda: cluster.kill(0))
         assert all(car.failovers for car in stream.cars), "a car never moved to another node"
-        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
-        assert_each_sample_once(db_url, stream)
     finally:
         stop_all(workers)
         if not cluster.nodes[0].running:
@@ -104,17 +111,7 @@ def test_a_worker_killed_mid_batch_has_its_messages_redelivered_to_the_others(db
     # Slow batches keep messages fetched but unacknowledged when the kill lands.
     workers = jetstream_workers(db_url, cluster, log, group, 3, ingest_max_batch_age_ms="400")
     try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        vins = [make_vin() for _ in range(4)]
-        stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
-        stream.start()
-        wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
-        workers[0].kill()
-        at_kill = stored(db_url, stream.vins)
-        stream.join()
-        assert at_kill < stream.expected, "the kill came too late to test anything"
-        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
-        assert_each_sample_once(db_url, stream)
+        stream_through(db_url, cluster, workers, workers[0].kill)
         deliveries, last_stream_seq = consumer_deliveries(cluster, group)
         assert deliveries > last_stream_seq, "nothing was redelivered after the kill"
     finally:
