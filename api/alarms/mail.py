@@ -35,12 +35,13 @@ def send_alarm_emails(
     sent = 0
     tried: set[int] = set()
     while True:
+        moment = now or datetime.now(UTC)
         with session_factory() as session, session.begin():
-            notice = _next_due(session, now=now or datetime.now(UTC), skip=tried)
+            notice = _next_due(session, now=moment, skip=tried)
             if notice is None:
                 return sent
             tried.add(notice.id)
-            sent += _send(session, notice, settings=settings, now=now or datetime.now(UTC))
+            sent += _send(session, notice, settings=settings, now=moment)
 
 
 def _next_due(session: Session, *, now: datetime, skip: set[int]) -> AlarmNotice | None:
