@@ -28,8 +28,8 @@ from rich.progress import Progress
 
 from bench.ingest import PHASE_TIMEOUT_S, POLL_S, _start, progress_bars
 from bench.ingest_load import BareSubscriber, Fleet, _publisher, make_fleet, publish_all
-from bench.rabbitmq import RabbitCluster
 from core.cluster import NatsCluster
+from core.rabbit_cluster import RabbitCluster
 from core.wire import TOPIC_ROOT
 from ingest.batch import Message
 from ingest.jetstream import STREAM_REPLICAS, UPLINK_STREAM, JetStreamSource

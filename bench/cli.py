@@ -39,18 +39,20 @@ def bench_ingest(
     ),
     source: str = typer.Option(
         "mqtt",
-        help="mqtt: the single-machine path; jetstream: also a 3-node NATS cluster with "
-        "1, 2 and 4 ingest workers, in the same run",
+        help="mqtt: the single-machine path; jetstream or rabbitmq: also a 3-node NATS or "
+        "RabbitMQ cluster with 1, 2 and 4 ingest workers, in the same run",
     ),
 ) -> None:
     """Measure COPY, the broker and the full MQTT → ingest → PostgreSQL pipeline."""
     from bench import ingest
 
-    if source not in ("mqtt", "jetstream"):
-        raise typer.BadParameter(f"unknown source {source!r}; use mqtt or jetstream")
+    if source not in ("mqtt", "jetstream", "rabbitmq"):
+        raise typer.BadParameter(f"unknown source {source!r}; use mqtt, jetstream or rabbitmq")
     also = None
-    if source == "jetstream":
-        from bench.ingest_cluster import run_cluster as also
+    if source != "mqtt":
+        from bench.ingest_cluster import run_cluster
+
+        also = run_cluster(source)
     with _scratch_refusal_as_usage_error():
         ingest.run(
             vehicles=vehicles, seconds=seconds, hz=hz, signals=signals,

@@ -53,17 +53,25 @@ class Settings(BaseSettings):
     ingest_max_batch_rows: int = 5000
     ingest_max_batch_age_ms: int = 200
     ingest_metrics_port: int = Field(default=9108, description="0 disables /metrics")
-    ingest_source: Literal["mqtt", "jetstream"] = Field(
-        default="mqtt", description="mqtt: shared subscriptions; jetstream: a NATS cluster"
+    ingest_source: Literal["mqtt", "jetstream", "rabbitmq"] = Field(
+        default="mqtt",
+        description="mqtt: shared subscriptions; jetstream: a NATS cluster; rabbitmq: a "
+        "RabbitMQ cluster's quorum queue over AMQP",
     )
     nats_urls: str = Field(
         default="",
         description="Comma-separated nats:// URLs of the cluster (ingest_source, events_source)",
     )
-    events_source: Literal["postgres", "jetstream"] = Field(
+    amqp_urls: str = Field(
+        default="",
+        description="Comma-separated amqp:// URLs of the RabbitMQ cluster's nodes "
+        "(ingest_source, events_source)",
+    )
+    events_source: Literal["postgres", "jetstream", "rabbitmq"] = Field(
         default="postgres",
-        description="How alert and feed events wake workers and streams: postgres (LISTEN/NOTIFY) "
-        "or jetstream (a stream on the NATS cluster at nats_urls)",
+        description="How alert and feed events wake workers and streams: postgres (LISTEN/NOTIFY), "
+        "jetstream (a stream on the NATS cluster at nats_urls) or rabbitmq (an exchange on the "
+        "RabbitMQ cluster at amqp_urls)",
     )
     api_host: str = "127.0.0.1"
     api_port: int = 8000

@@ -98,6 +98,7 @@ class Message:
     epoch: int  # connection generation; an ack from an older connection must not be sent
     received_ms: int | None = None  # when it arrived, if not now (a replayed capture)
     handle: object = None  # what the source needs to acknowledge it (a JetStream message)
+    redelivered: bool = False  # the source delivered it before (a crash, a lost ack)
 
     def arrival_ms(self) -> int:
         """The time against which its timestamps are judged."""

@@ -11,7 +11,7 @@ import typer
 from core.settings import get_settings
 
 log = logging.getLogger(__name__)
-SOURCES = ("mqtt", "jetstream")
+SOURCES = ("mqtt", "jetstream", "rabbitmq")
 
 
 def ingest(
@@ -23,8 +23,8 @@ def ingest(
     ),
     source: str = typer.Option(
         None,
-        help="mqtt (shared subscriptions) or jetstream (a NATS cluster's durable consumer); "
-        "default PITSTOP_INGEST_SOURCE",
+        help="mqtt (shared subscriptions), jetstream (a NATS cluster's durable consumer) or "
+        "rabbitmq (a RabbitMQ cluster's quorum queue); default PITSTOP_INGEST_SOURCE",
     ),
     leave_on_stop: bool = typer.Option(
         False,
@@ -54,6 +54,13 @@ def ingest(
             "nats://10.0.0.1:4222,nats://10.0.0.2:4222,nats://10.0.0.3:4222",
             param_hint="PITSTOP_NATS_URLS",
         )
+    if source == "rabbitmq":
+        from core.amqp import parse_urls
+
+        try:
+            parse_urls(settings.amqp_urls)
+        except ValueError as exc:
+            raise typer.BadParameter(str(exc), param_hint="PITSTOP_AMQP_URLS") from exc
     config = IngestConfig.from_settings(
         settings, database_url=resolve_database_url(), mqtt_url=settings.mqtt_url or ""
     )

@@ -173,7 +173,12 @@ class JetStreamSource:
     def _deliver_all(self, batch: list[Msg]) -> None:
         assert self._deliver is not None  # set in open()
         for msg in batch:
-            self._deliver(Message(topic_of(msg.subject), msg.data, 0, 1, 0, handle=msg))
+            redelivered = msg.metadata.num_delivered > 1
+            self._deliver(
+                Message(
+                    topic_of(msg.subject), msg.data, 0, 1, 0, handle=msg, redelivered=redelivered
+                )
+            )
 
     def is_connected(self) -> bool:
         """Whether the client is connected to some node right now."""

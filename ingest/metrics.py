@@ -80,6 +80,11 @@ class Metrics:
             "When the last batch committed (Unix time; 0 before the first)",
             registry=r,
         )
+        self.redelivered = Counter(
+            "pitstop_ingest_redelivered",
+            "Messages the source had delivered before (a worker lost, an ack lost); stored once",
+            registry=r,
+        )
         self.db_errors = Counter(
             "pitstop_ingest_database_errors", "Failed batch writes (retried)", registry=r
         )

@@ -248,7 +248,11 @@ class MqttSource:
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         assert self._deliver is not None  # set before the client connects
-        self._deliver(Message(msg.topic, msg.payload, msg.mid, msg.qos, self._epoch))
+        self._deliver(
+            Message(
+                msg.topic, msg.payload, msg.mid, msg.qos, self._epoch, redelivered=bool(msg.dup)
+            )
+        )
 
     def ack(self, messages: list[Message]) -> None:
         """PUBACK each QoS 1 message received on the current connection."""

@@ -1,7 +1,7 @@
 """The ingest loop: a source delivers messages, this thread writes batches, then acks them.
 
-The source is MQTT (a persistent session with shared subscriptions) or a JetStream durable
-consumer; both feed the same batch, store and dead-letter path.
+The source is MQTT (a persistent session with shared subscriptions), a JetStream durable
+consumer or a RabbitMQ quorum queue; all feed the same batch, store and dead-letter path.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ RETRY_MIN_S, RETRY_MAX_S = 0.5, 30.0  # backoff while the database is unreachabl
 # they are committed until none came for DRAIN_QUIET_S, giving up (and keeping the session)
 # after DRAIN_MAX_S.
 DRAIN_QUIET_S, DRAIN_MAX_S = 1.0, 30.0
-SourceName = Literal["mqtt", "jetstream"]
+SourceName = Literal["mqtt", "jetstream", "rabbitmq"]
 
 
 class Source(Protocol):
@@ -66,6 +66,7 @@ class IngestConfig:
     metrics_port: int = 0
     source: SourceName = "mqtt"
     nats_urls: str = ""  # comma-separated nats:// URLs of the cluster (source "jetstream")
+    amqp_urls: str = ""  # comma-separated amqp:// URLs of the cluster (source "rabbitmq")
     leave_on_stop: bool = False  # MQTT: a clean stop leaves the shared group (scale-down)
 
     @classmethod
@@ -81,11 +82,19 @@ class IngestConfig:
             metrics_port=settings.ingest_metrics_port,
             source=settings.ingest_source,
             nats_urls=settings.nats_urls,
+            amqp_urls=settings.amqp_urls,
         )
 
 
 def make_source(config: IngestConfig) -> Source:
-    """The configured source: MQTT shared subscriptions or a JetStream durable consumer."""
+    """The configured source: MQTT shared subscriptions, a JetStream consumer or a quorum queue."""
+    if config.source == "rabbitmq":
+        from ingest.rabbitmq import RabbitMQSource
+
+        return RabbitMQSource(
+            config.amqp_urls, group=config.group, client_id=config.client_id,
+            max_batch_rows=config.max_batch_rows,
+        )  # fmt: skip
     if config.source == "jetstream":
         from ingest.jetstream import JetStreamSource
 
@@ -157,6 +166,8 @@ class Ingest:
     def _receive(self, message: Message) -> None:
         kind = message.topic.rsplit("/", 1)[-1]
         self.metrics.messages.labels(kind if kind in UPLINK_KINDS else "other").inc()
+        if message.redelivered:
+            self.metrics.redelivered.inc()
         with self._cond:
             # A full batch waits for the writer: reading no further lets the broker hold the
             # backlog, and keeps each batch near its size instead of growing while one commits.

@@ -22,10 +22,13 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from core.broker import MqttUrl, free_port
 from core.cluster import NatsCluster
-from core.wire import topic
+from core.wire import now_ms, topic
 from ingest.jetstream import UPLINK_STREAM
-from tests.ingest_support import good_samples, scalar
+from tests.ingest_support import good_samples, make_vin, scalar, wait_for
 
+SAMPLES = 10  # per message
+HOUR_MS = 3_600_000
+PAUSE_S = 0.01  # between a car's messages, so that a kill lands mid-stream
 PUBACK_TIMEOUT_S = 3.0  # no PUBACK by then: the car assumes the node is gone and moves on
 STOP_TIMEOUT_S = 40.0  # a clean stop drains for at least a second
 
@@ -141,13 +144,21 @@ class Worker:
 
     def rows(self) -> int:
         """Telemetry rows this worker committed (0 until its /metrics answers)."""
+        return self.metric(r'pitstop_ingest_rows_written_total\{table="telemetry"\}')
+
+    def redelivered(self) -> int:
+        """Messages this worker received that the source had delivered before."""
+        return self.metric("pitstop_ingest_redelivered_total")
+
+    def metric(self, pattern: str) -> int:
+        """The value of the metric the pattern names, 0 until /metrics answers."""
         url = f"http://127.0.0.1:{self.port}/metrics"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 text = response.read().decode()
         except OSError:
             return 0
-        found = re.search(r'pitstop_ingest_rows_written_total\{table="telemetry"\} (\S+)', text)
+        found = re.search(rf"^{pattern} (\S+)$", text, re.MULTILINE)
         return int(float(found.group(1))) if found else 0
 
     def kill(self) -> None:
@@ -225,3 +236,48 @@ def metrics_up(worker: Worker) -> bool:
         return True  # it answered
     except OSError:
         return False
+
+
+def start_ms() -> int:
+    """A start time for fresh samples, an hour back, unique per call."""
+    return now_ms() - HOUR_MS + uuid.uuid4().int % 1000
+
+
+def wait_serving(db_url: str, urls: list[str], workers: list[Worker]) -> None:
+    """Wait until every worker serves and a probe sample went all the way to the database."""
+    wait_for(lambda: all(metrics_up(w) for w in workers), timeout=30, what="workers to start")
+    probe, first = make_vin(), start_ms()
+
+    def probe_stored() -> bool:
+        nonlocal first
+        for w in workers:
+            assert w.proc.poll() is None, f"a worker exited; see {w.log}"
+        if not stored(db_url, [probe]):
+            first += 1000  # a new sample each time: until the stream exists, they are dropped
+            Stream(urls, [probe], 1, 1, first).start().join()
+        return bool(stored(db_url, [probe]))
+
+    wait_for(probe_stored, timeout=60, what="a probe sample to be stored")
+
+
+def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream:
+    """Four cars stream; with a quarter of their samples stored, fault() breaks something.
+    Returns the stream once every sample is stored, each exactly once."""
+    wait_serving(db_url, cluster.mqtt_urls, workers)
+    # Every car starts on the first node.
+    vins = [make_vin() for _ in range(4)]
+    stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
+    stream.start()
+    wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
+    fault()
+    at_fault = stored(db_url, stream.vins)
+    stream.join()
+    assert at_fault < stream.expected, "the fault came too late to test anything"
+    wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+    assert_each_sample_once(db_url, stream)
+    return stream
+
+
+def stop_all(workers: list[Worker]) -> None:
+    codes = [w.stop() for w in workers]
+    assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"

@@ -16,22 +16,21 @@ from collections.abc import Iterator
 import pytest
 
 from core.cluster import NatsCluster
-from core.wire import now_ms
 from tests.cluster_support import (
+    SAMPLES,
     Stream,
     Worker,
     assert_each_sample_once,
     consumer_deliveries,
     jetstream_workers,
-    metrics_up,
     reset_stream,
+    start_ms,
+    stop_all,
     stored,
+    stream_through,
+    wait_serving,
 )
 from tests.ingest_support import make_vin, wait_for
-
-SAMPLES = 10  # per message
-HOUR_MS = 3_600_000
-PAUSE_S = 0.01  # between a car's messages, so that a kill lands mid-stream
 
 
 @pytest.fixture(scope="module")
@@ -43,51 +42,6 @@ def cluster(tmp_path_factory) -> Iterator[NatsCluster]:
 @pytest.fixture
 def log(tmp_path):
     return tmp_path / "workers.log"
-
-
-def start_ms() -> int:
-    """A start time for fresh samples, an hour back, unique per call."""
-    return now_ms() - HOUR_MS + uuid.uuid4().int % 1000
-
-
-def wait_serving(db_url: str, urls: list[str], workers: list[Worker]) -> None:
-    """Wait until every worker serves and a probe sample went all the way to the database."""
-    wait_for(lambda: all(metrics_up(w) for w in workers), timeout=30, what="workers to start")
-    probe, first = make_vin(), start_ms()
-
-    def probe_stored() -> bool:
-        nonlocal first
-        for w in workers:
-            assert w.proc.poll() is None, f"a worker exited; see {w.log}"
-        if not stored(db_url, [probe]):
-            first += 1000  # a new sample each time: until the stream exists, they are dropped
-            Stream(urls, [probe], 1, 1, first).start().join()
-        return bool(stored(db_url, [probe]))
-
-    wait_for(probe_stored, timeout=60, what="a probe sample to be stored")
-
-
-def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream:
-    """Four cars stream; with a quarter of their samples stored, fault() breaks something.
-    Returns the stream once every sample is stored, each exactly once."""
-    wait_serving(db_url, cluster.mqtt_urls, workers)
-    # Every car starts on the first node.
-    vins = [make_vin() for _ in range(4)]
-    stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
-    stream.start()
-    wait_for(lambda: stored(db_url, stream.vins) > stream.expected // 4, what="a quarter")
-    fault()
-    at_fault = stored(db_url, stream.vins)
-    stream.join()
-    assert at_fault < stream.expected, "the fault came too late to test anything"
-    wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
-    assert_each_sample_once(db_url, stream)
-    return stream
-
-
-def stop_all(workers: list[Worker]) -> None:
-    codes = [w.stop() for w in workers]
-    assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"
 
 
 @pytest.mark.timeout(90)
@@ -184,6 +138,8 @@ def test_scaling_down_from_four_workers_to_one_on_mqtt_shared_subscriptions(db_u
     [
         (["--source", "kafka"], {}, "unknown source 'kafka'"),
         (["--source", "jetstream"], {"PITSTOP_NATS_URLS": ""}, "PITSTOP_NATS_URLS"),
+        (["--source", "rabbitmq"], {"PITSTOP_AMQP_URLS": ""}, "PITSTOP_AMQP_URLS"),
+        (["--source", "rabbitmq"], {"PITSTOP_AMQP_URLS": "http://x"}, "not an amqp:// or"),
     ],
 )
 def test_ingest_says_what_is_missing_for_a_source(db_url, args, env, says):

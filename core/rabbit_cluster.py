@@ -1,4 +1,4 @@
-"""A throw-away RabbitMQ cluster with the MQTT plugin, for `pitstop bench brokers` only.
+"""A local RabbitMQ cluster with the MQTT plugin, for tests and `pitstop bench brokers`.
 
 Each node runs as a user process with its own node name, ports, data and log directories,
 config file and enabled-plugins file under the given directory, so that a RabbitMQ service
@@ -80,6 +80,11 @@ class RabbitNode:
         return f"mqtt://127.0.0.1:{self.mqtt_port}"
 
     @property
+    def amqp_url(self) -> str:
+        """The AMQP listener's URL (the default guest account, allowed on loopback)."""
+        return f"amqp://guest:guest@127.0.0.1:{self.amqp_port}/%2F"
+
+    @property
     def running(self) -> bool:
         """Whether the node's start script is alive."""
         return self.process is not None and self.process.poll() is None
@@ -141,6 +146,11 @@ class RabbitCluster:
         """Every node's MQTT URL."""
         return [node.mqtt_url for node in self.nodes]
 
+    @property
+    def amqp_urls(self) -> str:
+        """Every node's AMQP URL, comma-separated as PITSTOP_AMQP_URLS takes them."""
+        return ",".join(node.amqp_url for node in self.nodes)
+
     def _env(self, node: RabbitNode) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("RABBITMQ_", "ERL_"))}
         env.update(
@@ -157,6 +167,10 @@ class RabbitCluster:
             RABBITMQ_PID_FILE=str(node.home / "pid"),
         )
         return env
+
+    def ctl_command(self, node: RabbitNode) -> tuple[str, dict[str, str]]:
+        """The rabbitmqctl command line for one node, and the environment it needs."""
+        return f"{self.ctl} -n {node.name}", self._env(node)
 
     def ctl_call(self, node: RabbitNode, *args: str) -> str:
         """Run rabbitmqctl against one of our nodes; raise with its output if it fails."""
@@ -179,15 +193,7 @@ class RabbitCluster:
         """Boot every node, join them to the first, and wait for every MQTT listener."""
         try:
             for node in self.nodes:
-                log = (node.home / "console.log").open("ab")
-                node.process = subprocess.Popen(
-                    [self.server],
-                    env=self._env(node),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,  # its Erlang helpers go with it on stop
-                )
-                log.close()
+                self._spawn(node)
             for node in self.nodes:
                 self._await_boot(node)
             for node in self.nodes[1:]:
@@ -200,6 +206,33 @@ class RabbitCluster:
             self.stop()
             raise
         return self
+
+    def _spawn(self, node: RabbitNode) -> None:
+        with (node.home / "console.log").open("ab") as log:
+            node.process = subprocess.Popen(
+                [self.server],
+                env=self._env(node),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its Erlang helpers go with it on stop
+            )
+
+    def kill(self, index: int) -> None:
+        """SIGKILL one node and its Erlang helpers: a machine lost, not a clean stop."""
+        node = self.nodes[index]
+        if node.process is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(node.process.pid, signal.SIGKILL)
+            node.process.wait(STOP_TIMEOUT_S)
+
+    def restart(self, index: int) -> None:
+        """Start a killed node again; it rejoins the cluster from its own data directory."""
+        node = self.nodes[index]
+        if node.running:
+            raise RabbitError(f"node {node.name} is still running; kill it first")
+        self._spawn(node)
+        self._await_boot(node)
+        self._wait_port(node, node.mqtt_port)
 
     def _await_boot(self, node: RabbitNode) -> None:
         """Wait until the node is registered and its app has booted."""
