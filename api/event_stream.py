@@ -1,11 +1,13 @@
-"""Internal events at cluster scale: the JetStream stream EVENTS_STREAM, the relay that copies
-alert_events and feed_events rows into it, and the subscription that wakes a process on it.
+"""Internal events at cluster scale: the relay that copies alert_events and feed_events rows
+into a broker, and the watch that wakes a process on them.
 
-The database stays the record; the stream is the signal. Each row becomes one message on
-pitstop.events.<kind>.<store id> with Nats-Msg-Id "<kind>-<id>", so a restarted relay, or two
-relays racing, store it once. The relay's cursor is the Pitstop-Cursor header of the stream's
-last message of the kind. A transaction that commits late holds an id below the cursor: the
-relay re-reads such gaps for OVERLAP_S, and after a restart the rows of the last OVERLAP_S.
+The database stays the record; the broker carries the signal. On NATS (JetStreamSink) each
+row becomes one message of the stream EVENTS_STREAM on pitstop.events.<kind>.<store id> with
+Nats-Msg-Id "<kind>-<id>", so a restarted relay, or two relays racing, store it once, and the
+relay's cursor is the Pitstop-Cursor header of the stream's last message of the kind. On
+RabbitMQ (api.event_rabbitmq) the rows go to a topic exchange. A transaction that commits late
+holds an id below the cursor: the relay re-reads such gaps for OVERLAP_S, and after a restart
+the rows of the last OVERLAP_S.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import nats
 import nats.errors
@@ -91,6 +93,43 @@ def subject_filter(kind: str) -> str:
 def nats_servers(settings: Settings) -> list[str]:
     """The cluster's nats:// URLs from settings; ValueError says what is missing."""
     return jetstream.parse_urls(settings.nats_urls)
+
+
+class Sink(Protocol):
+    """Where the relay sends events: opened for each run of the relay, closed after it."""
+
+    errors: tuple[type[BaseException], ...]  # what means the broker is gone: start again
+
+    async def open(self) -> None: ...
+
+    async def last_cursor(self, kind: str) -> int | None:
+        """The relay's cursor of the kind as the broker last stored it; None if it keeps none."""
+
+    async def publish(self, kind: str, store: str, row: dict[str, Any], high: int) -> bool:
+        """Send one event row; False if the broker knew it already."""
+
+    async def close(self) -> None: ...
+
+
+def relay_for(settings: Settings) -> EventRelay:
+    """The relay of the configured events_source (jetstream or rabbitmq)."""
+    if settings.events_source == "rabbitmq":
+        from api.event_rabbitmq import RabbitSink
+
+        return EventRelay(settings.database_url or "", RabbitSink(settings.amqp_urls))
+    return EventRelay(settings.database_url or "", JetStreamSink(nats_servers(settings)))
+
+
+def watcher_for(settings: Settings, kind: str) -> Callable[[Callable[[], None]], Awaitable[None]]:
+    """watch(wake): calls wake on every event of the kind, and on every (re)connect, until
+    cancelled, through the configured events_source (jetstream or rabbitmq)."""
+    if settings.events_source == "rabbitmq":
+        from api.event_rabbitmq import watch as watch_rabbitmq
+
+        nodes = settings.amqp_urls
+        return lambda wake: watch_rabbitmq(nodes, kind, wake)
+    servers = nats_servers(settings)
+    return lambda wake: watch(servers, subject_filter(kind), wake)
 
 
 async def connect(servers: list[str], name: str, on_reconnect: Callable[[], None]) -> NatsClient:
@@ -172,55 +211,49 @@ class Cursor:
 
 
 class EventRelay:
-    """Copies new rows of TABLES into the stream; run() until stop is set."""
+    """Copies new rows of TABLES into the sink; run() until stop is set."""
 
-    def __init__(self, database_url: str, servers: list[str], *, poll_s: float = RELAY_POLL_S):
+    def __init__(self, database_url: str, sink: Sink, *, poll_s: float = RELAY_POLL_S):
         self.database_url = psycopg_url(database_url)
-        self.servers = servers
+        self.sink = sink
         self.poll_s = poll_s
-        self.published = 0  # messages the stream stored from this relay (not duplicates)
+        self.published = 0  # messages the broker stored from this relay (not duplicates)
 
     def run(self, stop: threading.Event) -> None:
         """Relay until stop is set, reconnecting after any failure (a thread's target)."""
         while not stop.is_set():
             try:
                 asyncio.run(self._relay(stop))
-            except (psycopg.Error, nats.errors.Error, OSError, TimeoutError):
-                log.warning("event relay lost PostgreSQL or NATS; starting again", exc_info=True)
+            except (psycopg.Error, OSError, TimeoutError, *self.sink.errors):
+                log.warning("event relay lost PostgreSQL or its broker; again", exc_info=True)
                 stop.wait(RETRY_S)
             except Exception:  # a bug must not end the relay thread silently
                 log.exception("event relay failed; starting again")
                 stop.wait(RETRY_S)
 
     async def _relay(self, stop: threading.Event) -> None:
-        nc = await connect(self.servers, "pitstop event relay", lambda: None)
+        await self.sink.open()
         try:
-            js = nc.jetstream(timeout=CALL_TIMEOUT_S)
-            await ensure_stream(js, min(MAX_REPLICAS, len(nc.servers)))
             conn = await psycopg.AsyncConnection.connect(
                 self.database_url, autocommit=True, row_factory=dict_row
             )
             async with conn:
                 for table in TABLES:
                     await conn.execute(f"LISTEN {table.channel}")
-                cursors = {t.kind: await self._start(js, conn, t) for t in TABLES}
+                cursors = {t.kind: await self._start(conn, t) for t in TABLES}
                 while not stop.is_set():
                     for table in TABLES:
-                        await self._publish_new(js, conn, table, cursors[table.kind])
+                        await self._publish_new(conn, table, cursors[table.kind])
                     async for _ in conn.notifies(timeout=self.poll_s, stop_after=1):
                         pass
         finally:
-            await nc.close()
+            await self.sink.close()
 
-    async def _start(
-        self, js: JetStreamContext, conn: psycopg.AsyncConnection[Any], table: EventTable
-    ) -> Cursor:
-        """The cursor from the stream's last message of the kind (or the table's newest id:
-        history is not news), with the ids of the last OVERLAP_S below it to re-read."""
-        try:
-            last = await js.get_last_msg(EVENTS_STREAM, subject_filter(table.kind))
-            high = int((last.headers or {}).get(CURSOR_HEADER, "0"))
-        except nats.js.errors.NotFoundError:
+    async def _start(self, conn: psycopg.AsyncConnection[Any], table: EventTable) -> Cursor:
+        """The cursor the broker kept for the kind (or the table's newest id: history is not
+        news), with the ids of the last OVERLAP_S below it to re-read."""
+        high = await self.sink.last_cursor(table.kind)
+        if high is None:
             found = await conn.execute(f"SELECT max(id) AS id FROM {table.table}")
             high = int((await found.fetchone() or {}).get("id") or 0)
         old = await conn.execute(
@@ -236,11 +269,7 @@ class EventRelay:
         return cursor
 
     async def _publish_new(
-        self,
-        js: JetStreamContext,
-        conn: psycopg.AsyncConnection[Any],
-        table: EventTable,
-        cursor: Cursor,
+        self, conn: psycopg.AsyncConnection[Any], table: EventTable, cursor: Cursor
     ) -> None:
         while True:
             found = await conn.execute(
@@ -248,17 +277,45 @@ class EventRelay:
             )
             rows = await found.fetchall()
             for row in rows:
-                await self._publish(js, table.kind, row, max(cursor.high, row["id"]))
+                store = NO_STORE if row["store"] is None else str(row["store"])
+                high = max(cursor.high, row["id"])
+                if await self.sink.publish(table.kind, store, row, high):
+                    self.published += 1
                 cursor.sent(row["id"])
             if len(rows) < RELAY_BATCH:
                 return
 
-    async def _publish(
-        self, js: JetStreamContext, kind: str, row: dict[str, Any], high: int
-    ) -> None:
-        store = NO_STORE if row["store"] is None else str(row["store"])
+
+class JetStreamSink:
+    """The stream EVENTS_STREAM on a NATS cluster: each event stored once (Nats-Msg-Id)."""
+
+    errors: tuple[type[BaseException], ...] = (nats.errors.Error,)
+
+    def __init__(self, servers: list[str]):
+        self.servers = servers
+        self.nc: NatsClient | None = None
+        self.js: JetStreamContext | None = None
+
+    async def open(self) -> None:
+        self.nc = await connect(self.servers, "pitstop event relay", lambda: None)
+        self.js = self.nc.jetstream(timeout=CALL_TIMEOUT_S)
+        await ensure_stream(self.js, min(MAX_REPLICAS, len(self.nc.servers)))
+
+    async def last_cursor(self, kind: str) -> int | None:
+        assert self.js is not None  # opened
+        try:
+            last = await self.js.get_last_msg(EVENTS_STREAM, subject_filter(kind))
+        except nats.js.errors.NotFoundError:
+            return None
+        return int((last.headers or {}).get(CURSOR_HEADER, "0"))
+
+    async def publish(self, kind: str, store: str, row: dict[str, Any], high: int) -> bool:
+        assert self.js is not None  # opened
         body = json.dumps(row, default=str).encode()
         headers = {"Nats-Msg-Id": f"{kind}-{row['id']}", CURSOR_HEADER: str(high)}
-        ack = await js.publish(f"{SUBJECT_ROOT}.{kind}.{store}", body, headers=headers)
-        if not ack.duplicate:
-            self.published += 1
+        ack = await self.js.publish(f"{SUBJECT_ROOT}.{kind}.{store}", body, headers=headers)
+        return not ack.duplicate
+
+    async def close(self) -> None:
+        if self.nc is not None:
+            await self.nc.close()

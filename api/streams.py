@@ -9,7 +9,7 @@ import contextlib
 import logging
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,8 +111,8 @@ def still_valid(
 
 
 class StreamHub:
-    """One LISTEN connection (or NATS subscription) per process; streams wait on it, and are
-    capped per user."""
+    """One LISTEN connection (or broker subscription) per process; streams wait on it, and
+    are capped per user."""
 
     def __init__(
         self,
@@ -120,12 +120,12 @@ class StreamHub:
         channel: str,
         *,
         max_per_user: int,
-        nats_servers: list[str] | None = None,
+        watch: Callable[[Callable[[], None]], Awaitable[None]] | None = None,
     ) -> None:
         self.database_url = database_url
         self.channel = channel
         self.max_per_user = max_per_user
-        self.nats_servers = nats_servers  # set: wake on the events stream instead of LISTEN
+        self.watch = watch  # set: wake on the broker's events instead of LISTEN
         self.open = Counter[int]()
         self.waiters: set[asyncio.Event] = set()
         self.task: asyncio.Task[None] | None = None
@@ -162,13 +162,8 @@ class StreamHub:
             self.waiters.discard(event)
 
     async def _listen(self) -> None:
-        if self.nats_servers is not None:
-            from api import event_stream  # nats-py: only on the clustered path
-
-            kind = event_stream.KIND_OF_CHANNEL[self.channel]
-            await event_stream.watch(
-                self.nats_servers, event_stream.subject_filter(kind), self._wake
-            )
+        if self.watch is not None:
+            await self.watch(self._wake)
             return
         while True:
             try:
@@ -202,16 +197,16 @@ def hub_of(app: Any, channel: str) -> StreamHub:
     hubs: dict[str, StreamHub] = app.state.__dict__.setdefault("stream_hubs", {})
     if channel not in hubs:
         settings = app.state.settings
-        servers = None
-        if settings.events_source == "jetstream":
-            from api import event_stream
+        watch = None
+        if settings.events_source != "postgres":
+            from api import event_stream  # a broker's client: only on the clustered path
 
-            servers = event_stream.nats_servers(settings)
+            watch = event_stream.watcher_for(settings, event_stream.KIND_OF_CHANNEL[channel])
         hubs[channel] = StreamHub(
             settings.database_url,
             channel,
             max_per_user=settings.stream_max_per_user,
-            nats_servers=servers,
+            watch=watch,
         )
     return hubs[channel]
 

@@ -9,7 +9,6 @@ through the stream.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -19,13 +18,12 @@ from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import nats
 import pytest
 from sqlalchemy import select
 
 from api import event_stream
-from api.event_stream import EVENTS_STREAM, SUBJECT_ROOT, EventRelay
+from api.event_stream import EVENTS_STREAM, SUBJECT_ROOT, EventRelay, JetStreamSink
 from api.proactive import feed
 from api.proactive.constants import FEED_CHANNEL
 from api.proactive.models import Proposal
@@ -33,21 +31,25 @@ from api.proactive.worker import Worker, WorkerConfig
 from core.cluster import NatsCluster
 from core.db import connect
 from tests.console_support import serve
-from tests.factories import login, make_group, make_store
+from tests.events_support import ARRIVAL_S, NEVER_S, add_feed_event, new_store, open_advisor_feed
 from tests.ingest_support import scalar, wait_for
 from tests.proactive_support import make_car, make_dealer, raise_alerts
 
-NEVER_S = 120.0  # poll fallbacks: longer than any wait below
-ARRIVAL_S = 15.0  # an event through the stream arrives well within this
 RELAY_CODE = (
-    "import sys, threading; from api.event_stream import EventRelay; "
-    "EventRelay(sys.argv[1], sys.argv[2].split(',')).run(threading.Event())"
+    "import sys, threading; from api.event_stream import EventRelay, JetStreamSink; "
+    "EventRelay(sys.argv[1], JetStreamSink(sys.argv[2].split(','))).run(threading.Event())"
 )
 
-pytestmark = pytest.mark.skipif(
-    not any(Path(d, "nats-server").exists() for d in os.get_exec_path()),
-    reason="nats-server is not installed (Debian: apt-get install nats-server)",
-)
+
+@pytest.fixture(autouse=True)
+def no_feed_poll(monkeypatch):
+    """SSE streams re-read the table only when woken."""
+    monkeypatch.setattr(feed, "STREAM_POLL_S", NEVER_S)
+
+
+@pytest.fixture
+def advisor_feed(app, base_url):
+    yield from open_advisor_feed(app, base_url)
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def settings_overrides(cluster):
 @pytest.fixture(scope="module")
 def relay(app, db_url, cluster) -> Iterator[EventRelay]:
     """A relay thread, as a proactive worker runs one."""
-    started = EventRelay(db_url, cluster.urls)
+    started = EventRelay(db_url, JetStreamSink(cluster.urls))
     stop = threading.Event()
     thread = threading.Thread(target=started.run, args=(stop,), daemon=True)
     thread.start()
@@ -82,12 +84,6 @@ def relay(app, db_url, cluster) -> Iterator[EventRelay]:
 def base_url(app, relay) -> Iterator[str]:
     with serve(app) as url:
         yield url
-
-
-@pytest.fixture(autouse=True)
-def no_feed_poll(monkeypatch):
-    """SSE streams re-read the table only when woken."""
-    monkeypatch.setattr(feed, "STREAM_POLL_S", NEVER_S)
 
 
 def _in_cluster(cluster: NatsCluster, work):
@@ -128,58 +124,6 @@ def msg_ids(cluster: NatsCluster, subject: str) -> Counter[str]:
         return found
 
     return _in_cluster(cluster, read)
-
-
-def new_store(app) -> int:
-    with app.state.session_factory.begin() as session:
-        return make_store(session, make_group(session)).id
-
-
-def add_feed_event(app, store_id: int) -> int:
-    with app.state.session_factory.begin() as session:
-        return feed.publish(session, store_id=store_id, kind="alert_opened", vin=None).id
-
-
-class FeedReader:
-    """An advisor's SSE stream read on a thread: every line that arrived."""
-
-    def __init__(self, base_url: str, access_token: str) -> None:
-        self.lines: list[str] = []
-        self.headers = {"Authorization": f"Bearer {access_token}"}
-        self.url = f"{base_url}/feed/stream"
-        self.client = httpx.Client(timeout=httpx.Timeout(5, read=None))
-        threading.Thread(target=self._read, daemon=True).start()
-        wait_for(lambda: "retry: 2000" in self.lines, what="the stream to open")
-
-    def _read(self) -> None:
-        try:
-            with self.client.stream("GET", self.url, headers=self.headers) as response:
-                self.lines.extend(response.iter_lines())
-        except httpx.HTTPError:
-            pass
-
-    def got(self, event_id: int) -> bool:
-        return f"id: {event_id}" in self.lines
-
-    def close(self) -> None:
-        self.client.close()
-
-
-@pytest.fixture
-def advisor_feed(app, base_url) -> Iterator[tuple[FeedReader, int]]:
-    """An SSE stream of a new store's advisor; the store's id."""
-    from api.auth.roles import Role
-    from tests.factories import make_user
-
-    with app.state.session_factory.begin() as session:
-        group = make_group(session)
-        store = make_store(session, group)
-        advisor = make_user(session, group, Role.service_advisor, stores=[store])
-    with httpx.Client(base_url=base_url) as client:
-        token = login(client, advisor)["access_token"]  # type: ignore[arg-type]
-    reader = FeedReader(base_url, token)
-    yield reader, store.id
-    reader.close()
 
 
 def test_an_alert_reaches_the_worker_through_the_stream_and_is_booked(app, db_url, cluster):

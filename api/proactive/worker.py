@@ -161,11 +161,10 @@ class Worker:
         self.wake = threading.Event()
         self.floor = 0
         self.relay: EventRelay | None = None
-        if settings.events_source == "jetstream":
-            from api import event_stream  # nats-py: only on the clustered path
+        if settings.events_source != "postgres":
+            from api import event_stream  # a broker's client: only on the clustered path
 
-            servers = event_stream.nats_servers(settings)
-            self.relay = event_stream.EventRelay(settings.database_url, servers)
+            self.relay = event_stream.relay_for(settings)
 
     def run(self) -> None:
         """Run the listener, reactors and housekeeping until stop is set, then clean up."""
@@ -198,7 +197,7 @@ class Worker:
             self.engine.dispose()
 
     def _listen(self) -> None:
-        if self.settings.events_source == "jetstream":
+        if self.settings.events_source != "postgres":
             asyncio.run(self._watch_stream())
             return
         while not self.stop.is_set():
@@ -216,9 +215,8 @@ class Worker:
     async def _watch_stream(self) -> None:
         from api import event_stream
 
-        servers = event_stream.nats_servers(self.settings)
-        subject = event_stream.subject_filter("alert")
-        watching = asyncio.create_task(event_stream.watch(servers, subject, self.wake.set))
+        watch = event_stream.watcher_for(self.settings, "alert")
+        watching = asyncio.create_task(watch(self.wake.set))
         while not self.stop.is_set() and not watching.done():
             await asyncio.sleep(STOP_CHECK_S)
         watching.cancel()
