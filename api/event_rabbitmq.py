@@ -45,6 +45,7 @@ class RabbitSink:
         self.node = 0
         self.connection: pika.BlockingConnection | None = None
         self.channel: BlockingChannel | None = None
+        self.connections = 0  # opened so far: one, unless a node or the network failed
 
     async def open(self) -> None:
         """Connect to the node that served last, or the next that answers."""
@@ -57,6 +58,7 @@ class RabbitSink:
                 if tried == len(self.nodes):
                     raise
         assert self.connection is not None
+        self.connections += 1
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()  # publish returns once the broker has the message
         declare_exchange(self.channel)
@@ -74,6 +76,11 @@ class RabbitSink:
         body = json.dumps(row, default=str).encode()
         self.channel.basic_publish(EXCHANGE, f"{kind}.{store}", body, properties)
         return True
+
+    async def keep_alive(self) -> None:
+        """Let pika send and read heartbeats: it does so only inside its own calls."""
+        assert self.connection is not None  # opened
+        self.connection.process_data_events(time_limit=0)
 
     async def close(self) -> None:
         if self.connection is not None and self.connection.is_open:

@@ -108,6 +108,9 @@ class Sink(Protocol):
     async def publish(self, kind: str, store: str, row: dict[str, Any], high: int) -> bool:
         """Send one event row; False if the broker knew it already."""
 
+    async def keep_alive(self) -> None:
+        """Called at every turn of the relay, events or not (heartbeats of a blocking client)."""
+
     async def close(self) -> None: ...
 
 
@@ -242,6 +245,7 @@ class EventRelay:
                     await conn.execute(f"LISTEN {table.channel}")
                 cursors = {t.kind: await self._start(conn, t) for t in TABLES}
                 while not stop.is_set():
+                    await self.sink.keep_alive()
                     for table in TABLES:
                         await self._publish_new(conn, table, cursors[table.kind])
                     async for _ in conn.notifies(timeout=self.poll_s, stop_after=1):
@@ -315,6 +319,9 @@ class JetStreamSink:
         headers = {"Nats-Msg-Id": f"{kind}-{row['id']}", CURSOR_HEADER: str(high)}
         ack = await self.js.publish(f"{SUBJECT_ROOT}.{kind}.{store}", body, headers=headers)
         return not ack.duplicate
+
+    async def keep_alive(self) -> None:
+        pass  # nats-py answers pings on its own
 
     async def close(self) -> None:
         if self.nc is not None:

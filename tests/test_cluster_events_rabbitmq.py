@@ -21,9 +21,16 @@ from api.proactive import feed
 from api.proactive.constants import FEED_CHANNEL
 from api.proactive.models import Proposal
 from api.proactive.worker import Worker, WorkerConfig
+from core import amqp
 from core.rabbit_cluster import RabbitCluster
 from tests.console_support import serve
-from tests.events_support import ARRIVAL_S, NEVER_S, add_feed_event, open_advisor_feed
+from tests.events_support import (
+    ARRIVAL_S,
+    NEVER_S,
+    add_feed_event,
+    new_store,
+    open_advisor_feed,
+)
 from tests.ingest_support import scalar, wait_for
 from tests.proactive_support import make_car, make_dealer, raise_alerts
 
@@ -146,3 +153,21 @@ def test_events_still_flow_with_the_first_node_killed(app, cluster, relay, advis
         wait_for(lambda: reader.got(event_id), 30, "the card with a node down")
     finally:
         cluster.restart(0)
+
+
+def test_an_idle_relay_keeps_its_connection(app, db_url, cluster, relay, monkeypatch):
+    # With 1 s heartbeats the broker drops a client that misses two; an idle relay must not.
+    monkeypatch.setattr(amqp, "HEARTBEAT_S", 1)
+    idle = RunningRelay(db_url, cluster.amqp_urls)
+    try:
+        sink = idle.relay.sink
+        assert isinstance(sink, RabbitSink)
+        assert all(node.heartbeat == 1 for node in sink.nodes)
+        wait_for(lambda: sink.connections == 1, ARRIVAL_S, "the relay to connect")
+        time.sleep(6.0)
+        before = idle.relay.published
+        add_feed_event(app, new_store(app))
+        wait_for(lambda: idle.relay.published > before, ARRIVAL_S, "the event sent")
+        assert sink.connections == 1, "the broker dropped the idle relay"
+    finally:
+        idle.stop()

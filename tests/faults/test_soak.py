@@ -4,7 +4,7 @@ process stays flat: a line fitted to its resident memory after a warm-up has a s
 bound (MB per minute), reported in pytest's summary.
 
 CI runs a short version. The full one (5,000 cars for 10 minutes) runs with `-m soak`, or with
-PITSTOP_SOAK_SECONDS (and PITSTOP_SOAK_CARS) set.
+PITSTOP_SOAK_SECONDS (and PITSTOP_SOAK_CARS, PITSTOP_SOAK_DAYS: the car time it covers) set.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ class Soak:
     seconds: float
     fleets: int  # simulator processes the cars are split over
     max_slope_mb_min: float  # short runs are noisier, so their bound is looser
+    days: float = 3.0  # car time a run covers, whatever its length: faults develop, alerts open
 
 
 # The short soak packs 3 days of car time into 75 s; the scorer still grows a little in it
@@ -46,7 +47,6 @@ class Soak:
 SHORT = Soak(cars=60, seconds=75, fleets=2, max_slope_mb_min=15.0)
 FULL = Soak(cars=5000, seconds=600, fleets=20, max_slope_mb_min=2.0)
 CARS_PER_FLEET = 250  # one simulator process ticks its cars in turn, on one core
-SIM_DAYS = 3.0  # car time a run covers, whatever its length: faults develop, alerts open
 FAULT_SHARE = "0.2"  # cars with a developing fault, so that alerts flow to the worker
 SAMPLE_EVERY_S = 2.0
 WARM_UP_SHARE = 0.4  # memory before this share of the run is start-up, not a trend
@@ -58,8 +58,9 @@ def _plan(request) -> Soak:
     seconds = os.environ.get("PITSTOP_SOAK_SECONDS")
     if seconds or (request.config.getoption("-m") or "").strip() == "soak":
         cars = int(os.environ.get("PITSTOP_SOAK_CARS", FULL.cars))
+        days = float(os.environ.get("PITSTOP_SOAK_DAYS", FULL.days))
         return Soak(cars, float(seconds or FULL.seconds), max(1, cars // CARS_PER_FLEET),
-                    FULL.max_slope_mb_min)  # fmt: skip
+                    FULL.max_slope_mb_min, days)  # fmt: skip
     return SHORT
 
 
@@ -95,9 +96,9 @@ class Sampler:
 def _fleet(index: int, cars: int, plan: Soak, mqtt_url: str, db_url: str, tmp_path: Path):
     home = tmp_path / f"fleet-{index}"
     env = product_env(db_url, mqtt_url, home=str(home))
-    speed = SIM_DAYS * 86_400 / plan.seconds
+    speed = plan.days * 86_400 / plan.seconds
     args = ["simulate", "--cars", str(cars), "--speed", f"{speed:.1f}", "--seconds",
-            str(plan.seconds), "--start-days-ago", str(SIM_DAYS), "--faults", FAULT_SHARE,
+            str(plan.seconds), "--start-days-ago", str(plan.days), "--faults", FAULT_SHARE,
             "--seed", str(1000 + index)]  # fmt: skip
     return pitstop(args, env, home / "out.log"), home / "out.log"
 
@@ -178,5 +179,7 @@ def test_the_soak_plan_reads_its_settings(monkeypatch, request):
     monkeypatch.setenv("PITSTOP_SOAK_SECONDS", "30")
     monkeypatch.setenv("PITSTOP_SOAK_CARS", "1200")
     assert _plan(request) == Soak(1200, 30.0, 4, FULL.max_slope_mb_min)
+    monkeypatch.setenv("PITSTOP_SOAK_DAYS", "0.5")
+    assert _plan(request).days == 0.5
     monkeypatch.delenv("PITSTOP_SOAK_SECONDS")
     assert _plan(request) == SHORT
