@@ -281,3 +281,38 @@ def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream
 def stop_all(workers: list[Worker]) -> None:
     codes = [w.stop() for w in workers]
     assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"
+
+
+def share_among(db_url: str, urls: list[str], workers: list[Worker], settle_s: float = 0.0):
+    """Four cars stream to workers sharing one group: every sample once, every worker a share."""
+    try:
+        wait_serving(db_url, urls, workers)
+        time.sleep(settle_s)
+        stream = Stream(urls, [make_vin() for _ in range(4)], 80, SAMPLES, start_ms())
+        stream.start().join()
+        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
+        assert_each_sample_once(db_url, stream)
+        shares = [w.rows() for w in workers]
+        assert all(shares), f"a worker did none of the work: {shares}"
+    finally:
+        stop_all(workers)
+
+
+def scale_down(db_url: str, urls: list[str], workers: list[Worker], *, mid_stream: bool) -> None:
+    """Cars stream while all but the first worker stop (mid_stream) or after, and again after:
+    every sample of both streams is stored once."""
+    try:
+        wait_serving(db_url, urls, workers)
+        before = Stream(urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms()).start()
+        if not mid_stream:
+            before.join()
+        time.sleep(0.5)  # mid-stream, the stop lands while messages are unacknowledged
+        stop_all(workers[1:])
+        before.join()
+        after = Stream(urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
+        after.start().join()
+        for stream in (before, after):
+            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=40)
+            assert_each_sample_once(db_url, stream)
+    finally:
+        stop_all(workers[:1])

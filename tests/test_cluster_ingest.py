@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -17,20 +16,15 @@ import pytest
 
 from core.cluster import NatsCluster
 from tests.cluster_support import (
-    SAMPLES,
-    Stream,
     Worker,
-    assert_each_sample_once,
     consumer_deliveries,
     jetstream_workers,
     reset_stream,
-    start_ms,
+    scale_down,
+    share_among,
     stop_all,
-    stored,
     stream_through,
-    wait_serving,
 )
-from tests.ingest_support import make_vin, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -78,17 +72,7 @@ def test_one_durable_consumer_shared_by_workers(db_url, cluster, log, count):
     reset_stream(cluster)
     group = f"g{uuid.uuid4().hex[:8]}"
     workers = jetstream_workers(db_url, cluster, log, group, count)
-    try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        time.sleep(1)  # every worker has a pull request waiting
-        stream = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 80, SAMPLES, start_ms())
-        stream.start().join()
-        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
-        assert_each_sample_once(db_url, stream)
-        shares = [w.rows() for w in workers]
-        assert all(shares), f"a worker did none of the work: {shares}"
-    finally:
-        stop_all(workers)
+    share_among(db_url, cluster.mqtt_urls, workers, settle_s=1.0)  # pull requests waiting
 
 
 @pytest.mark.timeout(120)
@@ -96,18 +80,7 @@ def test_scaling_down_from_four_workers_to_one_on_jetstream_loses_nothing(db_url
     reset_stream(cluster)
     group = f"g{uuid.uuid4().hex[:8]}"
     workers = jetstream_workers(db_url, cluster, log, group, 4)
-    try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        before = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        before.start().join()
-        stop_all(workers[1:])
-        after = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        after.start().join()
-        for stream in (before, after):
-            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=40)
-            assert_each_sample_once(db_url, stream)
-    finally:
-        stop_all(workers[:1])
+    scale_down(db_url, cluster.mqtt_urls, workers, mid_stream=False)
 
 
 @pytest.mark.timeout(120)
@@ -118,19 +91,8 @@ def test_scaling_down_from_four_workers_to_one_on_mqtt_shared_subscriptions(db_u
         Worker(db_url, log, source="mqtt", group=group, args=args, mqtt_url=mqtt_url)
         for args in [(), *[("--leave-on-stop",)] * 3]
     ]
-    try:
-        wait_serving(db_url, [mqtt_url], workers)
-        before = Stream([mqtt_url], [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        before.start().join()
-        stop_all(workers[1:])
-        # The stopped members left the group: the broker queues nothing for their sessions.
-        after = Stream([mqtt_url], [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        after.start().join()
-        for stream in (before, after):
-            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=30)
-            assert_each_sample_once(db_url, stream)
-    finally:
-        stop_all(workers[:1])
+    # The stopped members left the group: the broker queues nothing for their sessions.
+    scale_down(db_url, [mqtt_url], workers, mid_stream=False)
 
 
 @pytest.mark.parametrize(

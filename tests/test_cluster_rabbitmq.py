@@ -25,10 +25,9 @@ from core.rabbit_cluster import RabbitCluster
 from core.wire import topic
 from ingest.rabbitmq import QUEUE_PREFIX, RabbitMQSource, declare_queue
 from tests.cluster_support import (
-    SAMPLES,
-    Stream,
     Worker,
-    assert_each_sample_once,
+    scale_down,
+    share_among,
     start_ms,
     stop_all,
     stored,
@@ -126,36 +125,13 @@ def test_a_worker_killed_mid_batch_has_its_messages_redelivered_to_the_others(
 @pytest.mark.timeout(150)
 @pytest.mark.parametrize("count", [1, 2, 4])
 def test_one_queue_shared_by_workers(db_url, cluster, log, group, count):
-    workers = rabbit_workers(db_url, cluster, log, group, count)
-    try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        stream = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 80, SAMPLES, start_ms())
-        stream.start().join()
-        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")
-        assert_each_sample_once(db_url, stream)
-        shares = [w.rows() for w in workers]
-        assert all(shares), f"a worker did none of the work: {shares}"
-    finally:
-        stop_all(workers)
+    share_among(db_url, cluster.mqtt_urls, rabbit_workers(db_url, cluster, log, group, count))
 
 
 @pytest.mark.timeout(150)
 def test_scaling_down_from_four_workers_to_one_loses_nothing(db_url, cluster, log, group):
     workers = rabbit_workers(db_url, cluster, log, group, 4)
-    try:
-        wait_serving(db_url, cluster.mqtt_urls, workers)
-        before = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        before.start()
-        time.sleep(0.5)  # the stop lands while messages are delivered and unacknowledged
-        stop_all(workers[1:])
-        before.join()
-        after = Stream(cluster.mqtt_urls, [make_vin() for _ in range(4)], 30, SAMPLES, start_ms())
-        after.start().join()
-        for stream in (before, after):
-            wait_for(lambda s=stream: stored(db_url, s.vins) >= s.expected, timeout=40)
-            assert_each_sample_once(db_url, stream)
-    finally:
-        stop_all(workers[:1])
+    scale_down(db_url, cluster.mqtt_urls, workers, mid_stream=True)
 
 
 def test_a_queue_of_another_kind_is_refused_with_what_to_do(cluster, group):
