@@ -38,7 +38,7 @@ def log(tmp_path):
     return tmp_path / "workers.log"
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(180)
 def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, log):
     reset_stream(cluster)
     group = f"g{uuid.uuid4().hex[:8]}"
@@ -52,7 +52,7 @@ def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, lo
             cluster.restart(0)
 
 
-@pytest.mark.timeout(90)
+@pytest.mark.timeout(180)
 def test_a_worker_killed_mid_batch_has_its_messages_redelivered_to_the_others(db_url, cluster, log):
     reset_stream(cluster)
     group = f"g{uuid.uuid4().hex[:8]}"

@@ -108,7 +108,7 @@ def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, lo
             cluster.restart(0)
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(240)
 def test_a_worker_killed_mid_batch_has_its_messages_redelivered_to_the_others(
     db_url, cluster, log, group
 ):

@@ -13,6 +13,7 @@ from diagnostics.modes import FAULT_KIND_MODES
 from ingest.store import Store
 from simulators.car import Car
 from simulators.faults import Fault
+from simulators.profiles import local_midnight
 from tests.diag_support import CarWriter, drive, scorer
 
 KINDS = ("battery", "thermostat", "coolant_leak", "misfire", "vacuum_leak", "catalyst")
@@ -21,7 +22,9 @@ DAYS = 7
 
 @pytest.fixture(scope="module")
 def fleet(db_url):
-    start = now_ms() - (DAYS + 1) * DAY_MS
+    # From a local midnight: the cars' trips, and so what the detectors see before each
+    # failure point, are the same whatever the hour the test runs at.
+    start = local_midnight(now_ms() - (DAYS + 1) * DAY_MS)
     cars = {}
     for i, kind in enumerate((*KINDS, None, None)):
         faults = [Fault(kind, start + DAY_MS, start + 7 * DAY_MS, cylinder=2)] if kind else []
