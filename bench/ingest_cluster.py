@@ -73,7 +73,7 @@ class JetStreamEngine:
     def broker_pids(self) -> list[int]:
         return [n.process.pid for n in self.cluster.nodes if n.process]
 
-    def worker_env(self, group: str) -> dict[str, str]:
+    def worker_env(self) -> dict[str, str]:
         return {"PITSTOP_NATS_URLS": self.cluster.nats_urls}
 
     def hold(self, group: str) -> None:
@@ -81,13 +81,14 @@ class JetStreamEngine:
         asyncio.run(self._stream_call("delete"))
         asyncio.run(self._stream_call("create"))
 
-    def held(self, group: str) -> int:
-        return asyncio.run(self._stream_call("count"))
+    def wait_held(self, group: str, count: int) -> None:
+        """Wait until the stream holds count messages, polling on one connection."""
+        asyncio.run(self._stream_call("wait", count))
 
     def drop(self, group: str) -> None:
         asyncio.run(self._stream_call("delete"))
 
-    async def _stream_call(self, action: str) -> int:
+    async def _stream_call(self, action: str, count: int = 0) -> None:
         nc = await nats.connect(servers=self.cluster.urls)
         try:
             js = nc.jetstream()
@@ -96,9 +97,13 @@ class JetStreamEngine:
             elif action == "delete":
                 with contextlib.suppress(nats.js.errors.NotFoundError):
                     await js.delete_stream(UPLINK_STREAM)
-            elif action == "count":
-                return int((await js.stream_info(UPLINK_STREAM)).state.messages)
-            return 0
+            deadline = time.monotonic() + PHASE_TIMEOUT_S
+            while action == "wait":
+                held = int((await js.stream_info(UPLINK_STREAM)).state.messages)
+                if held >= count:
+                    return
+                _check_deadline(deadline, held, count)
+                await asyncio.sleep(POLL_S / 5)
         finally:
             await nc.close()
 
@@ -115,7 +120,7 @@ class RabbitEngine:
     def broker_pids(self) -> list[int]:
         return [pid for node in self.cluster.nodes for pid in node.beam_pids()]
 
-    def worker_env(self, group: str) -> dict[str, str]:
+    def worker_env(self) -> dict[str, str]:
         return {"PITSTOP_AMQP_URLS": self.cluster.amqp_urls}
 
     @contextlib.contextmanager
@@ -134,9 +139,17 @@ class RabbitEngine:
         with self._channel() as channel:
             declare_queue(channel, group)
 
-    def held(self, group: str) -> int:
+    def wait_held(self, group: str, count: int) -> None:
+        """Wait until the queue holds count messages, polling on one channel."""
+        deadline = time.monotonic() + PHASE_TIMEOUT_S
         with self._channel() as channel:
-            return channel.queue_declare(QUEUE_PREFIX + group, passive=True).method.message_count
+            while True:
+                declared = channel.queue_declare(QUEUE_PREFIX + group, passive=True)
+                held = declared.method.message_count
+                if held >= count:
+                    return
+                _check_deadline(deadline, held, count)
+                time.sleep(POLL_S / 5)
 
     def drop(self, group: str) -> None:
         with self._channel() as channel:
@@ -168,12 +181,9 @@ def _warm_up(engine: Engine) -> None:
         client.loop_stop()
 
 
-def _wait_held(engine: Engine, group: str, count: int) -> None:
-    deadline = time.monotonic() + PHASE_TIMEOUT_S
-    while (held := engine.held(group)) < count:
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"the cluster holds {held} of {count} messages")
-        time.sleep(POLL_S / 5)
+def _check_deadline(deadline: float, held: int, count: int) -> None:
+    if time.monotonic() > deadline:
+        raise RuntimeError(f"the cluster holds {held} of {count} messages")
 
 
 def ceiling(engine: Engine, fleet: Fleet, publishers: int, progress: Progress) -> float:
@@ -186,7 +196,7 @@ def ceiling(engine: Engine, fleet: Fleet, publishers: int, progress: Progress) -
     procs, go = _start(publish_all, _publishers(engine, fleet, publishers), publishers)
     started = time.time()
     go.set()
-    _wait_held(engine, CEILING_GROUP, len(fleet.messages))
+    engine.wait_held(CEILING_GROUP, len(fleet.messages))
     dps = fleet.datapoints / (time.time() - started)
     for proc in procs:
         proc.join(30)
@@ -214,7 +224,7 @@ def cluster_pipeline(
     env = {
         "PITSTOP_INGEST_SOURCE": engine.source,
         "PITSTOP_INGEST_GROUP": name,
-        **engine.worker_env(name),
+        **engine.worker_env(),
     }
     mqtt_url = engine.cluster.mqtt_urls[0]
     group = IngestGroup(db_url, mqtt_url, workers, env)

@@ -7,6 +7,7 @@ database holds.
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import threading
 import time
@@ -59,18 +60,15 @@ def group(cluster) -> Iterator[str]:
         channel.queue_delete(QUEUE_PREFIX + name)
 
 
-class channel_on:
+@contextlib.contextmanager
+def channel_on(cluster: RabbitCluster):
     """An AMQP channel on the first running node."""
-
-    def __init__(self, cluster: RabbitCluster):
-        node = next(n for n in cluster.nodes if n.running)
-        self.connection = pika.BlockingConnection(pika.URLParameters(node.amqp_url))
-
-    def __enter__(self):
-        return self.connection.channel()
-
-    def __exit__(self, *exc):
-        self.connection.close()
+    node = next(n for n in cluster.nodes if n.running)
+    connection = pika.BlockingConnection(pika.URLParameters(node.amqp_url))
+    try:
+        yield connection.channel()
+    finally:
+        connection.close()
 
 
 def rabbit_workers(db_url, cluster: RabbitCluster, log, group: str, n: int, **env) -> list[Worker]:
