@@ -22,13 +22,15 @@ from ingest.store import Store
 from simulators.car import Car, random_vin
 from simulators.faults import Fault
 from simulators.physics import DEFAULT_LINE, LINES
+from simulators.profiles import local_midnight
 from tests.diag_support import STEP_MS, CarWriter, drive, scorer
 
 DAYS = 6
 
 
 def _spec(index: int, kind: str | None, start: int) -> CarSpec:
-    fault = Fault(kind, start + DAY_MS, start + DAYS * DAY_MS, cylinder=2) if kind else None
+    # full severity two days before the end, so that the last days' drives show it
+    fault = Fault(kind, start + DAY_MS, start + (DAYS - 2) * DAY_MS, cylinder=2) if kind else None
     vin = random_vin(random.Random(index))
     return CarSpec(index, 1000 + index, vin, "commuter", DEFAULT_LINE, start, start + DAYS * DAY_MS,
                    fault)  # fmt: skip
@@ -40,7 +42,7 @@ def _car(spec: CarSpec) -> Car:
 
 
 def test_the_soak_opens_the_alerts_the_scoring_service_opens(db_url):
-    start = now_ms() - (DAYS + 1) * DAY_MS
+    start = local_midnight(now_ms() - (DAYS + 1) * DAY_MS)
     specs = [_spec(0, "battery", start), _spec(1, "thermostat", start), _spec(2, None, start)]
     store, score = Store(db_url), scorer(db_url)
     try:
