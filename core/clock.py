@@ -16,4 +16,9 @@ def zone(name: str | None = None) -> ZoneInfo:
 
 def local_today(zone_name: str | None = None) -> date:
     """Today's date in the zone (the default stores' zone when none is given)."""
-    return datetime.now(UTC).astimezone(zone(zone_name)).date()
+    return local_date(datetime.now(UTC), zone_name)
+
+
+def local_date(at: datetime, zone_name: str | None = None) -> date:
+    """The date in the zone (the default stores' zone when none is given) at the moment."""
+    return at.astimezone(zone(zone_name)).date()

@@ -190,7 +190,9 @@ def _car(
     low, high = INTERVAL_DAYS[habit]
     # Most cars are due somewhere in their first interval; a fifth join later (new owners).
     start = rng.randint(0, high) if rng.random() < 0.8 else rng.randint(0, span)
-    churn = first_day + timedelta(days=rng.randint(60, span)) if habit == "churner" else None
+    churn = (
+        first_day + timedelta(days=rng.randint(min(60, span), span)) if habit == "churner" else None
+    )
     if fleet:
         start = rng.randint(0, low)
     return Car(

@@ -9,7 +9,7 @@ from decimal import Decimal
 from api.parts.models import Part
 from api.purchasing.states import PURCHASE_ORDER
 from api.workshop.states import APPOINTMENT
-from core.clock import local_today
+from core.clock import local_date
 from demo.history_customers import local_moment
 from demo.responses import confirmation, request_moment
 from demo.service_jobs import JOBS
@@ -41,7 +41,7 @@ def open_orders(rows, audit, ids, group, store, warehouse, short, now, actor) ->
     by_supplier: dict[int, list[tuple[Part, Decimal]]] = {}
     for part, quantity, _ in short:
         by_supplier.setdefault(part.preferred_supplier_id, []).append((part, quantity))
-    today = local_today()
+    today = local_date(now)
     for n, (supplier, lines) in enumerate(sorted(by_supplier.items())):
         order_id = next(ids["purchase_orders"])
         placed = now - timedelta(days=2 - n % 2, hours=3)
@@ -88,7 +88,8 @@ def open_orders(rows, audit, ids, group, store, warehouse, short, now, actor) ->
 
 def upcoming_visits(rows, audit, ids, store, techs, bays, cars, advisor, now, rng, ops) -> None:
     """Visits still to come today and tomorrow, booked or confirmed."""
-    tomorrow = local_today() + timedelta(days=1)
+    today = local_date(now)
+    tomorrow = today + timedelta(days=1)
     jobs = [j for j in JOBS if all(o in ops for o in j.operations)]
     starts = {
         "today": half_hour_floor(now) + timedelta(hours=1),
@@ -100,7 +101,7 @@ def upcoming_visits(rows, audit, ids, store, techs, bays, cars, advisor, now, rn
             car, tech = next(queue), techs[n % len(techs)]
             starts_at = starts[when] + timedelta(hours=n // len(techs))
             appointment_id = next(ids["service_appointments"])
-            booked = request_moment(rng, local_today() - timedelta(days=rng.randint(1, 5)))
+            booked = request_moment(rng, today - timedelta(days=rng.randint(1, 5)))
             status = "confirmed" if n % 2 else "booked"
             rows.setdefault("appointments", []).append(
                 appointment_row(

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from api.auth.models import DealerGroup, Store
@@ -26,7 +26,7 @@ from api.work_orders.constants import PART_LINE_REFERENCE
 from api.work_orders.models import Invoice, LabourClock, LabourLine, PartLine, WorkOrder
 from api.work_orders.money_rules import pricing_of
 from api.work_orders.states import WORK_ORDER
-from api.workshop.models import Appointment
+from api.workshop.models import Appointment, Technician
 from api.workshop.states import APPOINTMENT
 from demo.bulk import Audit, insert_rows, take_ids
 from demo.live_bookings import appointment_row, half_hour_floor, open_orders, upcoming_visits
@@ -58,15 +58,21 @@ WAITS = {  # wait -> (the state it left, reason)
 
 
 def seed_live_day(
-    session: Session, group: DealerGroup, stores: dict[str, Store], *, fleet_vins: list[str]
+    session: Session,
+    group: DealerGroup,
+    stores: dict[str, Store],
+    *,
+    fleet_vins: list[str],
+    now: datetime | None = None,
 ) -> dict[str, int]:
-    """Fill today's workshop of every store (idempotent); returns rows added by table."""
+    """Fill the workshop of every store as it is `now` (idempotent); returns rows added by
+    table."""
     if session.scalar(select(WorkOrder.id).where(WorkOrder.source_ref.like("live:%")).limit(1)):
         return {}
     rng = random.Random(SEED)
     audit = Audit()
     rows: dict[str, list[dict[str, Any]]] = {}
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = (now or datetime.now(UTC)).replace(second=0, microsecond=0)
     parts = session.scalars(select(Part).where(Part.dealer_group_id == group.id)).all()
     picker = PartPicker(list(parts), {})
     for code, store in stores.items():
@@ -117,8 +123,7 @@ def _store(session, rng, audit, rows, group, code, store, now, picker, fleet_vin
             "service_invoices",
         )
     }
-    slots = max(1, -(-len(BOARD) // len(techs)))
-    first = half_hour_floor(now) - timedelta(hours=slots + 1)
+    first = _board_start(now, len(techs))
     short: list[tuple[Part, Decimal, int]] = []
     for index, state in enumerate(BOARD):
         car, tech = queue[index], techs[index % len(techs)]
@@ -276,6 +281,22 @@ def _store(session, rng, audit, rows, group, code, store, now, picker, fleet_vin
     upcoming_visits(
         rows, audit, ids, store, techs, bays, queue[len(BOARD) :], advisor, now, rng, ops
     )
+
+
+def board_begins(session: Session, stores: dict[str, Store], now: datetime) -> datetime:
+    """When the first job on the stores' boards checked in, seeded `now`."""
+    staffed = select(func.count()).select_from(Technician)
+    return min(
+        _board_start(now, session.scalar(staffed.where(Technician.store_id == store.id)) or 1)
+        for code, store in stores.items()
+        if code in STORE_WAREHOUSES
+    )
+
+
+def _board_start(now: datetime, technicians: int) -> datetime:
+    """The first check-in of a board shared by that many technicians, an hour per job."""
+    rounds = max(1, -(-len(BOARD) // max(1, technicians)))
+    return half_hour_floor(now.replace(second=0, microsecond=0)) - timedelta(hours=rounds + 1)
 
 
 def _steps(state: str, start: datetime, now: datetime) -> list[tuple[str, datetime]]:

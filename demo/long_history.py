@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -32,7 +32,7 @@ from api.work_orders.models import (
 )
 from api.work_orders.money_rules import pricing_of
 from api.workshop.models import Appointment, ClosedDay
-from core.clock import local_today
+from core.clock import local_date
 from demo.bulk import Audit, insert_rows
 from demo.history_customers import plan_pool, write_customers
 from demo.parts_catalogue import catalogue
@@ -70,8 +70,11 @@ def seed_history(
     *,
     days: int,
     fleet_vins: list[str],
+    now: datetime,
+    until: datetime | None = None,
 ) -> HistoryReport:
-    """Add `days` days of history up to yesterday (idempotent); the caller commits."""
+    """Add `days` days of history up to yesterday (idempotent); the caller commits. No visit
+    holds the workshop after `until` (where the live day's board begins)."""
     started = time.perf_counter()
     report = HistoryReport()
     if days <= 0 or has_history(session):
@@ -79,11 +82,11 @@ def seed_history(
     from demo.sales_history import seed_sales_history
 
     rng = random.Random(SEED)
-    today = local_today()
+    today = local_date(now)
     first_day, last_day = today - timedelta(days=days), today - timedelta(days=1)
     actor = session.scalar(select(User.id).where(User.username == "parts"))
     audit = Audit()
-    rows = ServiceRows(session, audit, datetime.now(UTC))
+    rows = ServiceRows(session, audit, now)
     pool = plan_pool(session, rng, stores, DAILY_JOBS, first_day, last_day, fleet_vins)
     shops = [
         _workshop(session, rng, group, code, store, last_day, actor)
@@ -93,7 +96,7 @@ def seed_history(
     for shop in shops:
         shop.ledger.review(first_day - timedelta(days=10))
         shop.ledger.receive_due(first_day - timedelta(days=1))
-    history = ServiceHistory(rng, rows, pool, first_day, last_day)
+    history = ServiceHistory(rng, rows, pool, first_day, last_day, until)
     history.run(shops)
     admin = session.scalar(select(User.id).where(User.username == "admin"))
     counts = report.rows

@@ -59,10 +59,16 @@ class ServiceHistory:
     """Plans every store's visits day by day, into ServiceRows."""
 
     def __init__(
-        self, rng: random.Random, rows: ServiceRows, pool: Pool, first_day: date, last_day: date
+        self,
+        rng: random.Random,
+        rows: ServiceRows,
+        pool: Pool,
+        first_day: date,
+        last_day: date,
+        until: datetime | None = None,
     ) -> None:
         self.rng, self.rows, self.pool = rng, rows, pool
-        self.first_day, self.last_day = first_day, last_day
+        self.first_day, self.last_day, self.until = first_day, last_day, until
         # (store, day) -> cars coming back for the same fault, with the first job's proposal
         self.comebacks: dict[tuple[int, date], list[tuple[Car, object, dict | None]]] = {}
         self.interactions: list[dict] = []
@@ -145,6 +151,8 @@ class ServiceHistory:
             source = "walk_in"  # no slot left today: the car is fitted in as a walk-in
         start = _half_hour(slot) if source != "walk_in" else slot
         minutes = max(30, math.ceil(hours * 2) * 30)
+        if self.until is not None and start + timedelta(minutes=minutes) > self.until:
+            return  # the live day's board holds the workshop from here on
         appointment_id, created, alert_id = None, start - timedelta(minutes=5), None
         if source != "walk_in":
             appointment_id = rows.next_id("service_appointments")

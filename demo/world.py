@@ -10,6 +10,7 @@ phone numbers, VINs) and only missing ones are added.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select, text
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from api.auth.roles import Role
 from demo.crm import seed_crm
 from demo.group import DEMO_STAFF, seed_customer_login, seed_group
-from demo.live_day import seed_live_day
+from demo.live_day import board_begins, seed_live_day
 from demo.long_history import HistoryReport, seed_history
 from demo.notifications import seed_notifications
 from demo.parts import seed_parts
@@ -58,14 +59,17 @@ def seed_demo(
     consenting: frozenset[str] = frozenset(),
     history_days: int = 0,
     live_day: bool | None = None,
+    now: datetime | None = None,
 ) -> SeedReport:
     """Add the demo dealer group to the database (idempotent); the caller commits.
 
     The VINs go to the first customers in order; new owners of `consenting` VINs agree to
     the channels the demo delivers on, so that its messages about those cars reach them.
     With history_days, that many days of business history end yesterday (demo.long_history);
-    live_day (by default: when there is history) fills today's workshop (demo.live_day).
+    live_day (by default: when there is history) fills today's workshop (demo.live_day), and
+    the history's last visits end before its board begins. `now` is the moment of the seeding.
     """
+    now = now or datetime.now(UTC)
     seeded = seed_group(session)
     group, stores = seeded.group, seeded.stores
     crm = seed_crm(session, stores, seeded.admin, vins, customers=customers, consenting=consenting)
@@ -80,12 +84,21 @@ def seed_demo(
     seed_notifications(session, group, stores)
     seed_proactive(session, group, stores)
     session.flush()
-    history = seed_history(session, group, stores, days=history_days, fleet_vins=list(vins))
+    with_live_day = live_day if live_day is not None else history_days > 0
+    history = seed_history(
+        session,
+        group,
+        stores,
+        days=history_days,
+        fleet_vins=list(vins),
+        now=now,
+        until=board_begins(session, stores, now) if with_live_day else None,
+    )
     if history_days > 0:  # the figures to steer by, once there is a history behind them
         seed_kpi_targets(session, stores)
     live = {}
-    if live_day if live_day is not None else history_days > 0:
-        live = seed_live_day(session, group, stores, fleet_vins=list(vins))
+    if with_live_day:
+        live = seed_live_day(session, group, stores, fleet_vins=list(vins), now=now)
     session.flush()
     logins = [(u, DEMO_PASSWORD, r.value) for u, _, r, _ in DEMO_STAFF]
     logins.append((DEMO_CUSTOMER_USER, DEMO_PASSWORD, Role.customer.value))
@@ -133,12 +146,13 @@ def seed_demo_database(
     *,
     consenting: frozenset[str] = frozenset(),
     history_days: int = 0,
+    now: datetime | None = None,
 ) -> SeedReport:
     """seed_demo in a transaction of its own on the database."""
     from api.db import transaction
 
     with transaction(database_url) as session:
-        return seed_demo(session, vins, consenting=consenting, history_days=history_days)
+        return seed_demo(session, vins, consenting=consenting, history_days=history_days, now=now)
 
 
 def refresh_kpis_database(database_url: str) -> RefreshReport:

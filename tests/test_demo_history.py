@@ -336,3 +336,51 @@ def test_a_second_seed_adds_nothing(db, history_db, history_fleet):
     assert report.history.rows == {} and report.live == {}
     db.rollback()
     assert {t: _one(db, f"SELECT count(*) FROM {t}") for t in COUNTED} == before
+
+
+def test_a_seed_just_after_midnight_ends_the_history_where_the_board_begins(
+    server_url, history_fleet
+):
+    """The board of a seed at 00:30 reaches back into yesterday evening, which the history
+    also fills: the history stops where the board begins, so no bay or technician is held
+    twice (the database refuses that) and nothing is dated after the seeding."""
+    from datetime import datetime, time
+
+    from core.clock import zone
+    from tests.conftest import create_database, drop_database
+
+    now = datetime.combine(local_today(), time(0, 30), zone())
+    url = create_database(server_url, "midnight")
+    try:
+        report = seed_demo_database(url, history_fleet[:2], history_days=3, now=now)
+        assert report.live["work_orders"] > 0 and report.history.rows["appointments"] > 0
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with Session(engine) as session:
+            board = _one(
+                session,
+                "SELECT min(checked_in_at) FROM work_orders WHERE source_ref LIKE 'live:%'",
+            )
+            assert now - timedelta(hours=9) < board < now
+            held = _one(
+                session,
+                "SELECT max(a.ends_at) FROM service_appointments a JOIN work_orders w"
+                " ON w.appointment_id = a.id WHERE w.source_ref LIKE 'hist:%'",
+            )
+            assert held <= board
+            visited = _one(
+                session,
+                f"SELECT max((checked_in_at AT TIME ZONE '{ZONE}')::date) FROM work_orders"
+                " WHERE source_ref LIKE 'hist:%'",
+            )
+            assert visited == local_today() - timedelta(days=1)
+            latest = _one(
+                session,
+                "SELECT max(t) FROM (SELECT max(checked_in_at) t FROM work_orders UNION ALL"
+                " SELECT max(started_at) FROM work_order_clocks UNION ALL"
+                " SELECT max(at) FROM state_transitions"
+                " WHERE entity_type = 'work_order') x",
+            )
+            assert latest <= now
+        engine.dispose()
+    finally:
+        drop_database(server_url, url)
