@@ -13,11 +13,13 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import nats
 import nats.js.errors
 import paho.mqtt.client as mqtt
+from nats.js.api import ConsumerInfo
 from paho.mqtt.enums import CallbackAPIVersion
 
 from core.broker import MqttUrl, free_port
@@ -212,19 +214,56 @@ def reset_stream(cluster: NatsCluster) -> None:
     asyncio.run(delete())
 
 
-def consumer_deliveries(cluster: NatsCluster, durable: str) -> tuple[int, int]:
-    """(deliveries including redeliveries, last stream sequence delivered) of a consumer."""
+def lead_stream_away_from(cluster: NatsCluster, index: int) -> str:
+    """Make a node other than nodes[index] lead the uplink stream; returns the leader's name.
 
-    async def info() -> tuple[int, int]:
+    nats-server 2.9 acknowledges an MQTT QoS 1 message before the stream that captures its
+    subject has stored it, so what cars send while the stream elects a leader is lost."""
+    avoid = cluster.nodes[index].name
+
+    async def step_down() -> str:
         nc = await nats.connect(servers=cluster.urls)
         try:
-            found = await nc.jetstream().consumer_info(UPLINK_STREAM, durable)
-            assert found.delivered is not None
-            return found.delivered.consumer_seq or 0, found.delivered.stream_seq or 0
+            js = nc.jetstream()
+            for _ in range(20):
+                info = await js.stream_info(UPLINK_STREAM)
+                leader = info.cluster.leader if info.cluster else None
+                if leader is not None and leader != avoid:
+                    return leader
+                if leader is not None:
+                    await nc.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{UPLINK_STREAM}", b"", 5)
+                await asyncio.sleep(0.5)
+            raise AssertionError(f"the uplink stream kept its leader on {avoid}")
+        finally:
+            await nc.close()
+
+    return asyncio.run(step_down())
+
+
+def _consumer_info(cluster: NatsCluster, durable: str) -> ConsumerInfo:
+    async def info() -> ConsumerInfo:
+        nc = await nats.connect(servers=cluster.urls)
+        try:
+            return await nc.jetstream().consumer_info(UPLINK_STREAM, durable)
         finally:
             await nc.close()
 
     return asyncio.run(info())
+
+
+def consumer_deliveries(cluster: NatsCluster, durable: str) -> tuple[int, int]:
+    """(deliveries including redeliveries, last stream sequence delivered) of a consumer."""
+    delivered = _consumer_info(cluster, durable).delivered
+    assert delivered is not None
+    return delivered.consumer_seq or 0, delivered.stream_seq or 0
+
+
+def pulls_waiting(cluster: NatsCluster, durable: str) -> int:
+    """How many fetches wait at the consumer: each is a worker ready to take messages."""
+    try:
+        return _consumer_info(cluster, durable).num_waiting or 0
+    except nats.js.errors.NotFoundError:
+        return 0  # no worker has set the consumer up yet
 
 
 def metrics_up(worker: Worker) -> bool:
@@ -260,10 +299,14 @@ def wait_serving(db_url: str, urls: list[str], workers: list[Worker]) -> None:
     wait_for(probe_stored, timeout=60, what="a probe sample to be stored")
 
 
-def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream:
+def stream_through(
+    db_url: str, cluster, workers: list[Worker], fault, ready: Callable[[], object] = lambda: None
+) -> Stream:
     """Four cars stream; with a quarter of their samples stored, fault() breaks something.
-    Returns the stream once every sample is stored, each exactly once."""
+    ready() runs once the workers serve. Returns the stream once every sample is stored,
+    each exactly once."""
     wait_serving(db_url, cluster.mqtt_urls, workers)
+    ready()
     # Every car starts on the first node.
     vins = [make_vin() for _ in range(4)]
     stream = Stream(cluster.mqtt_urls, vins, 200, SAMPLES, start_ms(), pause=PAUSE_S)
@@ -275,9 +318,22 @@ def stream_through(db_url: str, cluster, workers: list[Worker], fault) -> Stream
     assert at_fault < stream.expected, "the fault came too late to test anything"
     # A lost node's streams and consumers move to the others: on a loaded machine that, and
     # the redelivery of what the dead node held, has taken more than 40 s.
-    wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=90, what="all")
+    try:
+        wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=90)
+    except AssertionError:
+        raise AssertionError(f"after 90 s, {missing(db_url, stream)}") from None
     assert_each_sample_once(db_url, stream)
     return stream
+
+
+def missing(db_url: str, stream: Stream) -> str:
+    """Which of the stream's samples the database lacks, car by car."""
+    gaps = []
+    for vin in stream.vins:
+        held = set(scalar(db_url, "SELECT array_agg(seq) FROM telemetry WHERE vin=%s", vin) or [])
+        lost = sorted(set(range(stream.messages * stream.samples)) - held)
+        gaps.append(f"{vin} lacks {len(lost)} (seq {lost[:3]}…{lost[-3:]})" if lost else "")
+    return "; ".join(g for g in gaps if g) or "nothing is missing"
 
 
 def stop_all(workers: list[Worker]) -> None:
@@ -285,11 +341,15 @@ def stop_all(workers: list[Worker]) -> None:
     assert codes == [0] * len(workers), f"workers did not stop cleanly: {codes}"
 
 
-def share_among(db_url: str, urls: list[str], workers: list[Worker], settle_s: float = 0.0):
-    """Four cars stream to workers sharing one group: every sample once, every worker a share."""
+def share_among(
+    db_url: str, urls: list[str], workers: list[Worker], ready: Callable[[], bool] | None = None
+):
+    """Four cars stream to workers sharing one group: every sample once, every worker a share.
+    ready() says when every worker is waiting for messages."""
     try:
         wait_serving(db_url, urls, workers)
-        time.sleep(settle_s)
+        if ready is not None:
+            wait_for(ready, timeout=30, what="every worker to wait for messages")
         stream = Stream(urls, [make_vin() for _ in range(4)], 80, SAMPLES, start_ms())
         stream.start().join()
         wait_for(lambda: stored(db_url, stream.vins) >= stream.expected, timeout=40, what="all")

@@ -19,6 +19,8 @@ from tests.cluster_support import (
     Worker,
     consumer_deliveries,
     jetstream_workers,
+    lead_stream_away_from,
+    pulls_waiting,
     reset_stream,
     scale_down,
     share_among,
@@ -44,7 +46,15 @@ def test_killing_a_node_under_load_loses_and_doubles_nothing(db_url, cluster, lo
     group = f"g{uuid.uuid4().hex[:8]}"
     workers = jetstream_workers(db_url, cluster, log, group, 2)
     try:
-        stream = stream_through(db_url, cluster, workers, lambda: cluster.kill(0))
+        # The node every car is on dies; the uplink stream is led elsewhere (see
+        # lead_stream_away_from: losing the stream's leader loses messages on NATS's MQTT).
+        stream = stream_through(
+            db_url,
+            cluster,
+            workers,
+            lambda: cluster.kill(0),
+            ready=lambda: lead_stream_away_from(cluster, 0),
+        )
         assert all(car.failovers for car in stream.cars), "a car never moved to another node"
     finally:
         stop_all(workers)
@@ -72,7 +82,7 @@ def test_one_durable_consumer_shared_by_workers(db_url, cluster, log, count):
     reset_stream(cluster)
     group = f"g{uuid.uuid4().hex[:8]}"
     workers = jetstream_workers(db_url, cluster, log, group, count)
-    share_among(db_url, cluster.mqtt_urls, workers, settle_s=1.0)  # pull requests waiting
+    share_among(db_url, cluster.mqtt_urls, workers, lambda: pulls_waiting(cluster, group) >= count)
 
 
 @pytest.mark.timeout(120)
