@@ -92,6 +92,22 @@ def bench_proactive(
         proactive.run(cars=cars, seconds=seconds, threads=threads, processes=processes)
 
 
+@bench_app.command("events")
+def bench_events(
+    source: str = typer.Option("rabbitmq", help="The cluster to measure: jetstream or rabbitmq"),
+    rounds: int = typer.Option(200, min=1, help="Single events for the latency"),
+    events: int = typer.Option(5000, min=1, help="Events for the throughput"),
+) -> None:
+    """Measure an internal event from commit to reader through a 3-node cluster, against
+    LISTEN/NOTIFY."""
+    from bench import events as bench_events_module
+
+    if source not in ("jetstream", "rabbitmq"):
+        raise typer.BadParameter(f"unknown source {source!r}; use jetstream or rabbitmq")
+    with _scratch_refusal_as_usage_error():
+        bench_events_module.run(source=source, rounds=rounds, events=events)
+
+
 @bench_app.command("edge")
 def bench_edge(
     pids: int = typer.Option(15, min=1, max=16, help="PIDs read per second"),
