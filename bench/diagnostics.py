@@ -19,6 +19,7 @@ import time
 import typer
 from rich.console import Console
 
+from bench.stats import median_p99
 from core.db import connect
 from core.db.scratch import scratch_database
 from core.signals import SIGNAL_NAMES
@@ -145,8 +146,7 @@ def run(*, cars: int, workers: int, live_seconds: float) -> None:
     if not delays:
         console.print("live: no alert was raised; check the shards' logs")
         raise typer.Exit(1)
-    p50 = statistics.median(delays)
-    p99 = sorted(delays)[min(len(delays) - 1, int(0.99 * len(delays)))]
+    p50, p99 = median_p99(delays)
     console.print(
         f"live: {len(delays)} alerts from {cars} cars at 1 Hz; delay p50 {p50 * 1000:.0f} ms, "
         f"p99 {p99 * 1000:.0f} ms; ceiling (half a poll + one read) {ceiling * 1000:.0f} ms; "

@@ -14,7 +14,6 @@ transaction, from the first until the reader woke for the last.
 from __future__ import annotations
 
 import asyncio
-import statistics
 import tempfile
 import threading
 import time
@@ -28,6 +27,7 @@ from rich.console import Console
 
 from api.event_stream import relay_for, watcher_for
 from api.proactive.constants import FEED_CHANNEL
+from bench.stats import median_p99
 from core.db import psycopg_url
 from core.db.scratch import scratch_database
 from core.settings import Settings
@@ -47,12 +47,11 @@ class PathFigures:
 
     @property
     def median_ms(self) -> float:
-        return statistics.median(self.latencies_ms)
+        return median_p99(self.latencies_ms)[0]
 
     @property
     def p99_ms(self) -> float:
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        return median_p99(self.latencies_ms)[1]
 
 
 class Reader:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import multiprocessing
 import random
 import secrets
-import statistics
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -34,6 +33,7 @@ from api.proactive.worker import RETRIES as DEADLOCK_RETRIES
 from api.proactive.worker import Worker, WorkerConfig
 from api.workshop.booking import book_best_slot
 from bench.proactive_world import OPERATION_CODES, WITHIN_DAYS, BenchStore, build_group
+from bench.stats import median_p99
 from core.db import connect
 from core.db.scratch import scratch_database
 from core.settings import Settings
@@ -43,11 +43,6 @@ from diagnostics.scoring import Raise
 
 console = Console()
 REASONS = {"rule:battery_crank_dip": {"kind": "rule", "rule": "battery_crank_dip", "value": 9.1}}
-
-
-def _percentiles(values: list[float]) -> tuple[float, float]:
-    ordered = sorted(values)
-    return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
 def _ceiling(factory, stores: list[BenchStore], threads: int) -> list[float]:
@@ -195,8 +190,8 @@ def run(*, cars: int, seconds: float, threads: int, processes: int) -> None:
     if not latencies:
         console.print("no alert was handled; see the worker's log")
         raise typer.Exit(1)
-    p50, p99 = _percentiles(latencies)
-    c50, c99 = _percentiles(ceiling)
+    p50, p99 = median_p99(latencies)
+    c50, c99 = median_p99(ceiling)
     console.print(f"outcomes: {outcomes}; parts lines short (ordered): {shorts}")
     console.print(
         f"ceiling (bare book_best_slot + commit, {threads} threads): p50 {c50 * 1000:.0f} ms, "

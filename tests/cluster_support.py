@@ -228,10 +228,10 @@ def lead_stream_away_from(cluster: NatsCluster, index: int) -> str:
             for _ in range(20):
                 info = await js.stream_info(UPLINK_STREAM)
                 leader = info.cluster.leader if info.cluster else None
-                if leader is not None and leader != avoid:
-                    return leader
-                if leader is not None:
+                if leader == avoid:
                     await nc.request(f"$JS.API.STREAM.LEADER.STEPDOWN.{UPLINK_STREAM}", b"", 5)
+                elif leader is not None:
+                    return leader
                 await asyncio.sleep(0.5)
             raise AssertionError(f"the uplink stream kept its leader on {avoid}")
         finally:
